@@ -1,0 +1,42 @@
+/** `llm-auction parse --ads ADS.json [FILE|-]`: classify the ad insertions of one response. */
+import { readFileSync } from 'node:fs';
+import { InputError } from '../../mechanism/errors.ts';
+import { loadAdRefs } from '../../mechanism/jsonl.ts';
+import { parseResponse } from '../../mechanism/parser.ts';
+import { writeJsonResult } from '../output.ts';
+
+export interface ParseOptions {
+  ads: string;
+  file?: string;
+  json?: string;
+}
+
+function readResponse(file: string | undefined): string {
+  if (file === undefined || file === '-') return readFileSync(0, 'utf8');
+  try {
+    return readFileSync(file, 'utf8');
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new InputError(file, undefined, undefined, code === 'ENOENT' ? 'no such file' : `cannot read (${code})`);
+  }
+}
+
+export async function runParse(opts: ParseOptions): Promise<number> {
+  const ads = loadAdRefs(opts.ads);
+  const text = readResponse(opts.file);
+  const parsed = parseResponse(text, ads);
+  const result = {
+    exposures: parsed.exposures.map((e) => ({ id: e.id, title: e.title, start: e.start, end: e.end })),
+    errors: parsed.errors.map((e) => ({ kind: e.kind, text: e.text, start: e.start, end: e.end })),
+  };
+  if (opts.json === '-') {
+    writeJsonResult('-', result);
+    return 0;
+  }
+  const lines = [`${parsed.exposures.length} valid exposure(s), ${parsed.errors.length} format error(s)`];
+  for (const e of parsed.exposures) lines.push(`  exposure  ${e.id}  ${JSON.stringify(e.title)}  chars ${e.start}-${e.end}`);
+  for (const e of parsed.errors) lines.push(`  error     ${e.kind.padEnd(14)}  ${JSON.stringify(e.text)}  chars ${e.start}-${e.end}`);
+  process.stdout.write(`${lines.join('\n')}\n`);
+  writeJsonResult(opts.json, result);
+  return 0;
+}

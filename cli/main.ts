@@ -1,0 +1,165 @@
+/**
+ * The `llm-auction` command line. Every command takes `--help`, `--json FILE` (machine-readable
+ * result; stdout stays human-readable) and `--seed N`. Exit codes: 0 ok / all checks pass, 1 a
+ * property or check failed, 2 bad usage or bad input (one line naming file, line and field),
+ * 3 inconclusive.
+ */
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { InputError, UsageError } from '../mechanism/errors.ts';
+import { runParse } from './commands/parse.ts';
+
+export const EXIT = { ok: 0, failed: 1, usage: 2, inconclusive: 3 } as const;
+
+function intArg(name: string, min = 0) {
+  return (value: string): number => {
+    if (!/^-?\d+$/.test(value) || Number(value) < min) throw new InvalidArgumentError(`${name} must be an integer >= ${min}`);
+    return Number(value);
+  };
+}
+
+function numberArg(name: string) {
+  return (value: string): number => {
+    const x = Number(value);
+    if (value.trim() === '' || !Number.isFinite(x)) throw new InvalidArgumentError(`${name} must be a number`);
+    return x;
+  };
+}
+
+const jsonOption = () => new Option('--json <file>', 'write the machine-readable result to FILE ("-" for stdout)');
+const seedOption = () => new Option('--seed <n>', 'seed that makes the run reproducible').argParser(intArg('--seed')).default(0);
+
+/** A command whose implementation has not landed yet says so and exits 2; it never pretends. */
+function notAvailable(name: string): () => never {
+  return () => {
+    throw new UsageError(`"${name}" is not available in this build yet`);
+  };
+}
+
+export function buildProgram(result: { code: number }): Command {
+  const program = new Command('llm-auction')
+    .description('Verify and benchmark auction mechanisms for LLM-native advertising.')
+    .showHelpAfterError('(run with --help for usage)')
+    .exitOverride();
+
+  program
+    .command('demo')
+    .description('the main job on the embedded default: build the world, train IRPO, compare with the baselines, verify the properties, write reports/demo/')
+    .addOption(jsonOption())
+    .addOption(seedOption())
+    .action(notAvailable('demo'));
+
+  program
+    .command('simulate')
+    .description('run episodes (query, response, exposures, clicks, payments, reward) on the embedded world or on the files given')
+    .requiredOption('-m, --mechanism <spec>', 'mechanism spec, e.g. embedded:pretrained (see README: mechanism specs)')
+    .requiredOption('--out <dir>', 'run directory: episodes.jsonl and manifest.json are written there')
+    .option('--queries <set>', 'train, test, or a queries.jsonl file', 'test')
+    .option('--catalog <file>', 'catalog.jsonl to use instead of the embedded catalog')
+    .option('--profiles <file>', 'profiles.jsonl to use instead of the embedded profiles')
+    .addOption(new Option('--limit <n>', 'run at most N queries').argParser(intArg('--limit', 1)))
+    .addOption(new Option('--samples <k>', 'responses per query').argParser(intArg('--samples', 1)).default(1))
+    .option('--user <spec>', 'user (click) model: embedded:parametric or openai:URL?model=NAME', 'embedded:parametric')
+    .option('--resume', 'continue an interrupted run in DIR without losing or repeating episodes')
+    .addOption(jsonOption())
+    .addOption(seedOption())
+    .action(notAvailable('simulate'));
+
+  program
+    .command('train')
+    .description('IRPO (Algorithm 1): alternate pCTR reward-model fitting and DPO updates of the allocation rule')
+    .requiredOption('--out <dir>', 'run directory for checkpoints, metrics and episodes')
+    .addOption(new Option('--preset <name>', 'size preset').choices(['tiny', 'paper']).default('tiny'))
+    .addOption(new Option('--epochs <t>', 'number of IRPO epochs T').argParser(intArg('--epochs', 1)))
+    .addOption(new Option('--trainer <kind>', 'DPO trainer').choices(['embedded', 'external']).default('embedded'))
+    .option('--resume', 'continue from the last checkpoint')
+    .addOption(jsonOption())
+    .addOption(seedOption())
+    .action(notAvailable('train'));
+
+  program
+    .command('bench')
+    .description("Table 2: revenue and reward per query with 95% intervals, and cost per query, for each mechanism")
+    .requiredOption('-m, --mechanism <specs>', 'comma-separated mechanism specs')
+    .option('--queries <set>', 'train, test, or a queries.jsonl file', 'test')
+    .addOption(new Option('--limit <n>', 'evaluate at most N queries').argParser(intArg('--limit', 1)))
+    .addOption(jsonOption())
+    .addOption(seedOption())
+    .action(notAvailable('bench'));
+
+  program
+    .command('verify')
+    .description('statistical checks of the incentive properties; exit 0 pass, 1 fail, 3 inconclusive')
+    .requiredOption('-m, --mechanism <spec>', 'mechanism spec')
+    .option('--property <names>', 'comma-separated: monotonicity,continuity,ir,vm-truthfulness', 'monotonicity,continuity,ir,vm-truthfulness')
+    .addOption(new Option('--alpha <a>', 'family-wise false-alarm rate').argParser(numberArg('--alpha')).default(0.05))
+    .addOption(new Option('--budget <n>', 'most responses to sample per property').argParser(intArg('--budget', 1)))
+    .addOption(jsonOption())
+    .addOption(seedOption())
+    .action(notAvailable('verify'));
+
+  program
+    .command('report')
+    .description('Table 2 and Figure 4(a)(b) as SVG, with an index.html, from a run directory')
+    .requiredOption('--run <dir>', 'run directory written by train/bench/demo')
+    .requiredOption('--out <dir>', 'where to write the report')
+    .addOption(jsonOption())
+    .addOption(seedOption())
+    .action(notAvailable('report'));
+
+  program
+    .command('parse')
+    .description('classify the ad insertions of one response: valid exposures and format errors')
+    .requiredOption('--ads <file>', 'JSON array of {"id","title"}: the candidate ads')
+    .argument('[file]', 'the response text (default: standard input; "-" also reads it)')
+    .addOption(jsonOption())
+    .addOption(seedOption())
+    .action(async (file: string | undefined, opts: { ads: string; json?: string }) => {
+      result.code = await runParse({ ads: opts.ads, file, json: opts.json });
+    });
+
+  program
+    .command('import')
+    .description('convert an external catalog and queries into the suite\'s JSON Lines files')
+    .addOption(new Option('--format <name>', 'source format').choices(['gem-bench']).makeOptionMandatory())
+    .requiredOption('--from <dir>', 'source folder')
+    .requiredOption('--out <dir>', 'output folder (catalog.jsonl, queries.jsonl, profiles.jsonl)')
+    .addOption(jsonOption())
+    .addOption(seedOption())
+    .action(notAvailable('import'));
+
+  program
+    .command('serve')
+    .description('expose any mechanism as an OpenAI-compatible chat-completions endpoint')
+    .requiredOption('-m, --mechanism <spec>', 'mechanism spec')
+    .addOption(new Option('--port <p>', 'port on 127.0.0.1').argParser(intArg('--port', 0)).default(8000))
+    .addOption(jsonOption())
+    .addOption(seedOption())
+    .action(notAvailable('serve'));
+
+  return program;
+}
+
+/** Run the CLI; returns the exit code instead of exiting, so tests can call it. */
+export async function main(argv: string[]): Promise<number> {
+  const result = { code: EXIT.ok as number };
+  const program = buildProgram(result);
+  if (argv.length === 0) {
+    program.outputHelp();
+    return EXIT.ok;
+  }
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    return result.code;
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      // Help and version requests come through here too, as "errors" with exit code 0.
+      return e.exitCode === 0 ? EXIT.ok : EXIT.usage;
+    }
+    if (e instanceof InputError || e instanceof UsageError) {
+      process.stderr.write(`llm-auction: ${e.message}\n`);
+      return EXIT.usage;
+    }
+    process.stderr.write(`llm-auction: internal error: ${(e as Error).stack ?? String(e)}\n`);
+    return EXIT.failed;
+  }
+}

@@ -1,0 +1,168 @@
+/**
+ * Loaders for the contract's JSON Lines files. Each line is parsed and validated on its own; the
+ * first bad line stops the load with an `InputError` naming file, line and field. Nothing is
+ * silently dropped: only blank lines are skipped, since they carry no record.
+ */
+import { readFileSync } from 'node:fs';
+import { parseTree, type Node, type ParseError, printParseErrorCode } from 'jsonc-parser';
+import type { z } from 'zod';
+import { InputError } from './errors.ts';
+import { adRef, auctionLine, catalogLine, profileLine, queryLine } from './schemas.ts';
+import type { Ad, AuctionInput, Profile, Query } from './types.ts';
+
+/** `ads[2].bid` from a zod issue path. */
+export function fieldPath(path: readonly PropertyKey[]): string | undefined {
+  if (path.length === 0) return undefined;
+  let out = '';
+  for (const p of path) out += typeof p === 'number' ? `[${p}]` : out === '' ? String(p) : `.${String(p)}`;
+  return out;
+}
+
+function firstIssue(error: z.ZodError): { field: string | undefined; message: string } {
+  const issue = error.issues[0]!;
+  return { field: fieldPath(issue.path), message: issue.message };
+}
+
+function readText(file: string): string {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch (e) {
+    const err = e as NodeJS.ErrnoException;
+    throw new InputError(file, undefined, undefined, err.code === 'ENOENT' ? 'no such file' : `cannot read (${err.code ?? err.message})`);
+  }
+}
+
+export interface JsonlRecord<T> {
+  value: T;
+  line: number;
+}
+
+/** Parse JSON Lines text with a schema. `uniqueBy` names a field whose values must not repeat. */
+export function parseJsonl<S extends z.ZodType>(
+  text: string,
+  file: string,
+  schema: S,
+  opts: { uniqueBy?: string } = {},
+): JsonlRecord<z.infer<S>>[] {
+  const out: JsonlRecord<z.infer<S>>[] = [];
+  const seen = new Map<unknown, number>();
+  const lines = text.split('\n');
+  for (let i = 0; i < lines.length; i++) {
+    const lineNo = i + 1;
+    const raw = lines[i]!.replace(/\r$/, '');
+    if (raw.trim() === '') continue;
+    let json: unknown;
+    try {
+      json = JSON.parse(raw);
+    } catch (e) {
+      throw new InputError(file, lineNo, undefined, `not valid JSON (${(e as Error).message})`);
+    }
+    if (json === null || typeof json !== 'object' || Array.isArray(json)) {
+      throw new InputError(file, lineNo, undefined, 'each line must be a JSON object');
+    }
+    const parsed = schema.safeParse(json);
+    if (!parsed.success) {
+      const { field, message } = firstIssue(parsed.error);
+      throw new InputError(file, lineNo, field, message);
+    }
+    if (opts.uniqueBy !== undefined) {
+      const key = (parsed.data as Record<string, unknown>)[opts.uniqueBy];
+      const first = seen.get(key);
+      if (first !== undefined) {
+        throw new InputError(file, lineNo, opts.uniqueBy, `duplicate ${opts.uniqueBy} ${JSON.stringify(key)} (first on line ${first})`);
+      }
+      seen.set(key, lineNo);
+    }
+    out.push({ value: parsed.data, line: lineNo });
+  }
+  return out;
+}
+
+export function readJsonl<S extends z.ZodType>(file: string, schema: S, opts: { uniqueBy?: string } = {}) {
+  return parseJsonl(readText(file), file, schema, opts);
+}
+
+export function loadCatalog(file: string): Ad[] {
+  return readJsonl(file, catalogLine, { uniqueBy: 'id' }).map(({ value }) => {
+    const ad: Ad = { id: value.id, title: value.title };
+    if (value.description !== undefined) ad.description = value.description;
+    if (value.category !== undefined) ad.category = value.category;
+    return ad;
+  });
+}
+
+export function loadProfiles(file: string): Profile[] {
+  return readJsonl(file, profileLine, { uniqueBy: 'id' }).map(({ value }) => ({ id: value.id, info: value.info, interests: value.interests }));
+}
+
+/** Queries; when profiles are given, every `profile_id` must name one of them. */
+export function loadQueries(file: string, profiles?: readonly Profile[]): Query[] {
+  const known = profiles ? new Set(profiles.map((p) => p.id)) : undefined;
+  return readJsonl(file, queryLine, { uniqueBy: 'id' }).map(({ value, line }) => {
+    if (known && !known.has(value.profile_id)) {
+      throw new InputError(file, line, 'profile_id', `no profile with id ${JSON.stringify(value.profile_id)}`);
+    }
+    return { id: value.id, profile_id: value.profile_id, text: value.text, split: value.split };
+  });
+}
+
+/** Auctions, one per line; ad ids must not repeat within an auction. */
+export function loadAuctions(file: string): (AuctionInput & { id?: string })[] {
+  return readJsonl(file, auctionLine).map(({ value, line }) => {
+    const ids = new Set<string>();
+    value.ads.forEach((ad, k) => {
+      if (ids.has(ad.id)) throw new InputError(file, line, `ads[${k}].id`, `duplicate ad id ${JSON.stringify(ad.id)}`);
+      ids.add(ad.id);
+    });
+    const auction: AuctionInput & { id?: string } = {
+      query: value.query,
+      profile: { id: value.profile.id, info: value.profile.info, interests: value.profile.interests },
+      ads: value.ads.map((a) => ({ id: a.id, title: a.title, bid: a.bid })),
+    };
+    if (value.id !== undefined) auction.id = value.id;
+    return auction;
+  });
+}
+
+function lineOf(text: string, offset: number): number {
+  let line = 1;
+  for (let i = 0; i < offset && i < text.length; i++) if (text.charCodeAt(i) === 10) line++;
+  return line;
+}
+
+/**
+ * A JSON array file validated element by element (the `--ads` file of `parse`). Errors name the
+ * line of the offending element, found from the parse tree's offsets.
+ */
+export function parseJsonArray<S extends z.ZodType>(text: string, file: string, schema: S, opts: { uniqueBy?: string } = {}): z.infer<S>[] {
+  const errors: ParseError[] = [];
+  const tree: Node | undefined = parseTree(text, errors, { allowTrailingComma: false, disallowComments: true });
+  if (errors.length > 0) {
+    const e = errors[0]!;
+    throw new InputError(file, lineOf(text, e.offset), undefined, `not valid JSON (${printParseErrorCode(e.error)})`);
+  }
+  if (!tree || tree.type !== 'array') throw new InputError(file, 1, undefined, 'must be a JSON array');
+  const json = JSON.parse(text) as unknown[];
+  const seen = new Map<unknown, number>();
+  return json.map((item, k) => {
+    const node = tree.children![k]!;
+    const line = lineOf(text, node.offset);
+    const parsed = schema.safeParse(item);
+    if (!parsed.success) {
+      const { message } = firstIssue(parsed.error);
+      throw new InputError(file, line, fieldPath([k, ...parsed.error.issues[0]!.path]), message);
+    }
+    if (opts.uniqueBy !== undefined) {
+      const key = (parsed.data as Record<string, unknown>)[opts.uniqueBy];
+      const first = seen.get(key);
+      if (first !== undefined) throw new InputError(file, line, `[${k}].${opts.uniqueBy}`, `duplicate ${opts.uniqueBy} ${JSON.stringify(key)} (first on line ${first})`);
+      seen.set(key, line);
+    }
+    return parsed.data;
+  });
+}
+
+/** The `--ads` file of `parse`: ids unique, each with a title. */
+export function loadAdRefs(file: string): { id: string; title: string }[] {
+  return parseJsonArray(readText(file), file, adRef, { uniqueBy: 'id' }).map((a) => ({ id: a.id, title: a.title }));
+}

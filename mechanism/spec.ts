@@ -1,0 +1,137 @@
+/**
+ * The mechanism spec grammar (`-m SPEC`), one grammar for every command:
+ *
+ *   embedded:pretrained | embedded:optimal        the embedded Ad-LLM before training / its exact optimum
+ *   run:DIR[@EPOCH]                               a rule trained by `train` (last epoch by default)
+ *   mosaic:SPEC[?n=20]                            MOSAIC aggregation over another rule
+ *   gsp:SPEC[?k=1]                                pre-generation position auction over another rule
+ *   local:NAME|PATH.gguf                          a GGUF model in-process on the CPU
+ *   openai:BASE_URL?model=NAME[&k=v…]             any OpenAI-compatible endpoint
+ *   module:PATH                                   a JS/TS module whose default export is a rule
+ *
+ * Wrappers nest (`gsp:mosaic:embedded:pretrained?n=5?k=2`). A trailing `?…` belongs to the
+ * outermost wrapper only when all of its keys are that wrapper's own (n for mosaic, k for gsp);
+ * otherwise it stays with the inner spec, so `mosaic:openai:http://h/v1?model=m` keeps its model.
+ * Parsing is pure: resolving a spec into a running rule happens elsewhere.
+ */
+import { UsageError } from './errors.ts';
+
+export type MechanismSpec =
+  | { kind: 'embedded'; name: string }
+  | { kind: 'run'; dir: string; epoch?: number }
+  | { kind: 'mosaic'; inner: MechanismSpec; n: number }
+  | { kind: 'gsp'; inner: MechanismSpec; k: number }
+  | { kind: 'local'; model: string }
+  | { kind: 'openai'; baseURL: string; params: Record<string, string> }
+  | { kind: 'module'; path: string };
+
+export const SPEC_KINDS = ['embedded', 'run', 'mosaic', 'gsp', 'local', 'openai', 'module'] as const;
+
+const WRAPPER_KEYS: Record<'mosaic' | 'gsp', string[]> = { mosaic: ['n'], gsp: ['k'] };
+const WRAPPER_DEFAULTS = { mosaic: { n: 20 }, gsp: { k: 1 } };
+
+function bad(spec: string, why: string): never {
+  throw new UsageError(`bad mechanism spec ${JSON.stringify(spec)}: ${why}`);
+}
+
+function positiveInt(spec: string, key: string, value: string): number {
+  if (!/^\d+$/.test(value) || Number(value) < 1) bad(spec, `${key} must be a positive integer, got ${JSON.stringify(value)}`);
+  return Number(value);
+}
+
+/** Split a wrapper's rest into inner spec and its own params, per the rule above. */
+function splitWrapper(rest: string, keys: string[]): { inner: string; params: Map<string, string> } {
+  const q = rest.lastIndexOf('?');
+  if (q < 0) return { inner: rest, params: new Map() };
+  const params = new Map<string, string>();
+  for (const part of rest.slice(q + 1).split('&')) {
+    if (part === '') continue;
+    const eq = part.indexOf('=');
+    const key = eq < 0 ? part : part.slice(0, eq);
+    if (!keys.includes(key)) return { inner: rest, params: new Map() };
+    params.set(key, eq < 0 ? '' : decodeURIComponent(part.slice(eq + 1)));
+  }
+  return { inner: rest.slice(0, q), params };
+}
+
+export function parseSpec(spec: string): MechanismSpec {
+  const raw = spec.trim();
+  const colon = raw.indexOf(':');
+  if (colon <= 0) bad(spec, `expected KIND:…, with KIND one of ${SPEC_KINDS.join(', ')}`);
+  const kind = raw.slice(0, colon);
+  const rest = raw.slice(colon + 1);
+  switch (kind) {
+    case 'embedded':
+      if (!/^[a-z][a-z0-9-]*$/.test(rest)) bad(spec, 'expected embedded:pretrained or embedded:optimal');
+      return { kind, name: rest };
+    case 'run': {
+      const m = /^(.+?)(?:@(\d+))?$/.exec(rest);
+      if (!m || m[1]!.trim() === '') bad(spec, 'expected run:DIR or run:DIR@EPOCH');
+      return m[2] === undefined ? { kind, dir: m[1]! } : { kind, dir: m[1]!, epoch: Number(m[2]) };
+    }
+    case 'mosaic':
+    case 'gsp': {
+      const { inner, params } = splitWrapper(rest, WRAPPER_KEYS[kind]);
+      if (inner === '') bad(spec, `expected ${kind}:SPEC`);
+      const innerSpec = parseSpec(inner);
+      if (kind === 'mosaic') {
+        const n = params.has('n') ? positiveInt(spec, 'n', params.get('n')!) : WRAPPER_DEFAULTS.mosaic.n;
+        return { kind, inner: innerSpec, n };
+      }
+      const k = params.has('k') ? positiveInt(spec, 'k', params.get('k')!) : WRAPPER_DEFAULTS.gsp.k;
+      return { kind, inner: innerSpec, k };
+    }
+    case 'local':
+      if (rest.trim() === '') bad(spec, 'expected local:NAME or local:PATH.gguf');
+      return { kind, model: rest };
+    case 'openai': {
+      const q = rest.indexOf('?');
+      const baseURL = q < 0 ? rest : rest.slice(0, q);
+      if (!/^https?:\/\/[^\s]+$/.test(baseURL)) bad(spec, 'expected openai:http(s)://HOST[:PORT]/PATH?model=NAME');
+      const params: Record<string, string> = {};
+      if (q >= 0) {
+        for (const [key, value] of new URLSearchParams(rest.slice(q + 1))) params[key] = value;
+      }
+      return { kind, baseURL, params };
+    }
+    case 'module':
+      if (rest.trim() === '') bad(spec, 'expected module:PATH');
+      return { kind, path: rest };
+    default:
+      return bad(spec, `unknown kind ${JSON.stringify(kind)}; expected one of ${SPEC_KINDS.join(', ')}`);
+  }
+}
+
+/** The canonical text of a spec (parse, then format, gives back an equivalent spec). */
+export function formatSpec(s: MechanismSpec): string {
+  switch (s.kind) {
+    case 'embedded':
+      return `embedded:${s.name}`;
+    case 'run':
+      return s.epoch === undefined ? `run:${s.dir}` : `run:${s.dir}@${s.epoch}`;
+    case 'mosaic':
+      return `mosaic:${formatSpec(s.inner)}?n=${s.n}`;
+    case 'gsp':
+      return `gsp:${formatSpec(s.inner)}?k=${s.k}`;
+    case 'local':
+      return `local:${s.model}`;
+    case 'openai': {
+      const q = new URLSearchParams(s.params).toString();
+      return q ? `openai:${s.baseURL}?${q}` : `openai:${s.baseURL}`;
+    }
+    case 'module':
+      return `module:${s.path}`;
+  }
+}
+
+/** `-m a,b,c` for `bench`: a comma splits specs only where the next part starts a new KIND:. */
+export function parseSpecList(list: string): MechanismSpec[] {
+  const parts: string[] = [];
+  for (const piece of list.split(',')) {
+    const startsKind = SPEC_KINDS.some((k) => piece.trim().startsWith(`${k}:`));
+    if (parts.length > 0 && !startsKind) parts[parts.length - 1] += `,${piece}`;
+    else parts.push(piece);
+  }
+  if (parts.length === 0 || parts.every((p) => p.trim() === '')) throw new UsageError('no mechanism spec given');
+  return parts.map(parseSpec);
+}

@@ -1,0 +1,133 @@
+/**
+ * The auction model of LLM-native advertising (paper, section 3).
+ *
+ * A query x from a user with profile h arrives with n candidate ads a_1..a_n, each with a bid b_i.
+ * The allocation rule pi (an LLM) maps (x, h, a, b) to a distribution over responses y; a response
+ * exposes an ad by writing it inline as `@Ad Title@[Ad ID]`. The user clicks some exposures, and the
+ * payment rule charges advertisers. These are the plain data types every module shares.
+ */
+
+/** An ad of the catalog. `id` has the form `Ad-…`. */
+export interface Ad {
+  id: string;
+  title: string;
+  description?: string;
+  category?: string;
+}
+
+/** A candidate ad in one auction: the ad with its advertiser's bid (value per click reported). */
+export interface BiddedAd {
+  id: string;
+  title: string;
+  bid: number;
+}
+
+/** A user profile: basic information and interests (paper, section 5.2.1). */
+export interface Profile {
+  id: string;
+  info: string;
+  interests: string[];
+}
+
+export type Split = 'train' | 'test';
+
+/** A user query, tied to the profile of the user who asks it. */
+export interface Query {
+  id: string;
+  profile_id: string;
+  text: string;
+  split: Split;
+}
+
+/** One auction: everything the allocation rule sees (the contract's `input`). */
+export interface AuctionInput {
+  query: string;
+  profile: Profile;
+  ads: BiddedAd[];
+}
+
+/** Options for drawing responses; a seed makes a draw reproducible where the backend allows it. */
+export interface SampleOptions {
+  seed?: number;
+}
+
+/** One response with its probability, for rules that can enumerate their response distribution. */
+export interface WeightedResponse {
+  response: string;
+  prob: number;
+}
+
+/**
+ * An allocation rule pi(.|x,h,a,b): the module interface of the contract. `sample` draws n
+ * independent responses for one auction. `enumerate`, when present, gives the whole response
+ * distribution, so ITCTR and the properties can be computed exactly instead of estimated.
+ */
+export interface AllocationRule {
+  name: string;
+  payment?: PaymentRuleName;
+  sample(input: AuctionInput, n: number, opts?: SampleOptions): Promise<string[]>;
+  enumerate?(input: AuctionInput): Promise<WeightedResponse[]>;
+}
+
+/** A valid exposure: an insertion whose id is a candidate and whose title is the candidate's. */
+export interface Exposure {
+  id: string;
+  title: string;
+  /** Character offsets of the whole `@Title@[Id]` markup in the response. */
+  start: number;
+  end: number;
+}
+
+export type FormatErrorKind = 'unknown_id' | 'title_mismatch' | 'malformed' | 'duplicate';
+
+/** An insertion attempt that does not count as an exposure; each one is penalized. */
+export interface FormatError {
+  kind: FormatErrorKind;
+  text: string;
+  start: number;
+  end: number;
+}
+
+/** What the response parser finds in one response. */
+export interface ParsedResponse {
+  exposures: Exposure[];
+  errors: FormatError[];
+}
+
+/** Click feedback for one response: the ids of the exposed ads the user clicked. */
+export interface ClickFeedback {
+  clicked: string[];
+  /** Per exposed ad, the click probability the click model assigned (ctr_i(x,h,a_i,y)). */
+  probabilities?: Record<string, number>;
+}
+
+export type PaymentRuleName = 'first-price-click' | 'first-price-impression' | 'gsp';
+
+export type ChargeEvent = 'click' | 'impression';
+
+/** One line of the ledger: who was charged what, for which event, in which auction. */
+export interface Charge {
+  query_id: string;
+  sample: number;
+  ad_id: string;
+  bid: number;
+  event: ChargeEvent;
+  amount: number;
+}
+
+/** An advertiser who maximizes quasi-linear utility u = v * itctr - p (Def. 3.3). */
+export interface UtilityMaximizer {
+  kind: 'utility';
+  adId: string;
+  value: number;
+}
+
+/** An advertiser who maximizes value v * itctr subject to v * itctr >= tau * p (Def. 3.4). */
+export interface ValueMaximizer {
+  kind: 'value';
+  adId: string;
+  value: number;
+  targetRoi: number;
+}
+
+export type Advertiser = UtilityMaximizer | ValueMaximizer;
