@@ -1,0 +1,242 @@
+/**
+ * A small OpenAI-compatible server for tests (node:http only), on 127.0.0.1 and a free port.
+ *
+ * `/v1/models` lists one model; `/v1/chat/completions` answers with `n` choices whose text is a
+ * deterministic function of the prompt, the seed and the choice index (with no seed, a fresh nonce
+ * per request, as a real sampler would). When the prompt carries the Ad-LLM's candidate list, each
+ * text inserts one candidate chosen by the same hash, so downstream code sees real exposures.
+ *
+ * Tests script failures by queueing behaviours, consumed one per chat request in arrival order,
+ * and read counters (requests, in flight, the most ever in flight) and the request bodies.
+ */
+import { createHash } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+export type Behaviour =
+  /** Answer with this HTTP status and an OpenAI-style error body. */
+  | { status: number; message?: string; retryAfterSeconds?: number }
+  /** Wait this long before answering normally (beyond the client's timeout, say). */
+  | { delayMs: number }
+  /** Answer with these texts instead of the generated ones (one per choice; the last repeats). */
+  | { content: string | string[] };
+
+export interface ChatBody {
+  model?: string;
+  messages?: { role: string; content: string }[];
+  n?: number;
+  seed?: number;
+  temperature?: number;
+  top_p?: number;
+  top_k?: number;
+  max_tokens?: number;
+  [key: string]: unknown;
+}
+
+export interface FakeOpenAIServer {
+  /** e.g. http://127.0.0.1:43123/v1 */
+  readonly baseURL: string;
+  readonly port: number;
+  /** Chat requests received (every attempt, failed ones included). */
+  readonly requests: number;
+  readonly inFlight: number;
+  readonly maxInFlight: number;
+  /** Bodies of the chat requests, in arrival order. */
+  readonly bodies: ChatBody[];
+  /** Latency added to every chat request (ms). */
+  latencyMs: number;
+  /** Return at most this many choices, whatever n asks (a server that silently caps n). */
+  capN: number | null;
+  /** Refuse n above this with a 400 (a server that does not allow several choices). */
+  rejectNAbove: number | null;
+  /** Compute the reply text of a choice; return undefined for the default text. */
+  responder: ((body: ChatBody, index: number) => string | undefined) | null;
+  enqueue(...behaviours: Behaviour[]): void;
+  /** Clear counters, queue and settings. */
+  reset(): void;
+  close(): Promise<void>;
+}
+
+export const FAKE_MODEL = 'fake-model';
+
+function sha(text: string): string {
+  return createHash('sha256').update(text).digest('hex');
+}
+
+/** Candidate ads from an Ad-LLM prompt: lines that are JSON objects with "Ad ID" and "Ad Title". */
+function candidates(prompt: string): { id: string; title: string }[] {
+  const out: { id: string; title: string }[] = [];
+  for (const line of prompt.split('\n')) {
+    const t = line.trim();
+    if (!t.startsWith('{')) continue;
+    try {
+      const o = JSON.parse(t) as Record<string, unknown>;
+      if (typeof o['Ad ID'] === 'string' && typeof o['Ad Title'] === 'string') out.push({ id: o['Ad ID'], title: o['Ad Title'] });
+    } catch {
+      // not a candidate line
+    }
+  }
+  return out;
+}
+
+export function defaultText(prompt: string, seed: number | string, index: number): string {
+  const h = sha(`${prompt}\u0000${seed}\u0000${index}`);
+  const ads = candidates(prompt);
+  const base = `Here is a helpful answer (${h.slice(0, 12)}).`;
+  if (ads.length === 0) return base;
+  const ad = ads[parseInt(h.slice(12, 20), 16) % ads.length]!;
+  return `${base} You might like @${ad.title}@[${ad.id}] for this.`;
+}
+
+function readBody(req: IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('error', reject);
+  });
+}
+
+function send(res: ServerResponse, status: number, payload: unknown, headers: Record<string, string> = {}): void {
+  if (res.destroyed || res.writableEnded) return;
+  res.writeHead(status, { 'content-type': 'application/json', ...headers });
+  res.end(JSON.stringify(payload));
+}
+
+function errorBody(message: string, status: number) {
+  return { error: { message, type: status === 429 ? 'rate_limit_error' : 'invalid_request_error', code: null, param: null } };
+}
+
+export async function startFakeOpenAIServer(): Promise<FakeOpenAIServer> {
+  let requests = 0;
+  let inFlight = 0;
+  let maxInFlight = 0;
+  let nonce = 0;
+  const bodies: ChatBody[] = [];
+  const queue: Behaviour[] = [];
+  const timers = new Set<NodeJS.Timeout>();
+
+  const wait = (ms: number, res: ServerResponse) =>
+    new Promise<boolean>((resolve) => {
+      if (ms <= 0) return resolve(true);
+      const t = setTimeout(() => {
+        timers.delete(t);
+        resolve(true);
+      }, ms);
+      timers.add(t);
+      // The client gave up (timeout): stop waiting, nobody will read the answer.
+      res.on('close', () => {
+        clearTimeout(t);
+        timers.delete(t);
+        resolve(false);
+      });
+    });
+
+  async function chat(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    requests++;
+    inFlight++;
+    maxInFlight = Math.max(maxInFlight, inFlight);
+    try {
+      let body: ChatBody;
+      try {
+        body = JSON.parse(await readBody(req)) as ChatBody;
+      } catch {
+        return send(res, 400, errorBody('body is not JSON', 400));
+      }
+      bodies.push(body);
+      const behaviour = queue.shift();
+      const alive = await wait(server.latencyMs + (behaviour && 'delayMs' in behaviour ? behaviour.delayMs : 0), res);
+      if (!alive) return;
+      if (behaviour && 'status' in behaviour) {
+        const headers: Record<string, string> =
+          behaviour.retryAfterSeconds === undefined ? {} : { 'retry-after': String(behaviour.retryAfterSeconds) };
+        return send(res, behaviour.status, errorBody(behaviour.message ?? `scripted ${behaviour.status}`, behaviour.status), headers);
+      }
+      if (!Array.isArray(body.messages) || body.messages.length === 0) return send(res, 400, errorBody('messages must be a non-empty array', 400));
+      const n = body.n ?? 1;
+      if (!Number.isInteger(n) || n < 1) return send(res, 400, errorBody('n must be a positive integer', 400));
+      if (server.rejectNAbove !== null && n > server.rejectNAbove) {
+        return send(res, 400, errorBody(`n must be at most ${server.rejectNAbove}`, 400));
+      }
+      const count = server.capN === null ? n : Math.min(n, server.capN);
+      const prompt = body.messages.map((m) => `${m.role}: ${m.content}`).join('\n');
+      const seed = body.seed ?? `nonce-${nonce++}`;
+      const choices = [];
+      for (let i = 0; i < count; i++) {
+        let text: string | undefined;
+        if (behaviour && 'content' in behaviour) {
+          const c = behaviour.content;
+          text = typeof c === 'string' ? c : c[Math.min(i, c.length - 1)];
+        }
+        text ??= server.responder?.(body, i) ?? defaultText(prompt, seed, i);
+        choices.push({ index: i, message: { role: 'assistant', content: text }, finish_reason: 'stop', logprobs: null });
+      }
+      const completionTokens = choices.reduce((s, c) => s + c.message.content.split(/\s+/).filter(Boolean).length, 0);
+      const promptTokens = Math.ceil(prompt.length / 4);
+      send(res, 200, {
+        id: `chatcmpl-${sha(`${prompt}${seed}`).slice(0, 16)}`,
+        object: 'chat.completion',
+        created: Math.floor(Date.now() / 1000),
+        model: body.model ?? FAKE_MODEL,
+        choices,
+        usage: { prompt_tokens: promptTokens, completion_tokens: completionTokens, total_tokens: promptTokens + completionTokens },
+      });
+    } finally {
+      inFlight--;
+    }
+  }
+
+  const http: Server = createServer((req, res) => {
+    const url = new URL(req.url ?? '/', 'http://127.0.0.1');
+    if (req.method === 'GET' && url.pathname === '/v1/models') {
+      return send(res, 200, { object: 'list', data: [{ id: FAKE_MODEL, object: 'model', created: 0, owned_by: 'tests' }] });
+    }
+    if (req.method === 'POST' && url.pathname === '/v1/chat/completions') {
+      chat(req, res).catch((e: unknown) => send(res, 500, errorBody(String(e), 500)));
+      return;
+    }
+    send(res, 404, errorBody(`no route ${req.method} ${url.pathname}`, 404));
+  });
+
+  await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
+  const port = (http.address() as AddressInfo).port;
+
+  const server: FakeOpenAIServer = {
+    baseURL: `http://127.0.0.1:${port}/v1`,
+    port,
+    get requests() {
+      return requests;
+    },
+    get inFlight() {
+      return inFlight;
+    },
+    get maxInFlight() {
+      return maxInFlight;
+    },
+    bodies,
+    latencyMs: 0,
+    capN: null,
+    rejectNAbove: null,
+    responder: null,
+    enqueue(...b) {
+      queue.push(...b);
+    },
+    reset() {
+      requests = 0;
+      maxInFlight = 0;
+      bodies.length = 0;
+      queue.length = 0;
+      server.latencyMs = 0;
+      server.capN = null;
+      server.rejectNAbove = null;
+      server.responder = null;
+    },
+    close() {
+      for (const t of timers) clearTimeout(t);
+      timers.clear();
+      http.closeAllConnections();
+      return new Promise<void>((resolve) => http.close(() => resolve()));
+    },
+  };
+  return server;
+}
