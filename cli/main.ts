@@ -6,7 +6,9 @@
  */
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { InputError, UsageError } from '../mechanism/errors.ts';
+import { runImport } from './commands/import.ts';
 import { runParse } from './commands/parse.ts';
+import { runSimulate } from './commands/simulate.ts';
 
 export const EXIT = { ok: 0, failed: 1, usage: 2, inconclusive: 3 } as const;
 
@@ -60,9 +62,14 @@ export function buildProgram(result: { code: number }): Command {
     .addOption(new Option('--samples <k>', 'responses per query').argParser(intArg('--samples', 1)).default(1))
     .option('--user <spec>', 'user (click) model: embedded:parametric or openai:URL?model=NAME', 'embedded:parametric')
     .option('--resume', 'continue an interrupted run in DIR without losing or repeating episodes')
+    .addOption(new Option('--candidates <k>', 'candidate ads per auction: the k best matches of the query and profile (0 = the whole catalog)').argParser(intArg('--candidates', 0)).default(10))
+    .addOption(new Option('--world-seed <n>', 'seed of the embedded world (profiles and queries)').argParser(intArg('--world-seed')).default(0))
+    .addOption(new Option('--concurrency <c>', 'auctions in flight at once (for endpoint backends)').argParser(intArg('--concurrency', 1)).default(8))
     .addOption(jsonOption())
     .addOption(seedOption())
-    .action(notAvailable('simulate'));
+    .action(async (opts) => {
+      result.code = await runSimulate(opts);
+    });
 
   program
     .command('train')
@@ -125,7 +132,9 @@ export function buildProgram(result: { code: number }): Command {
     .requiredOption('--out <dir>', 'output folder (catalog.jsonl, queries.jsonl, profiles.jsonl)')
     .addOption(jsonOption())
     .addOption(seedOption())
-    .action(notAvailable('import'));
+    .action(async (opts) => {
+      result.code = await runImport({ format: opts.format, from: opts.from, out: opts.out, seed: opts.seed, json: opts.json });
+    });
 
   program
     .command('serve')

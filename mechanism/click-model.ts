@@ -15,4 +15,18 @@ export interface ClickModel {
   name: string;
   /** Click probability of each validly exposed ad (ids not listed are never clicked). */
   clickProbabilities(ctx: ClickContext): Promise<Record<string, number>>;
+  /**
+   * Draw the clicks of one user. Models whose clicks are not independent (similar ads compete
+   * for one click) implement it; otherwise each ad is clicked independently with its probability.
+   */
+  sampleClicks?(ctx: ClickContext, uniform: () => number): Promise<string[]>;
+}
+
+/** Clicks drawn from a click model, one uniform draw per exposed ad when clicks are independent. */
+export async function drawClicks(model: ClickModel, ctx: ClickContext, uniform: () => number): Promise<string[]> {
+  if (model.sampleClicks) return model.sampleClicks(ctx, uniform);
+  const p = await model.clickProbabilities(ctx);
+  const out: string[] = [];
+  for (const e of ctx.parsed.exposures) if (uniform() < (p[e.id] ?? 0)) out.push(e.id);
+  return out;
 }

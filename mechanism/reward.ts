@@ -7,8 +7,8 @@
  * N_ad(y) is the number of valid exposures in y and N_err(y) the number of format errors the parser
  * found (hallucinated ids, changed titles, broken markup, repeated ads). The paper's exact Eq. 8 is
  * not legible in our copy; it penalizes "the number and formatting errors of inserted ads" with
- * lambda = 1. Our defaults price an inserted ad at 20 and an error at 50 (bids are 1..100): an ad is
- * worth inserting only when b_i * pCTR_i > 20, and a response crowded with ads or broken markup
+ * lambda = 1. Our defaults price an inserted ad at 10 and an error at 50 (bids are 1..100): an ad is
+ * worth inserting only when b_i * pCTR_i > 10, and a response crowded with ads or broken markup
  * scores below zero, as the pretrained model does in the paper's Table 2 (reward -120 at revenue 47).
  */
 import { z } from 'zod';
@@ -16,7 +16,7 @@ import type { BiddedAd, ParsedResponse } from './types.ts';
 
 export const RewardConfig = z.object({
   lambda: z.number().min(0).default(1).describe('Weight lambda of the response penalty s_resp(y) (paper: 1)'),
-  perAd: z.number().min(0).default(20).describe('Cost in s_resp(y) of each inserted ad (valid exposure)'),
+  perAd: z.number().min(0).default(10).describe('Cost in s_resp(y) of each inserted ad (valid exposure)'),
   perError: z.number().min(0).default(50).describe('Cost in s_resp(y) of each format error (unknown id, changed title, malformed, duplicate)'),
 });
 export type RewardConfig = z.infer<typeof RewardConfig>;

@@ -1,0 +1,192 @@
+/**
+ * `llm-auction verify -m SPEC [--property …] [--alpha A] [--budget N] [--seed N] [--json FILE]`:
+ * run the statistical property checks on one mechanism.
+ *
+ * Exit code: 0 when every chosen property passes, 1 when any fails, 3 otherwise (some are
+ * inconclusive). Report-only properties (um-equilibrium) are printed and written to the JSON
+ * under "reports", never under "properties", and never change the exit code: the contract's
+ * verdict format does not fit a measurement.
+ */
+import cliProgress from 'cli-progress';
+import { UsageError } from '../../mechanism/errors.ts';
+import { getProperty, type RegisteredProperty, VERDICT_PROPERTIES } from '../../properties/registry.ts';
+import type { CheckOptions, MechanismUnderTest, ProgressEvent, Verdict } from '../../properties/types.ts';
+import { DEFAULT_ALPHA, DEFAULT_BUDGET } from '../../properties/types.ts';
+import type { EquilibriumReport } from '../../properties/um-equilibrium.ts';
+import { table, writeJsonResult } from '../output.ts';
+
+export interface VerifyOptions {
+  mechanism: MechanismUnderTest;
+  /** Property names (a name may also be a comma-separated list); default: the four verdict properties. */
+  properties?: string[];
+  alpha?: number;
+  budget?: number;
+  seed?: number;
+  /** Smallest violation to detect (itctr units); default 0.05. */
+  effect?: number;
+  /** Planned cases per property; default per property. */
+  cases?: number;
+  /** false forces the sampled path even for a rule that can enumerate. */
+  exact?: boolean;
+  /** `--json FILE`; "-" writes the JSON alone to stdout. */
+  json?: string;
+}
+
+export interface VerifyResult {
+  mechanism: string;
+  alpha: number;
+  budget: number;
+  seed: number;
+  properties: Record<string, Verdict>;
+  reports?: Record<string, EquilibriumReport>;
+}
+
+export const VERIFY_EXIT = { pass: 0, fail: 1, inconclusive: 3 } as const;
+
+/** Names asked for, split on commas, checked, without duplicates; unknown names are a usage error. */
+export function resolveProperties(names: readonly string[] | undefined): RegisteredProperty[] {
+  const list = (names && names.length ? names : VERDICT_PROPERTIES)
+    .flatMap((n) => n.split(','))
+    .map((n) => n.trim())
+    .filter((n) => n.length > 0);
+  if (list.length === 0) throw new UsageError('--property needs at least one property name');
+  const seen = new Set<string>();
+  const out: RegisteredProperty[] = [];
+  for (const n of list) {
+    const p = getProperty(n); // throws UsageError for an unknown name
+    if (seen.has(p.name)) continue;
+    seen.add(p.name);
+    out.push(p);
+  }
+  return out;
+}
+
+function progressBar(): { onProgress: (e: ProgressEvent) => void; stop: () => void } | undefined {
+  if (!process.stderr.isTTY) return undefined;
+  const bar = new cliProgress.SingleBar(
+    {
+      stream: process.stderr,
+      format: '{property} [{bar}] {value}/{total} cases | {samples} responses{phase}',
+      hideCursor: true,
+      clearOnComplete: true,
+    },
+    cliProgress.Presets.shades_classic,
+  );
+  let current: string | undefined;
+  return {
+    onProgress(e) {
+      const payload = { property: e.property.padEnd(15), samples: e.samples, phase: e.phase === 'shrinking' ? ' | shrinking' : '' };
+      if (current !== e.property) {
+        if (current !== undefined) bar.stop();
+        current = e.property;
+        bar.start(e.casesPlanned, Math.min(e.cases, e.casesPlanned), payload);
+      } else {
+        bar.update(Math.min(e.cases, e.casesPlanned), payload);
+      }
+    },
+    stop() {
+      if (current !== undefined) bar.stop();
+      current = undefined;
+    },
+  };
+}
+
+function num(x: unknown, digits = 3): string {
+  return typeof x === 'number' && Number.isFinite(x) ? String(Math.round(x * 10 ** digits) / 10 ** digits) : '?';
+}
+
+function itctrOf(x: unknown): string {
+  if (typeof x === 'number') return num(x);
+  if (x && typeof x === 'object' && 'itctr' in x) return num((x as { itctr: unknown }).itctr);
+  return '?';
+}
+
+/** One line about a counterexample (or the closest call), for the summary table. */
+export function describeEvidence(property: string, ev: Record<string, unknown> | null | undefined): string {
+  if (!ev) return '';
+  const focal = typeof ev.focal === 'string' ? `${ev.focal}: ` : '';
+  const bids = Array.isArray(ev.bids) ? (ev.bids as unknown[]) : undefined;
+  const itctr = Array.isArray(ev.itctr) ? (ev.itctr as unknown[]) : undefined;
+  switch (property) {
+    case 'monotonicity':
+      return bids && itctr ? `${focal}bid ${bids[0]} -> ${bids[1]}: itctr ${itctrOf(itctr[0])} -> ${itctrOf(itctr[1])}` : '';
+    case 'continuity':
+      return bids ? `${focal}bid ${bids[0]} -> ${bids[1]}: itctr changes by ${num(ev.change)} (jump > ${num(ev.jump)})` : '';
+    case 'ir':
+      return `${String(ev.ad ?? '?')}: pays ${num(ev.expected_payment)} for value ${num(ev.expected_value)}`;
+    case 'vm-truthfulness':
+      if (ev.infeasible_truthful_bid) return `${focal}truthful bid ${String(ev.truthful_bid)} breaks the ROI constraint`;
+      return `${focal}bid ${String(ev.deviation_bid)} instead of ${String(ev.truthful_bid)} gains ${num(ev.itctr_gain)} itctr, ROI-feasible`;
+    default:
+      return '';
+  }
+}
+
+export async function runVerify(opts: VerifyOptions): Promise<number> {
+  const chosen = resolveProperties(opts.properties);
+  const alpha = opts.alpha ?? DEFAULT_ALPHA;
+  const budget = opts.budget ?? DEFAULT_BUDGET;
+  const seed = opts.seed ?? 0;
+  if (!(alpha > 0 && alpha < 1)) throw new UsageError(`--alpha must be in (0, 1), got ${alpha}`);
+  if (!(Number.isInteger(budget) && budget >= 1)) throw new UsageError(`--budget must be a positive integer, got ${budget}`);
+  const m = opts.mechanism;
+  const bar = progressBar();
+  const base: CheckOptions = {
+    alpha,
+    budget,
+    seed,
+    ...(opts.effect !== undefined ? { effect: opts.effect } : {}),
+    ...(opts.cases !== undefined ? { cases: opts.cases } : {}),
+    ...(opts.exact !== undefined ? { exact: opts.exact } : {}),
+    ...(bar ? { onProgress: bar.onProgress } : {}),
+  };
+
+  const result: VerifyResult = { mechanism: m.name, alpha, budget, seed, properties: {} };
+  const rows: (string | number)[][] = [];
+  try {
+    for (const p of chosen) {
+      if (p.kind === 'verdict') {
+        const v = await p.check(m, base);
+        result.properties[p.name] = v;
+        const ev = v.counterexample ?? (v.details?.closest as Record<string, unknown> | undefined);
+        rows.push([
+          p.name,
+          v.verdict,
+          v.samples,
+          v.p_value === null ? 'exact' : v.p_value < 1e-4 ? v.p_value.toExponential(1) : num(v.p_value, 4),
+          v.details?.mode ?? '',
+          describeEvidence(p.name, ev),
+        ]);
+      } else {
+        const r = await p.run(m, base);
+        (result.reports ??= {})[p.name] = r;
+        rows.push([
+          p.name,
+          'report',
+          r.samples,
+          '',
+          r.mode,
+          `epsilon ${num(r.epsilon_relative)} of value (truthful ${num(r.epsilon_truthful_relative)}), shading ${num(r.shading)}`,
+        ]);
+      }
+    }
+  } finally {
+    bar?.stop();
+  }
+
+  const verdicts = Object.values(result.properties).map((v) => v.verdict);
+  const code = verdicts.includes('fail') ? VERIFY_EXIT.fail : verdicts.every((v) => v === 'pass') ? VERIFY_EXIT.pass : VERIFY_EXIT.inconclusive;
+
+  if (opts.json === '-') {
+    writeJsonResult('-', result);
+    return code;
+  }
+  const headline =
+    code === VERIFY_EXIT.pass ? 'all properties pass' : code === VERIFY_EXIT.fail ? 'a property fails' : 'inconclusive (raise --budget)';
+  process.stdout.write(
+    `verify ${m.name}: alpha ${alpha}, budget ${budget} responses per property, seed ${seed}\n\n` +
+      `${table(['property', 'verdict', 'samples', 'p-value', 'mode', 'evidence'], rows)}\n\n${headline}\n`,
+  );
+  writeJsonResult(opts.json, result);
+  return code;
+}

@@ -1,0 +1,71 @@
+/**
+ * From spec strings to running parts: `-m SPEC` to an allocation rule, `--user SPEC` to a click
+ * model. Kinds whose implementation has not landed say so with a usage error (exit 2).
+ */
+import { existsSync } from 'node:fs';
+import { resolve as resolvePath } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import type { ClickModel } from '../mechanism/click-model.ts';
+import { UsageError } from '../mechanism/errors.ts';
+import { formatSpec, parseSpec, type MechanismSpec } from '../mechanism/spec.ts';
+import type { AllocationRule } from '../mechanism/types.ts';
+import { EmbeddedPolicy } from '../simulation/embedded-policy.ts';
+import { OptimalRule } from '../simulation/optimal.ts';
+import { ParametricUser } from '../simulation/user-model.ts';
+
+/** The embedded world's shared parts: one policy (plan tables are cached) and one user. */
+let embedded: { policy: EmbeddedPolicy; user: ParametricUser } | undefined;
+export function embeddedParts() {
+  return (embedded ??= { policy: new EmbeddedPolicy(), user: new ParametricUser() });
+}
+
+export async function resolveUser(spec: string): Promise<ClickModel> {
+  if (spec === 'embedded:parametric' || spec === 'embedded') return embeddedParts().user;
+  if (spec.startsWith('openai:')) {
+    const { createJudgeClickModel, parseJudgeSpec } = await import('../simulation/judge.ts');
+    return createJudgeClickModel(parseJudgeSpec(spec));
+  }
+  throw new UsageError(`bad user spec ${JSON.stringify(spec)}: expected embedded:parametric or openai:URL?model=NAME`);
+}
+
+async function loadModule(path: string, spec: string): Promise<AllocationRule> {
+  const file = resolvePath(path);
+  if (!existsSync(file)) throw new UsageError(`bad mechanism spec ${JSON.stringify(spec)}: no such file ${file}`);
+  let mod: { default?: unknown };
+  try {
+    mod = (await import(pathToFileURL(file).href)) as { default?: unknown };
+  } catch (e) {
+    throw new UsageError(`${file}: cannot load the module (${(e as Error).message.split('\n')[0]})`);
+  }
+  const rule = mod.default as Partial<AllocationRule> | undefined;
+  if (!rule || typeof rule.sample !== 'function') throw new UsageError(`${file}: the default export must be an allocation rule with a sample(input, n, opts) method`);
+  const payment = rule.payment;
+  if (payment !== undefined && payment !== 'first-price-click' && payment !== 'first-price-impression') {
+    throw new UsageError(`${file}: field "payment": must be "first-price-click" or "first-price-impression"`);
+  }
+  const name = typeof rule.name === 'string' && rule.name.trim() !== '' ? rule.name : `module:${path}`;
+  const out: AllocationRule = { name, sample: rule.sample.bind(rule) };
+  if (payment !== undefined) out.payment = payment;
+  if (typeof rule.enumerate === 'function') out.enumerate = rule.enumerate.bind(rule);
+  return out;
+}
+
+export async function resolveRule(specText: string, opts: { user?: ClickModel } = {}): Promise<AllocationRule> {
+  const spec: MechanismSpec = parseSpec(specText);
+  switch (spec.kind) {
+    case 'embedded': {
+      const { policy, user } = embeddedParts();
+      if (spec.name === 'pretrained') return policy.rule();
+      if (spec.name === 'optimal') return new OptimalRule(policy, opts.user ?? user);
+      throw new UsageError(`bad mechanism spec ${JSON.stringify(specText)}: unknown embedded rule "${spec.name}" (expected pretrained or optimal)`);
+    }
+    case 'openai': {
+      const { createOpenAIRule, openAIConfigFromParams } = await import('../simulation/backends/openai.ts');
+      return createOpenAIRule(openAIConfigFromParams(spec.baseURL, spec.params));
+    }
+    case 'module':
+      return loadModule(spec.path, specText);
+    default:
+      throw new UsageError(`mechanism ${JSON.stringify(formatSpec(spec))}: the "${spec.kind}:" kind is not available in this build yet`);
+  }
+}

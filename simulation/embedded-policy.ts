@@ -1,0 +1,351 @@
+/**
+ * The embedded Ad-LLM: a small, explicit stochastic policy over insertion plans, rendered into text.
+ *
+ * A plan chooses which candidate ads to insert (at most `maxAds`), for each whether its markup is
+ * right or broken, and one style for the response: ads woven into sentences about the question, or
+ * listed after the answer. Rendering is a deterministic function of (input, plan), so a response
+ * and its plan determine each other and log pi(y|x) is exact.
+ *
+ *   pi_theta(plan | x) ∝ pi_0(plan | x) * exp(theta · phi(x, plan))
+ *
+ * pi_0 (`embedded:pretrained`) ignores bids, inserts too many ads, picks them only weakly by
+ * relevance, and breaks the markup of an ad with probability `errorRate`. phi holds bid-aware
+ * features (bid, bid x relevance, number of ads, errors, nativeness, competing ads); theta = 0 is
+ * the pretrained model, and IRPO's DPO steps move theta. The normalizer is computed by enumerating
+ * every plan of the (short-listed) candidates, so sampling, log-probabilities, ITCTR and the
+ * KL-regularized optimum pi_0 * exp(R / beta) are all exact.
+ */
+import { z } from 'zod';
+import { displayTitle, insertion } from '../mechanism/format.ts';
+import { hash32, Rng } from '../mechanism/rng.ts';
+import type { AllocationRule, AuctionInput, BiddedAd, SampleOptions, WeightedResponse } from '../mechanism/types.ts';
+import { cosine, lexicalEncoder, stems, type TextEncoder } from './text-encoder.ts';
+
+export const PolicyConfig = z.object({
+  maxAds: z.number().int().min(1).max(4).default(3).describe('Most ads one response inserts'),
+  shortlist: z.number().int().min(1).max(16).default(10).describe('Candidates the policy considers (the most relevant, by its own estimate)'),
+  adCountPrior: z
+    .array(z.number().min(0))
+    .default([0.1, 0.3, 0.35, 0.25])
+    .describe('pi_0: probability of inserting 0, 1, 2, 3… ads (bid-unaware, too many on average)'),
+  relevanceTilt: z.number().default(1.5).describe('pi_0: how strongly it prefers relevant ads (weak)'),
+  errorRate: z.number().min(0).max(1).default(0.25).describe("pi_0: probability that an inserted ad's markup is broken"),
+  wovenRate: z.number().min(0).max(1).default(0.5).describe('pi_0: probability that ads are woven into the answer rather than listed after it'),
+});
+export type PolicyConfig = z.infer<typeof PolicyConfig>;
+
+/** Names of the features phi(x, plan), in the order of theta. */
+export const FEATURES = [
+  'bid', // sum of b_i / 100 over well-formed ads
+  'bid_x_relevance', // sum of (b_i / 100) * rel_i over well-formed ads
+  'bid_x_relevance2', // sum of (b_i / 100) * rel_i^2
+  'relevance', // sum of rel_i over inserted ads
+  'ads', // number of inserted ads
+  'errors', // number of ads with broken markup
+  'woven_ads', // number of ads woven into the answer
+  'bid_x_woven', // sum of b_i / 100 over well-formed woven ads
+  'competing_pairs', // pairs of inserted ads with similar titles
+] as const;
+export const NUM_FEATURES = FEATURES.length;
+
+/** One insertion plan over the short-listed candidates. */
+export interface Plan {
+  /** Indices into the short list, increasing. */
+  ads: number[];
+  /** ok[k]: the markup of ads[k] is right. */
+  ok: boolean[];
+  woven: boolean;
+}
+
+const BROKEN_KINDS = ['title', 'id', 'markup', 'noid'] as const;
+
+/** The bid-independent part of one auction: plans, pi_0, relevance, pairwise similarity. */
+export interface PlanTable {
+  key: string;
+  /** Indices of the short-listed candidates in input.ads. */
+  shortlist: number[];
+  /** The policy's own relevance estimate of each short-listed ad, in [0, 1]. */
+  relevance: number[];
+  /** similar[a * n + b]: short-listed ads a and b have similar titles. */
+  similar: Uint8Array;
+  plans: Plan[];
+  logp0: Float64Array;
+  /** Bid-free features per plan (row-major, NUM_FEATURES each; bid columns filled per call). */
+  base: Float64Array;
+  topic: string;
+  /** Pre-rendered pieces: the answer around the ads, and each ad's insertion, right and broken. */
+  pieces?: { head: string; tail: string; woven: string[][]; listed: string[][] };
+}
+
+function topicOf(query: string): string {
+  const words = query
+    .replace(/[^A-Za-z0-9' -]+/g, ' ')
+    .split(/\s+/)
+    .filter((w) => w.length > 0);
+  const content = words.filter((w) => stems(w).length > 0);
+  const pick = (content.length > 0 ? content : words).slice(0, 4).join(' ').toLowerCase();
+  return pick || 'this';
+}
+
+const INTROS = [
+  'Here is a practical way to approach {topic}.',
+  'Good question. Let us break {topic} into a few simple steps.',
+  'There are a few things worth knowing about {topic}.',
+  'A little planning goes a long way with {topic}.',
+];
+const TIPS = [
+  'Start small, and build a routine you can keep up week after week.',
+  'Compare a couple of options before you commit, and read recent reviews.',
+  'Set a budget first; it makes every later choice easier.',
+  'Keep notes on what works for you, and adjust as you go.',
+  'Ask someone experienced for a quick second opinion.',
+  'Give yourself enough time, since rushing is the most common mistake.',
+];
+const WOVEN = [
+  'For {topic}, @AD is a solid choice.',
+  'Many people who care about {topic} like @AD.',
+  'If you want some help with {topic}, consider @AD.',
+  'To make {topic} easier, @AD is worth a look.',
+];
+
+function logSumExp(xs: Float64Array): number {
+  let m = -Infinity;
+  for (const x of xs) if (x > m) m = x;
+  if (m === -Infinity) return m;
+  let s = 0;
+  for (const x of xs) s += Math.exp(x - m);
+  return m + Math.log(s);
+}
+
+export class EmbeddedPolicy {
+  readonly config: PolicyConfig;
+  private readonly tables = new Map<string, PlanTable>();
+
+  constructor(
+    config: Partial<PolicyConfig> = {},
+    readonly encoder: TextEncoder & { encodeSync(texts: readonly string[]): Float32Array[] } = lexicalEncoder(),
+  ) {
+    this.config = PolicyConfig.parse(config);
+    if (this.config.adCountPrior.length < this.config.maxAds + 1) throw new Error('adCountPrior needs maxAds + 1 entries');
+  }
+
+  /** Plans and pi_0 for an auction; cached, since they do not depend on the bids. */
+  table(input: AuctionInput): PlanTable {
+    const key = `${input.query}\u0001${input.profile.id}\u0001${input.profile.interests.join('|')}\u0001${input.ads.map((a) => `${a.id}=${a.title}`).join('|')}`;
+    const hit = this.tables.get(key);
+    if (hit) return hit;
+    const c = this.config;
+    const [qv, ...iv] = this.encoder.encodeSync([input.query, ...input.profile.interests]);
+    const tv = this.encoder.encodeSync(input.ads.map((a) => displayTitle(a.title)));
+    const relAll = input.ads.map((_, k) => {
+      let p = 0;
+      for (const v of iv) p = Math.max(p, cosine(tv[k]!, v));
+      return Math.min(1, Math.max(0, 0.6 * cosine(tv[k]!, qv!) + 0.4 * p));
+    });
+    const order = input.ads.map((_, k) => k).sort((a, b) => relAll[b]! - relAll[a]! || a - b);
+    const shortlist = order.slice(0, c.shortlist).sort((a, b) => a - b);
+    const n = shortlist.length;
+    const relevance = shortlist.map((k) => relAll[k]!);
+    const similar = new Uint8Array(n * n);
+    for (let a = 0; a < n; a++) for (let b = 0; b < n; b++) similar[a * n + b] = a !== b && cosine(tv[shortlist[a]!]!, tv[shortlist[b]!]!) >= 0.45 ? 1 : 0;
+
+    const plans: Plan[] = [];
+    const subsets: number[][] = [[]];
+    for (let k = 0; k < n; k++) {
+      const len = subsets.length;
+      for (let j = 0; j < len; j++) if (subsets[j]!.length < c.maxAds) subsets.push([...subsets[j]!, k]);
+    }
+    for (const ads of subsets) {
+      for (let mask = 0; mask < 1 << ads.length; mask++) {
+        const ok = ads.map((_, j) => (mask & (1 << j)) === 0);
+        if (ads.length === 0) {
+          plans.push({ ads, ok, woven: true });
+          break;
+        }
+        plans.push({ ads, ok, woven: true }, { ads, ok, woven: false });
+      }
+    }
+    // pi_0: P(k ads) exactly adCountPrior[k]; within k, sets tilted weakly toward relevance.
+    const tilt = (p: Plan) => c.relevanceTilt * p.ads.reduce((s, a) => s + relevance[a]!, 0);
+    const perK = new Array<number>(c.maxAds + 1).fill(-Infinity);
+    for (const ads of subsets) {
+      const t = tilt({ ads, ok: [], woven: true });
+      const k = ads.length;
+      perK[k] = perK[k] === -Infinity ? t : Math.max(perK[k]!, t) + Math.log1p(Math.exp(-Math.abs(perK[k]! - t)));
+    }
+    const logp0 = new Float64Array(plans.length);
+    const base = new Float64Array(plans.length * NUM_FEATURES);
+    const priorSum = c.adCountPrior.slice(0, Math.min(c.maxAds, n) + 1).reduce((s, x) => s + x, 0);
+    plans.forEach((p, j) => {
+      const k = p.ads.length;
+      let lp = Math.log(c.adCountPrior[k]! / priorSum) - perK[k]! + tilt(p);
+      for (const ok of p.ok) lp += Math.log(ok ? 1 - c.errorRate : c.errorRate);
+      if (k > 0) lp += Math.log(p.woven ? c.wovenRate : 1 - c.wovenRate);
+      logp0[j] = lp;
+      const f = j * NUM_FEATURES;
+      let pairs = 0;
+      for (let a = 0; a < k; a++) for (let b = a + 1; b < k; b++) pairs += similar[p.ads[a]! * n + p.ads[b]!]!;
+      base[f + 3] = p.ads.reduce((s, a) => s + relevance[a]!, 0);
+      base[f + 4] = k;
+      base[f + 5] = p.ok.filter((x) => !x).length;
+      base[f + 6] = p.woven ? k : 0;
+      base[f + 8] = pairs;
+    });
+    const table: PlanTable = { key, shortlist, relevance, similar, plans, logp0, base, topic: topicOf(input.query) };
+    if (this.tables.size > 5000) this.tables.clear();
+    this.tables.set(key, table);
+    return table;
+  }
+
+  /** phi(x, plan) for every plan, with the bid columns filled from this input's bids. */
+  features(input: AuctionInput, t: PlanTable = this.table(input)): Float64Array {
+    const f = new Float64Array(t.base);
+    const bids = t.shortlist.map((k) => input.ads[k]!.bid / 100);
+    t.plans.forEach((p, j) => {
+      let bid = 0;
+      let bidRel = 0;
+      let bidRel2 = 0;
+      let bidWoven = 0;
+      p.ads.forEach((a, k) => {
+        if (!p.ok[k]) return;
+        const b = bids[a]!;
+        const r = t.relevance[a]!;
+        bid += b;
+        bidRel += b * r;
+        bidRel2 += b * r * r;
+        if (p.woven) bidWoven += b;
+      });
+      const o = j * NUM_FEATURES;
+      f[o] = bid;
+      f[o + 1] = bidRel;
+      f[o + 2] = bidRel2;
+      f[o + 7] = bidWoven;
+    });
+    return f;
+  }
+
+  /** Normalized log pi_theta(plan | x) for every plan. */
+  logProbs(input: AuctionInput, theta: ArrayLike<number>, t: PlanTable = this.table(input)): Float64Array {
+    const f = this.features(input, t);
+    const lp = new Float64Array(t.plans.length);
+    for (let j = 0; j < lp.length; j++) {
+      let s = t.logp0[j]!;
+      for (let d = 0; d < NUM_FEATURES; d++) s += (theta[d] ?? 0) * f[j * NUM_FEATURES + d]!;
+      lp[j] = s;
+    }
+    const z = logSumExp(lp);
+    for (let j = 0; j < lp.length; j++) lp[j]! -= z;
+    return lp;
+  }
+
+  /**
+   * The response text of a plan: deterministic given the input and the plan. The answer is an
+   * introduction and tips about the question's topic; woven ads each get a sentence that ties them
+   * to the topic, listed ads follow the answer one per line.
+   */
+  render(input: AuctionInput, plan: Plan, t: PlanTable = this.table(input)): string {
+    const pieces = (t.pieces ??= this.pieces(input, t));
+    if (plan.ads.length === 0) return `${pieces.head} ${pieces.tail}`.trimEnd();
+    if (plan.woven) {
+      let body = pieces.head;
+      plan.ads.forEach((a, k) => (body += ` ${pieces.woven[a]![plan.ok[k] ? 0 : 1]}`));
+      return `${body} ${pieces.tail}`.trimEnd();
+    }
+    let text = `${pieces.head} ${pieces.tail}`.trimEnd() + '\n\nYou might also like:';
+    plan.ads.forEach((a, k) => (text += `\n- ${pieces.listed[a]![plan.ok[k] ? 0 : 1]}`));
+    return text;
+  }
+
+  private pieces(input: AuctionInput, t: PlanTable): NonNullable<PlanTable['pieces']> {
+    const h = hash32(input.query);
+    const intro = INTROS[h % INTROS.length]!.replace('{topic}', t.topic);
+    const tips = [TIPS[h % TIPS.length]!, TIPS[(h >>> 8) % TIPS.length]!].filter((x, k, all) => all.indexOf(x) === k);
+    const woven: string[][] = [];
+    const listed: string[][] = [];
+    for (const k of t.shortlist) {
+      const ad = input.ads[k]!;
+      const adHash = hash32(`${input.query}|${ad.id}`);
+      const forms = [insertion(ad), brokenInsertion(ad, input.ads, adHash)];
+      const tpl = WOVEN[adHash % WOVEN.length]!.replace('{topic}', t.topic);
+      woven.push(forms.map((f) => tpl.replace('@AD', f)));
+      listed.push(forms);
+    }
+    return { head: `${intro} ${tips[0]}`, tail: tips[1] ?? '', woven, listed };
+  }
+
+  /** Draw plan indices from pi_theta. */
+  samplePlans(input: AuctionInput, theta: ArrayLike<number>, n: number, seed: number): number[] {
+    const t = this.table(input);
+    const lp = this.logProbs(input, theta, t);
+    const cdf = new Float64Array(lp.length);
+    let acc = 0;
+    for (let j = 0; j < lp.length; j++) cdf[j] = acc += Math.exp(lp[j]!);
+    const rng = new Rng(seed);
+    const out: number[] = [];
+    for (let m = 0; m < n; m++) {
+      const u = rng.uniform() * acc;
+      let lo = 0;
+      let hi = cdf.length - 1;
+      while (lo < hi) {
+        const mid = (lo + hi) >> 1;
+        if (cdf[mid]! > u) hi = mid;
+        else lo = mid + 1;
+      }
+      out.push(lo);
+    }
+    return out;
+  }
+
+  /** An allocation rule with parameters theta (zeros: the pretrained model). */
+  rule(theta: ArrayLike<number> = new Float64Array(NUM_FEATURES), name = 'embedded:pretrained'): EmbeddedRule {
+    return new EmbeddedRule(this, Float64Array.from(theta), name);
+  }
+}
+
+/** A deterministic broken variant of an insertion; each yields exactly one parser error. */
+function brokenInsertion(ad: BiddedAd, all: readonly BiddedAd[], h: number): string {
+  const title = displayTitle(ad.title);
+  switch (BROKEN_KINDS[h % BROKEN_KINDS.length]) {
+    case 'title': {
+      const words = title.split(' ');
+      const changed = words.length > 1 ? words.slice(0, -1).join(' ') : `${title} Pro`;
+      return `@${changed}@[${ad.id}]`;
+    }
+    case 'id': {
+      let id = `Ad-9${ad.id.slice(3)}`;
+      while (all.some((a) => a.id === id)) id = `Ad-9${id.slice(3)}`;
+      return `@${title}@[${id}]`;
+    }
+    case 'markup':
+      return `${title} [${ad.id}]`;
+    default:
+      return `@${title}@`;
+  }
+}
+
+/** pi_theta as an AllocationRule: sample and enumerate; also exposes plans for training. */
+export class EmbeddedRule implements AllocationRule {
+  readonly payment = 'first-price-click' as const;
+
+  constructor(
+    readonly policy: EmbeddedPolicy,
+    readonly theta: Float64Array,
+    readonly name: string,
+  ) {}
+
+  logProbs(input: AuctionInput): Float64Array {
+    return this.policy.logProbs(input, this.theta);
+  }
+
+  async sample(input: AuctionInput, n: number, opts: SampleOptions = {}): Promise<string[]> {
+    const seed = opts.seed ?? Math.floor(Math.random() * 2 ** 31);
+    const t = this.policy.table(input);
+    return this.policy.samplePlans(input, this.theta, n, seed).map((j) => this.policy.render(input, t.plans[j]!, t));
+  }
+
+  async enumerate(input: AuctionInput): Promise<WeightedResponse[]> {
+    const t = this.policy.table(input);
+    const lp = this.logProbs(input);
+    return t.plans.map((p, j) => ({ response: this.policy.render(input, p, t), prob: Math.exp(lp[j]!) }));
+  }
+}

@@ -1,0 +1,89 @@
+/**
+ * One episode of the environment: an auction is put to the allocation rule, each sampled response
+ * is parsed, the user reads it and clicks, the payment rule charges, and the reward is scored.
+ * Every random draw comes from (seed, query id, sample), so any episode can be recomputed alone.
+ */
+import { drawClicks, type ClickModel } from '../mechanism/click-model.ts';
+import { ResponseParser } from '../mechanism/parser.ts';
+import { Ledger, paymentRule, type PaymentRule } from '../mechanism/payment.ts';
+import { DEFAULT_REWARD, reward, type RewardConfig } from '../mechanism/reward.ts';
+import { deriveSeed, Rng } from '../mechanism/rng.ts';
+import type { AllocationRule, AuctionInput, Charge } from '../mechanism/types.ts';
+
+/** One line of episodes.jsonl (the contract's fields first). */
+export interface Episode {
+  query_id: string;
+  sample: number;
+  mechanism: string;
+  bids: Record<string, number>;
+  response: string;
+  exposures: { id: string; title: string }[];
+  format_errors: { kind: string; text: string }[];
+  clicks: string[];
+  payments: { ad_id: string; event: string; amount: number }[];
+  /** Sum of the payments. */
+  revenue: number;
+  /** R(y) (Eq. 8) with the user model's click probabilities in place of pCTR. */
+  reward: number;
+  /** The user model's click probability of each exposed ad. */
+  ctr: Record<string, number>;
+  user: string;
+  epoch?: number;
+  stage?: string;
+}
+
+export interface EpisodeContext {
+  queryId: string;
+  input: AuctionInput;
+  rule: AllocationRule;
+  clicks: ClickModel;
+  payment?: PaymentRule;
+  rewardConfig?: RewardConfig;
+  seed: number;
+  samples: number;
+  epoch?: number;
+  stage?: string;
+}
+
+/** Draw `samples` responses for one auction and play each of them out. */
+export async function runAuction(ctx: EpisodeContext): Promise<Episode[]> {
+  const { queryId, input, rule, clicks, seed, samples } = ctx;
+  const payment = ctx.payment ?? paymentRule(rule.payment ?? 'first-price-click');
+  const cfg = ctx.rewardConfig ?? DEFAULT_REWARD;
+  const label = [ctx.stage ?? 'sim', ctx.epoch ?? 0, queryId];
+  const responses = await rule.sample(input, samples, { seed: deriveSeed(seed, 'response', ...label) });
+  if (responses.length !== samples) throw new Error(`${rule.name} returned ${responses.length} responses for ${samples} requested`);
+  const parser = new ResponseParser(input.ads);
+  const bids = Object.fromEntries(input.ads.map((a) => [a.id, a.bid]));
+  const out: Episode[] = [];
+  for (let m = 0; m < responses.length; m++) {
+    const response = typeof responses[m] === 'string' ? responses[m]! : String(responses[m] ?? '');
+    const parsed = parser.parse(response);
+    const click = { input, response, parsed };
+    const ctr = await clicks.clickProbabilities(click);
+    const rng = Rng.derive(seed, 'clicks', ...label, m);
+    const clicked = await drawClicks(clicks, click, () => rng.uniform());
+    const ledger = new Ledger();
+    const charges: Charge[] = ledger.settle(payment, { queryId, sample: m, ads: input.ads, exposures: parsed.exposures, clicked });
+    const r = reward(parsed, input.ads, ctr, cfg);
+    const ep: Episode = {
+      query_id: queryId,
+      sample: m,
+      mechanism: rule.name,
+      bids,
+      response,
+      exposures: parsed.exposures.map((e) => ({ id: e.id, title: e.title })),
+      format_errors: parsed.errors.map((e) => ({ kind: e.kind, text: e.text })),
+      clicks: clicked,
+      payments: charges.map((c) => ({ ad_id: c.ad_id, event: c.event, amount: c.amount })),
+      revenue: ledger.revenue,
+      reward: r.reward,
+      ctr,
+      user: clicks.name,
+    };
+    if (ctx.epoch !== undefined) ep.epoch = ctx.epoch;
+    if (ctx.stage !== undefined) ep.stage = ctx.stage;
+    out.push(ep);
+  }
+  return out;
+}

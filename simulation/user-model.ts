@@ -1,0 +1,185 @@
+/**
+ * The parametric user: the embedded default click model. Like the paper's User-LLM it reads only
+ * the query, the profile and the response text, never how the response was generated.
+ *
+ * For each validly exposed ad i it forms
+ *
+ *   p_i = sigmoid(bias + wQuery * rel(title_i, query) + wProfile * rel(title_i, interests)
+ *                 + wNative * native_i * fit_i) * decay^(M - 1)
+ *
+ * where rel is a cosine similarity from the text encoder, native_i measures whether the sentence
+ * that carries the ad talks about the question (an ad woven into the answer, not tacked on), fit_i
+ * = min(1, max(rel) / fitAt) keeps an unrelated product from looking native just because the
+ * sentence around it mentions the question, and M counts every insertion the user sees, valid or
+ * broken. Then:
+ *  - competition: ads whose titles are similar form a group; at most one ad of a group is clicked,
+ *    with probability max_g p_g, and it is ad j with probability p_j / sum_g p_g;
+ *  - flooding: with `floodAt` or more insertions, or text that talks about inserting ads, the user
+ *    clicks nothing.
+ */
+import { z } from 'zod';
+import type { ClickContext, ClickModel } from '../mechanism/click-model.ts';
+import { cosine, lexicalEncoder, stems, type TextEncoder } from './text-encoder.ts';
+
+export const UserModelConfig = z.object({
+  bias: z.number().default(-3.2).describe('Logit of a click on an ad with no relevance, tacked on'),
+  wQuery: z.number().default(6).describe('Weight of the title-to-question similarity'),
+  wProfile: z.number().default(3).describe("Weight of the title's best similarity to one of the user's interests"),
+  wNative: z.number().default(1.8).describe('Weight of nativeness (the ad sits in a sentence about the question)'),
+  fitAt: z.number().positive().default(0.35).describe('Similarity at which an ad fits the question well enough to read as native'),
+  decay: z.number().min(0).max(1).default(0.8).describe('Click probabilities shrink by this factor for each insertion beyond the first'),
+  floodAt: z.number().int().min(1).default(4).describe('With this many insertions or more the user clicks nothing'),
+  similarTitles: z.number().min(0).max(1).default(0.45).describe('Titles at least this similar (cosine) compete: at most one of them is clicked'),
+});
+export type UserModelConfig = z.infer<typeof UserModelConfig>;
+
+/** Text that talks about the ad insertion itself ruins the answer for the user. */
+const META = /\b(ad insertions?|insert(ed|ing)? (an |the |these |this )?ads?|(sponsored|paid) (placement|insertion)s?|for (ad )?revenue|(the|its|their|highest) bids?)\b/i;
+
+/** The sentence around [start, end): from the previous sentence end to the next one. */
+const isSentenceEnd = (c: number) => c === 46 || c === 33 || c === 63 || c === 10; // . ! ? newline
+
+export function sentenceAround(text: string, start: number, end: number): string {
+  let a = start;
+  while (a > 0 && !isSentenceEnd(text.charCodeAt(a - 1))) a--;
+  let b = end;
+  while (b < text.length && !isSentenceEnd(text.charCodeAt(b))) b++;
+  return `${text.slice(a, start)} ${text.slice(end, b)}`;
+}
+
+/** Share of the question's content words (at most 3 needed) found in the sentence around the ad. */
+export function nativeness(query: string, sentence: string): number {
+  const q = new Set(stems(query));
+  if (q.size === 0) return 0;
+  const s = new Set(stems(sentence));
+  let hit = 0;
+  for (const w of q) if (s.has(w)) hit++;
+  return Math.min(1, hit / Math.min(3, q.size));
+}
+
+export interface AdAssessment {
+  id: string;
+  relQuery: number;
+  relProfile: number;
+  native: number;
+  /** Click probability before competition. */
+  base: number;
+  group: number;
+}
+
+export class ParametricUser implements ClickModel {
+  readonly name = 'embedded:parametric';
+  readonly config: UserModelConfig;
+  /** Memo of what the user concludes about one ad in one sentence for one question and profile. */
+  private readonly memo = new Map<string, { relQuery: number; relProfile: number; native: number }>();
+  private readonly pairMemo = new Map<string, boolean>();
+
+  constructor(
+    config: Partial<UserModelConfig> = {},
+    private readonly encoder: TextEncoder = lexicalEncoder(),
+  ) {
+    this.config = UserModelConfig.parse(config);
+  }
+
+  private embed(texts: string[]): Promise<Float32Array[]> {
+    return this.encoder.encodeSync ? Promise.resolve(this.encoder.encodeSync(texts)) : this.encoder.encode(texts);
+  }
+
+  /** Everything the user concludes about each exposed ad, before competition. */
+  async assess(ctx: ClickContext): Promise<{ ads: AdAssessment[]; flooded: boolean }> {
+    const { input, response, parsed } = ctx;
+    const m = parsed.exposures.length + parsed.errors.length;
+    const flooded = m >= this.config.floodAt || (m > 0 && META.test(response));
+    if (parsed.exposures.length === 0) return { ads: [], flooded };
+    const titles = parsed.exposures.map((e) => e.title);
+    const interests = input.profile.interests.length > 0 ? input.profile.interests : [input.profile.info];
+    const c = this.config;
+    const scale = Math.pow(c.decay, Math.max(0, m - 1));
+    const context = `${input.query}\u0001${interests.join('\u0002')}`;
+    if (this.memo.size > 200_000) this.memo.clear();
+    if (this.pairMemo.size > 200_000) this.pairMemo.clear();
+    let vecs: Float32Array[] | undefined;
+    const vectors = async () => (vecs ??= await this.embed([input.query, ...interests, ...titles]));
+    const ads: AdAssessment[] = [];
+    for (let k = 0; k < parsed.exposures.length; k++) {
+      const e = parsed.exposures[k]!;
+      const sentence = sentenceAround(response, e.start, e.end);
+      const key = `${context}\u0001${e.title}\u0001${sentence}`;
+      let seen = this.memo.get(key);
+      if (!seen) {
+        const v = await vectors();
+        const tv = v[1 + interests.length + k]!;
+        let relProfile = 0;
+        for (let j = 0; j < interests.length; j++) relProfile = Math.max(relProfile, cosine(tv, v[1 + j]!));
+        seen = { relQuery: Math.max(0, cosine(tv, v[0]!)), relProfile, native: nativeness(input.query, sentence) };
+        this.memo.set(key, seen);
+      }
+      const { relQuery, relProfile, native } = seen;
+      const fit = Math.min(1, Math.max(relQuery, relProfile) / c.fitAt);
+      const logit = c.bias + c.wQuery * relQuery + c.wProfile * relProfile + c.wNative * native * fit;
+      ads.push({ id: e.id, relQuery, relProfile, native, base: flooded ? 0 : scale / (1 + Math.exp(-logit)), group: k });
+    }
+    // Competition groups: union of titles that are similar to each other.
+    const parent = ads.map((_, k) => k);
+    const find = (k: number): number => (parent[k] === k ? k : (parent[k] = find(parent[k]!)));
+    for (let a = 0; a < ads.length; a++) {
+      for (let b = a + 1; b < ads.length; b++) {
+        const key = titles[a]! < titles[b]! ? `${titles[a]}\u0001${titles[b]}` : `${titles[b]}\u0001${titles[a]}`;
+        let similar = this.pairMemo.get(key);
+        if (similar === undefined) {
+          const [va, vb] = await this.embed([titles[a]!, titles[b]!]);
+          similar = cosine(va!, vb!) >= c.similarTitles;
+          this.pairMemo.set(key, similar);
+        }
+        if (similar) parent[find(b)] = find(a);
+      }
+    }
+    for (let k = 0; k < ads.length; k++) ads[k]!.group = find(k);
+    return { ads, flooded };
+  }
+
+  async clickProbabilities(ctx: ClickContext): Promise<Record<string, number>> {
+    const { ads } = await this.assess(ctx);
+    return competitionAdjusted(ads);
+  }
+
+  async sampleClicks(ctx: ClickContext, uniform: () => number): Promise<string[]> {
+    const { ads } = await this.assess(ctx);
+    const groups = new Map<number, AdAssessment[]>();
+    for (const a of ads) groups.set(a.group, [...(groups.get(a.group) ?? []), a]);
+    const clicked: string[] = [];
+    for (const members of groups.values()) {
+      // One uniform per group keeps the number of draws fixed for a given response.
+      const u = uniform();
+      const max = Math.max(...members.map((a) => a.base));
+      if (u >= max) continue;
+      const total = members.reduce((s, a) => s + a.base, 0);
+      let x = (u / max) * total;
+      for (const a of members) {
+        x -= a.base;
+        if (x < 0) {
+          clicked.push(a.id);
+          break;
+        }
+      }
+    }
+    return clicked;
+  }
+}
+
+/** Marginal click probabilities under "at most one click per group of similar ads". */
+export function competitionAdjusted(ads: readonly AdAssessment[]): Record<string, number> {
+  const byGroup = new Map<number, { max: number; total: number }>();
+  for (const a of ads) {
+    const g = byGroup.get(a.group) ?? { max: 0, total: 0 };
+    g.max = Math.max(g.max, a.base);
+    g.total += a.base;
+    byGroup.set(a.group, g);
+  }
+  const out: Record<string, number> = {};
+  for (const a of ads) {
+    const g = byGroup.get(a.group)!;
+    out[a.id] = g.total > 0 ? (g.max * a.base) / g.total : 0;
+  }
+  return out;
+}
