@@ -24,7 +24,7 @@ describe('reward (Eq. 5/8)', () => {
     const r = reward(parseResponse(text, input.ads), input.ads, { 'Ad-0001': 0.5, 'Ad-0002': 0.1 });
     expect(r.value).toBeCloseTo(80 * 0.5 + 30 * 0.1);
     expect(r.penalty).toBe(2 * DEFAULT_REWARD.perAd);
-    expect(r.reward).toBeCloseTo(43 - 40);
+    expect(r.reward).toBeCloseTo(43 - 20);
   });
 
   it('charges errors and gives a crowded or broken response a negative reward under the defaults', () => {
@@ -33,7 +33,7 @@ describe('reward (Eq. 5/8)', () => {
     expect(parsed.errors).toHaveLength(3);
     const r = reward(parsed, input.ads, () => 0.3);
     expect(r.reward).toBeLessThan(0);
-    expect(r.reward).toBeCloseTo(80 * 0.3 + 30 * 0.3 - 2 * 20 - 3 * 50);
+    expect(r.reward).toBeCloseTo(80 * 0.3 + 30 * 0.3 - 2 * 10 - 3 * 50);
   });
 
   it('takes its costs from a validated config', () => {
