@@ -6,9 +6,6 @@
  */
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { InputError, UsageError } from '../mechanism/errors.ts';
-import { runImport } from './commands/import.ts';
-import { runParse } from './commands/parse.ts';
-import { runSimulate } from './commands/simulate.ts';
 
 export const EXIT = { ok: 0, failed: 1, usage: 2, inconclusive: 3 } as const;
 
@@ -29,6 +26,8 @@ function numberArg(name: string) {
 
 const jsonOption = () => new Option('--json <file>', 'write the machine-readable result to FILE ("-" for stdout)');
 const seedOption = () => new Option('--seed <n>', 'seed that makes the run reproducible').argParser(intArg('--seed')).default(0);
+
+// Commands load their implementation on use, so `--help` and light commands start fast.
 
 /** A command whose implementation has not landed yet says so and exits 2; it never pretends. */
 function notAvailable(name: string): () => never {
@@ -68,7 +67,7 @@ export function buildProgram(result: { code: number }): Command {
     .addOption(jsonOption())
     .addOption(seedOption())
     .action(async (opts) => {
-      result.code = await runSimulate(opts);
+      result.code = await (await import('./commands/simulate.ts')).runSimulate(opts);
     });
 
   program
@@ -78,10 +77,14 @@ export function buildProgram(result: { code: number }): Command {
     .addOption(new Option('--preset <name>', 'size preset').choices(['tiny', 'paper']).default('tiny'))
     .addOption(new Option('--epochs <t>', 'number of IRPO epochs T').argParser(intArg('--epochs', 1)))
     .addOption(new Option('--trainer <kind>', 'DPO trainer').choices(['embedded', 'external']).default('embedded'))
+    .addOption(new Option('--reward <model>', "reward model: the fitted pCTR model, or the user's true click probabilities (LLM-Auction (Oracle))").choices(['pctr', 'oracle']).default('pctr'))
+    .addOption(new Option('--queries <n>', 'training queries per epoch (overrides the preset)').argParser(intArg('--queries', 1)))
     .option('--resume', 'continue from the last checkpoint')
     .addOption(jsonOption())
     .addOption(seedOption())
-    .action(notAvailable('train'));
+    .action(async (opts) => {
+      result.code = await (await import('./commands/train.ts')).runTrain(opts);
+    });
 
   program
     .command('bench')
@@ -89,9 +92,15 @@ export function buildProgram(result: { code: number }): Command {
     .requiredOption('-m, --mechanism <specs>', 'comma-separated mechanism specs')
     .option('--queries <set>', 'train, test, or a queries.jsonl file', 'test')
     .addOption(new Option('--limit <n>', 'evaluate at most N queries').argParser(intArg('--limit', 1)))
+    .option('--user <spec>', 'user (click) model: embedded:parametric or openai:URL?model=NAME', 'embedded:parametric')
+    .addOption(new Option('--candidates <k>', 'candidate ads per auction (0 = the whole catalog)').argParser(intArg('--candidates', 0)).default(10))
+    .addOption(new Option('--world-seed <n>', 'seed of the embedded world').argParser(intArg('--world-seed')).default(0))
+    .option('--out <dir>', 'also write bench.json and every episode there (for `report`)')
     .addOption(jsonOption())
     .addOption(seedOption())
-    .action(notAvailable('bench'));
+    .action(async (opts) => {
+      result.code = await (await import('./commands/bench.ts')).runBench(opts);
+    });
 
   program
     .command('verify')
@@ -121,7 +130,7 @@ export function buildProgram(result: { code: number }): Command {
     .addOption(jsonOption())
     .addOption(seedOption())
     .action(async (file: string | undefined, opts: { ads: string; json?: string }) => {
-      result.code = await runParse({ ads: opts.ads, file, json: opts.json });
+      result.code = await (await import('./commands/parse.ts')).runParse({ ads: opts.ads, file, json: opts.json });
     });
 
   program
@@ -133,7 +142,7 @@ export function buildProgram(result: { code: number }): Command {
     .addOption(jsonOption())
     .addOption(seedOption())
     .action(async (opts) => {
-      result.code = await runImport({ format: opts.format, from: opts.from, out: opts.out, seed: opts.seed, json: opts.json });
+      result.code = await (await import('./commands/import.ts')).runImport({ format: opts.format, from: opts.from, out: opts.out, seed: opts.seed, json: opts.json });
     });
 
   program

@@ -50,6 +50,24 @@ async function loadModule(path: string, spec: string): Promise<AllocationRule> {
   return out;
 }
 
+/** MOSAIC's reward model from a training run: the pCTR model of its last epoch. */
+async function pctrCtr(dir: string) {
+  const { existsSync: exists } = await import('node:fs');
+  const { join } = await import('node:path');
+  const { PctrModel } = await import('../training/pctr.ts');
+  const { lexicalEncoder } = await import('../simulation/text-encoder.ts');
+  let e = 1;
+  while (exists(join(dir, `epoch-${e + 1}`, 'pctr.json'))) e++;
+  const file = join(dir, `epoch-${e}`, 'pctr.json');
+  if (!exists(file)) throw new UsageError(`mosaic rm=${dir}: no pCTR model in that run (expected ${file})`);
+  const model = PctrModel.load(file, lexicalEncoder());
+  return async (input: { query: string; profile: { id: string } }, response: string, parsed: { exposures: { id: string }[] }) => {
+    if (parsed.exposures.length === 0) return {};
+    const p = model.predict(parsed.exposures.map((x) => ({ query: input.query, response, userId: input.profile.id, adId: x.id })));
+    return Object.fromEntries(parsed.exposures.map((x, k) => [x.id, p[k]!]));
+  };
+}
+
 export async function resolveRule(specText: string, opts: { user?: ClickModel } = {}): Promise<AllocationRule> {
   const spec: MechanismSpec = parseSpec(specText);
   switch (spec.kind) {
@@ -65,6 +83,19 @@ export async function resolveRule(specText: string, opts: { user?: ClickModel } 
     }
     case 'module':
       return loadModule(spec.path, specText);
+    case 'mosaic':
+    case 'gsp': {
+      const { wrapRule, oracleCtr } = await import('../baselines/index.ts');
+      const inner = await resolveRule(formatSpec(spec.inner), opts);
+      if (spec.kind === 'gsp') return wrapRule(spec, inner);
+      const user = opts.user ?? embeddedParts().user;
+      return wrapRule(spec, inner, { ctr: spec.rm === undefined || spec.rm === 'oracle' ? oracleCtr(user) : await pctrCtr(spec.rm) });
+    }
+    case 'run': {
+      const { loadTheta } = await import('../training/irpo.ts');
+      const { theta, epoch } = loadTheta(spec.dir, spec.epoch);
+      return embeddedParts().policy.rule(theta, `run:${spec.dir}@${epoch}`);
+    }
     default:
       throw new UsageError(`mechanism ${JSON.stringify(formatSpec(spec))}: the "${spec.kind}:" kind is not available in this build yet`);
   }

@@ -3,7 +3,7 @@
  *
  *   embedded:pretrained | embedded:optimal        the embedded Ad-LLM before training / its exact optimum
  *   run:DIR[@EPOCH]                               a rule trained by `train` (last epoch by default)
- *   mosaic:SPEC[?n=20]                            MOSAIC aggregation over another rule
+ *   mosaic:SPEC[?n=20&rm=oracle|DIR]             MOSAIC aggregation over another rule (rm: its reward model)
  *   gsp:SPEC[?k=1]                                pre-generation position auction over another rule
  *   local:NAME|PATH.gguf                          a GGUF model in-process on the CPU
  *   openai:BASE_URL?model=NAME[&k=v…]             any OpenAI-compatible endpoint
@@ -19,7 +19,7 @@ import { UsageError } from './errors.ts';
 export type MechanismSpec =
   | { kind: 'embedded'; name: string }
   | { kind: 'run'; dir: string; epoch?: number }
-  | { kind: 'mosaic'; inner: MechanismSpec; n: number }
+  | { kind: 'mosaic'; inner: MechanismSpec; n: number; rm?: string }
   | { kind: 'gsp'; inner: MechanismSpec; k: number }
   | { kind: 'local'; model: string }
   | { kind: 'openai'; baseURL: string; params: Record<string, string> }
@@ -27,7 +27,7 @@ export type MechanismSpec =
 
 export const SPEC_KINDS = ['embedded', 'run', 'mosaic', 'gsp', 'local', 'openai', 'module'] as const;
 
-const WRAPPER_KEYS: Record<'mosaic' | 'gsp', string[]> = { mosaic: ['n'], gsp: ['k'] };
+const WRAPPER_KEYS: Record<'mosaic' | 'gsp', string[]> = { mosaic: ['n', 'rm'], gsp: ['k'] };
 const WRAPPER_DEFAULTS = { mosaic: { n: 20 }, gsp: { k: 1 } };
 
 function bad(spec: string, why: string): never {
@@ -76,7 +76,9 @@ export function parseSpec(spec: string): MechanismSpec {
       const innerSpec = parseSpec(inner);
       if (kind === 'mosaic') {
         const n = params.has('n') ? positiveInt(spec, 'n', params.get('n')!) : WRAPPER_DEFAULTS.mosaic.n;
-        return { kind, inner: innerSpec, n };
+        const rm = params.get('rm');
+        if (rm !== undefined && rm.trim() === '') bad(spec, 'rm must be "oracle" or a run directory');
+        return rm === undefined ? { kind, inner: innerSpec, n } : { kind, inner: innerSpec, n, rm };
       }
       const k = params.has('k') ? positiveInt(spec, 'k', params.get('k')!) : WRAPPER_DEFAULTS.gsp.k;
       return { kind, inner: innerSpec, k };
@@ -110,7 +112,7 @@ export function formatSpec(s: MechanismSpec): string {
     case 'run':
       return s.epoch === undefined ? `run:${s.dir}` : `run:${s.dir}@${s.epoch}`;
     case 'mosaic':
-      return `mosaic:${formatSpec(s.inner)}?n=${s.n}`;
+      return `mosaic:${formatSpec(s.inner)}?n=${s.n}${s.rm === undefined ? '' : `&rm=${encodeURIComponent(s.rm)}`}`;
     case 'gsp':
       return `gsp:${formatSpec(s.inner)}?k=${s.k}`;
     case 'local':

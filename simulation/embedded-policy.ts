@@ -34,16 +34,20 @@ export const PolicyConfig = z.object({
 });
 export type PolicyConfig = z.infer<typeof PolicyConfig>;
 
-/** Names of the features phi(x, plan), in the order of theta. */
+/**
+ * Names of the features phi(x, plan), in the order of theta. `expected_value` is the model's own
+ * guess of the revenue a plan earns, sum of b_i * c_i / 10 over well-formed ads, where c_i is how
+ * likely it believes a click to be (from the relevance of the title to the question and to the
+ * interests, whether the ad is woven in, and how many ads share the answer): the kind of judgment
+ * an LLM brings, which training learns to weigh against the costs of ads and errors.
+ */
 export const FEATURES = [
+  'expected_value', // sum of b_i * c_i / 10 over well-formed ads
   'bid', // sum of b_i / 100 over well-formed ads
-  'bid_x_relevance', // sum of (b_i / 100) * rel_i over well-formed ads
-  'bid_x_relevance2', // sum of (b_i / 100) * rel_i^2
   'relevance', // sum of rel_i over inserted ads
   'ads', // number of inserted ads
   'errors', // number of ads with broken markup
   'woven_ads', // number of ads woven into the answer
-  'bid_x_woven', // sum of b_i / 100 over well-formed woven ads
   'competing_pairs', // pairs of inserted ads with similar titles
 ] as const;
 export const NUM_FEATURES = FEATURES.length;
@@ -66,6 +70,8 @@ export interface PlanTable {
   shortlist: number[];
   /** The policy's own relevance estimate of each short-listed ad, in [0, 1]. */
   relevance: number[];
+  /** The policy's click guess c_i for each short-listed ad: [listed, woven]. */
+  clickGuess: [number, number][];
   /** similar[a * n + b]: short-listed ads a and b have similar titles. */
   similar: Uint8Array;
   plans: Plan[];
@@ -137,15 +143,23 @@ export class EmbeddedPolicy {
     const c = this.config;
     const [qv, ...iv] = this.encoder.encodeSync([input.query, ...input.profile.interests]);
     const tv = this.encoder.encodeSync(input.ads.map((a) => displayTitle(a.title)));
-    const relAll = input.ads.map((_, k) => {
+    const relQ = input.ads.map((_, k) => Math.max(0, cosine(tv[k]!, qv!)));
+    const relP = input.ads.map((_, k) => {
       let p = 0;
       for (const v of iv) p = Math.max(p, cosine(tv[k]!, v));
-      return Math.min(1, Math.max(0, 0.6 * cosine(tv[k]!, qv!) + 0.4 * p));
+      return p;
     });
+    const relAll = input.ads.map((_, k) => Math.min(1, 0.6 * relQ[k]! + 0.4 * relP[k]!));
+    const sig = (x: number) => 1 / (1 + Math.exp(-x));
+    const guess = (k: number): [number, number] => {
+      const base = -3.2 + 6 * relQ[k]! + 3 * relP[k]!;
+      return [sig(base), sig(base + 1.8 * Math.min(1, Math.max(relQ[k]!, relP[k]!) / 0.35))];
+    };
     const order = input.ads.map((_, k) => k).sort((a, b) => relAll[b]! - relAll[a]! || a - b);
     const shortlist = order.slice(0, c.shortlist).sort((a, b) => a - b);
     const n = shortlist.length;
     const relevance = shortlist.map((k) => relAll[k]!);
+    const clickGuess = shortlist.map(guess);
     const similar = new Uint8Array(n * n);
     for (let a = 0; a < n; a++) for (let b = 0; b < n; b++) similar[a * n + b] = a !== b && cosine(tv[shortlist[a]!]!, tv[shortlist[b]!]!) >= 0.45 ? 1 : 0;
 
@@ -185,13 +199,13 @@ export class EmbeddedPolicy {
       const f = j * NUM_FEATURES;
       let pairs = 0;
       for (let a = 0; a < k; a++) for (let b = a + 1; b < k; b++) pairs += similar[p.ads[a]! * n + p.ads[b]!]!;
-      base[f + 3] = p.ads.reduce((s, a) => s + relevance[a]!, 0);
-      base[f + 4] = k;
-      base[f + 5] = p.ok.filter((x) => !x).length;
-      base[f + 6] = p.woven ? k : 0;
-      base[f + 8] = pairs;
+      base[f + 2] = p.ads.reduce((s, a) => s + relevance[a]!, 0);
+      base[f + 3] = k;
+      base[f + 4] = p.ok.filter((x) => !x).length;
+      base[f + 5] = p.woven ? k : 0;
+      base[f + 6] = pairs;
     });
-    const table: PlanTable = { key, shortlist, relevance, similar, plans, logp0, base, topic: topicOf(input.query) };
+    const table: PlanTable = { key, shortlist, relevance, clickGuess, similar, plans, logp0, base, topic: topicOf(input.query) };
     if (this.tables.size > 5000) this.tables.clear();
     this.tables.set(key, table);
     return table;
@@ -203,23 +217,18 @@ export class EmbeddedPolicy {
     const bids = t.shortlist.map((k) => input.ads[k]!.bid / 100);
     t.plans.forEach((p, j) => {
       let bid = 0;
-      let bidRel = 0;
-      let bidRel2 = 0;
-      let bidWoven = 0;
+      let value = 0;
+      // Attention is shared among every insertion the user sees, as the user model assumes.
+      const share = Math.pow(0.8, Math.max(0, p.ads.length - 1));
       p.ads.forEach((a, k) => {
         if (!p.ok[k]) return;
         const b = bids[a]!;
-        const r = t.relevance[a]!;
         bid += b;
-        bidRel += b * r;
-        bidRel2 += b * r * r;
-        if (p.woven) bidWoven += b;
+        value += b * t.clickGuess[a]![p.woven ? 1 : 0] * share;
       });
       const o = j * NUM_FEATURES;
-      f[o] = bid;
-      f[o + 1] = bidRel;
-      f[o + 2] = bidRel2;
-      f[o + 7] = bidWoven;
+      f[o] = value * 10;
+      f[o + 1] = bid;
     });
     return f;
   }

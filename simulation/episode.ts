@@ -5,7 +5,7 @@
  */
 import { drawClicks, type ClickModel } from '../mechanism/click-model.ts';
 import { ResponseParser } from '../mechanism/parser.ts';
-import { Ledger, paymentRule, type PaymentRule } from '../mechanism/payment.ts';
+import { Ledger, paymentRule, type GspSlot, type PaymentRule, type SettlementEvent } from '../mechanism/payment.ts';
 import { DEFAULT_REWARD, reward, type RewardConfig } from '../mechanism/reward.ts';
 import { deriveSeed, Rng } from '../mechanism/rng.ts';
 import type { AllocationRule, AuctionInput, Charge } from '../mechanism/types.ts';
@@ -53,6 +53,9 @@ export async function runAuction(ctx: EpisodeContext): Promise<Episode[]> {
   const label = [ctx.stage ?? 'sim', ctx.epoch ?? 0, queryId];
   const responses = await rule.sample(input, samples, { seed: deriveSeed(seed, 'response', ...label) });
   if (responses.length !== samples) throw new Error(`${rule.name} returned ${responses.length} responses for ${samples} requested`);
+  // A pre-generation auction (GSP) allocates slots before the Ad-LLM writes; it is settled with them.
+  const slotted = rule as AllocationRule & { slots?: (input: AuctionInput) => GspSlot[] };
+  const slots = typeof slotted.slots === 'function' ? slotted.slots(input) : undefined;
   const parser = new ResponseParser(input.ads);
   const bids = Object.fromEntries(input.ads.map((a) => [a.id, a.bid]));
   const out: Episode[] = [];
@@ -64,7 +67,9 @@ export async function runAuction(ctx: EpisodeContext): Promise<Episode[]> {
     const rng = Rng.derive(seed, 'clicks', ...label, m);
     const clicked = await drawClicks(clicks, click, () => rng.uniform());
     const ledger = new Ledger();
-    const charges: Charge[] = ledger.settle(payment, { queryId, sample: m, ads: input.ads, exposures: parsed.exposures, clicked });
+    const settlement: SettlementEvent = { queryId, sample: m, ads: input.ads, exposures: parsed.exposures, clicked };
+    if (slots) settlement.slots = slots;
+    const charges: Charge[] = ledger.settle(payment, settlement);
     const r = reward(parsed, input.ads, ctr, cfg);
     const ep: Episode = {
       query_id: queryId,

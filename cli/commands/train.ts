@@ -1,0 +1,47 @@
+/** `llm-auction train`: IRPO (Algorithm 1) on the embedded world, resumable phase by phase. */
+import { trainIrpo } from '../../training/irpo.ts';
+import { irpoConfig } from '../../training/config.ts';
+import { fmt, table, writeJsonResult } from '../output.ts';
+import { progressBar } from '../progress.ts';
+import { versions } from '../versions.ts';
+
+export interface TrainOptions {
+  out: string;
+  preset: 'tiny' | 'paper';
+  epochs?: number;
+  trainer: 'embedded' | 'external';
+  reward: 'pctr' | 'oracle';
+  queries?: number;
+  resume?: boolean;
+  json?: string;
+  seed: number;
+}
+
+export async function runTrain(opts: TrainOptions): Promise<number> {
+  const config = irpoConfig({ preset: opts.preset, epochs: opts.epochs, trainer: opts.trainer, reward: opts.reward, trainQueries: opts.queries });
+  let bar = progressBar('train');
+  let phase = '';
+  const metrics = await trainIrpo({
+    out: opts.out,
+    config,
+    seed: opts.seed,
+    resume: opts.resume ?? false,
+    versions: versions(),
+    onPhase: (epoch, p) => {
+      bar.stop();
+      phase = `epoch ${epoch}: ${p}`;
+      if (!process.stderr.isTTY) process.stderr.write(`${phase}\n`);
+      bar = progressBar(phase);
+    },
+    onProgress: (_p, d, n) => bar.update(d, n),
+  });
+  bar.stop();
+  process.stdout.write(
+    `${table(
+      ['epoch', 'revenue/query', 'reward/query', 'bid-click rho', 'pCTR AUC', 'pairs', 'DPO loss'],
+      metrics.map((m) => [m.epoch, m.revenue_per_query, m.reward_per_query, m.bid_click_rank_correlation, m.pctr_auc ?? NaN, m.pairs, `${fmt(m.dpo_loss_before, 3)} -> ${fmt(m.dpo_loss_after, 3)}`]),
+    )}\n(revenue, reward and correlation are measured on each epoch's online data, under the policy of the epoch before)\ntrained policy: run:${opts.out} (epochs 0..${config.epochs})\n`,
+  );
+  writeJsonResult(opts.json, { out: opts.out, config, metrics });
+  return 0;
+}

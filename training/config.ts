@@ -1,0 +1,35 @@
+/**
+ * IRPO's configuration, validated in one place (in the manner of TRL's DPOConfig): every field has
+ * a default and a description, and `--help` of `train` lists the presets built from them.
+ */
+import { z } from 'zod';
+import { RewardConfig } from '../mechanism/reward.ts';
+import { DpoConfig } from './dpo.ts';
+
+export const IrpoConfig = z.object({
+  preset: z.enum(['tiny', 'paper']).default('tiny').describe('Size preset: tiny (minutes on 2 cores) or paper (12k training queries)'),
+  epochs: z.number().int().positive().default(3).describe('IRPO epochs T (Algorithm 1; the paper shows 3)'),
+  trainQueries: z.number().int().positive().default(2000).describe('Training queries used per epoch (paper: 12,000)'),
+  rmSamples: z.number().int().positive().default(10).describe('Responses per query in the reward-model phase (paper: 10)'),
+  dpoSamples: z.number().int().min(2).default(5).describe('Responses per query in the LLM phase (paper: 5)'),
+  deltaTh: z.number().min(0).default(10).describe('A response is a loser when the winner beats it by more than this reward (paper: 10)'),
+  reward: z.enum(['pctr', 'oracle']).default('pctr').describe('Reward model: the fitted pCTR model, or the user model\'s true click probabilities (LLM-Auction (Oracle))'),
+  candidates: z.number().int().min(0).default(10).describe('Candidate ads per auction (0: the whole catalog)'),
+  heldOutShare: z.number().min(0).max(0.5).default(0.1).describe('Share of the online data held out to measure the pCTR model (AUC, log loss, calibration)'),
+  worldSeed: z.number().int().default(0).describe('Seed of the embedded world (profiles and queries)'),
+  trainer: z.enum(['embedded', 'external']).default('embedded').describe('DPO trainer: exact steps on the embedded policy, or an external command (a real LLM on a GPU)'),
+  dpo: DpoConfig.default(DpoConfig.parse({})),
+  rewardConfig: RewardConfig.default(RewardConfig.parse({})),
+});
+export type IrpoConfig = z.infer<typeof IrpoConfig>;
+
+export const PRESETS: Record<'tiny' | 'paper', Partial<IrpoConfig>> = {
+  tiny: { trainQueries: 2000, epochs: 3 },
+  paper: { trainQueries: 12000, epochs: 3 },
+};
+
+export function irpoConfig(overrides: Partial<IrpoConfig> & { preset?: 'tiny' | 'paper' }): IrpoConfig {
+  const preset = overrides.preset ?? 'tiny';
+  const defined = Object.fromEntries(Object.entries(overrides).filter(([, v]) => v !== undefined));
+  return IrpoConfig.parse({ ...PRESETS[preset], ...defined, preset });
+}

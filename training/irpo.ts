@@ -1,0 +1,319 @@
+/**
+ * Iterative Reward-Preference Optimization (IRPO, Algorithm 1), on the embedded world.
+ *
+ * The file reads top to bottom like the algorithm. Each epoch t:
+ *   Phase 1 (reward model): deploy pi_{t-1}, sample rmSamples responses per training query with
+ *     fresh bids, let the user click, and fit the pCTR model on that online data (psi_{t-1} -> psi_t).
+ *   Phase 2 (LLM): with fresh bids again, sample dpoSamples responses per query from pi_{t-1},
+ *     score each with R (Eq. 8) under psi_t, pair the best against every response more than
+ *     deltaTh below it, and take DPO steps with pi_ref = pi_{t-1} (Eq. 6).
+ *
+ * Everything lands in the run directory, one phase at a time, so `--resume` picks up at the first
+ * phase that has not finished: a crash loses nothing and no sample is drawn twice.
+ *
+ *   DIR/manifest.json                         config, seed, versions, status
+ *   DIR/metrics.jsonl                         one line per finished epoch
+ *   DIR/epoch-0/policy.json                   theta_0 (the pretrained policy)
+ *   DIR/epoch-t/online/episodes.jsonl         phase 1 data (a resumable simulate run)
+ *   DIR/epoch-t/pctr.json                     psi_t
+ *   DIR/epoch-t/pairs.jsonl                   phase 2 preference pairs (TRL's prompt/chosen/rejected)
+ *   DIR/epoch-t/policy.json                   theta_t, written last: its presence ends the epoch
+ */
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { sampleCorrelation } from 'simple-statistics';
+import { UsageError } from '../mechanism/errors.ts';
+import { ResponseParser } from '../mechanism/parser.ts';
+import { buildAdPrompt } from '../mechanism/prompt.ts';
+import { reward } from '../mechanism/reward.ts';
+import { deriveSeed } from '../mechanism/rng.ts';
+import type { AuctionInput, Profile, Query } from '../mechanism/types.ts';
+import { auctionInput } from '../simulation/auctions.ts';
+import { EmbeddedPolicy, FEATURES, NUM_FEATURES } from '../simulation/embedded-policy.ts';
+import type { Episode } from '../simulation/episode.ts';
+import { runSimulation } from '../simulation/run.ts';
+import { lexicalEncoder } from '../simulation/text-encoder.ts';
+import { ParametricUser } from '../simulation/user-model.ts';
+import { embeddedWorld, type World } from '../simulation/world.ts';
+import { IrpoConfig } from './config.ts';
+import { dpoUpdate, preferencePairs, type FeaturePair } from './dpo.ts';
+import { PctrModel, type PctrExample } from './pctr.ts';
+
+export interface EpochMetrics {
+  epoch: number;
+  /** Phase 1 data, collected under pi_{t-1}: what the deployed policy earned. */
+  revenue_per_query: number;
+  reward_per_query: number;
+  ads_per_response: number;
+  format_errors_per_response: number;
+  /** Spearman correlation between an exposed-or-not candidate's bid and its clicks, phase 1. */
+  bid_click_rank_correlation: number;
+  pctr_auc: number | null;
+  pctr_log_loss: number | null;
+  pctr_ece: number | null;
+  pairs: number;
+  dpo_loss_before: number;
+  dpo_loss_after: number;
+  theta: Record<string, number>;
+  seconds: { online: number; reward_model: number; pairs: number; dpo: number };
+}
+
+export interface IrpoOptions {
+  out: string;
+  config: IrpoConfig;
+  seed: number;
+  resume?: boolean;
+  versions?: Record<string, string>;
+  onPhase?: (epoch: number, phase: string) => void;
+  onProgress?: (phase: string, done: number, total: number) => void;
+}
+
+const readJson = <T>(file: string): T => JSON.parse(readFileSync(file, 'utf8')) as T;
+/** Write via a temporary file and rename, so a crash never leaves half a checkpoint. */
+function writeAtomic(file: string, text: string): void {
+  writeFileSync(`${file}.tmp`, text);
+  renameSync(`${file}.tmp`, file);
+}
+
+export function policyPath(dir: string, epoch: number): string {
+  return join(dir, `epoch-${epoch}`, 'policy.json');
+}
+
+export function loadTheta(dir: string, epoch?: number): { theta: Float64Array; epoch: number } {
+  let e = epoch;
+  if (e === undefined) {
+    e = 0;
+    while (existsSync(policyPath(dir, e + 1))) e++;
+  }
+  const file = policyPath(dir, e);
+  if (!existsSync(file)) throw new UsageError(`${dir}: no trained policy for epoch ${e} (expected ${file})`);
+  const json = readJson<{ theta: number[] }>(file);
+  return { theta: Float64Array.from(json.theta), epoch: e };
+}
+
+/** Spearman rank correlation of two equal-length series (average ranks for ties). */
+export function spearman(x: readonly number[], y: readonly number[]): number {
+  const rank = (v: readonly number[]) => {
+    const idx = v.map((_, k) => k).sort((a, b) => v[a]! - v[b]!);
+    const r = new Array<number>(v.length);
+    for (let i = 0; i < idx.length; ) {
+      let j = i;
+      while (j + 1 < idx.length && v[idx[j + 1]!] === v[idx[i]!]) j++;
+      for (let k = i; k <= j; k++) r[idx[k]!] = (i + j) / 2;
+      i = j + 1;
+    }
+    return r;
+  };
+  if (x.length < 3) return 0;
+  const c = sampleCorrelation(rank(x), rank(y));
+  return Number.isFinite(c) ? c : 0;
+}
+
+export async function trainIrpo(opts: IrpoOptions): Promise<EpochMetrics[]> {
+  const { out, config: cfg, seed } = opts;
+  if (cfg.trainer !== 'embedded') throw new UsageError('--trainer external needs an Ad-LLM endpoint and a trainer command; see training/README.md');
+
+  // ---- The run directory: start fresh, or resume the same configuration. ----------------------
+  mkdirSync(out, { recursive: true });
+  const manifestPath = join(out, 'manifest.json');
+  const manifest = { kind: 'train', algorithm: 'IRPO', seed, config: cfg, versions: opts.versions ?? {}, features: FEATURES };
+  if (existsSync(manifestPath)) {
+    if (!opts.resume) throw new UsageError(`${out} already holds a run: pass --resume to continue it, or choose another --out`);
+    const old = readJson<typeof manifest>(manifestPath);
+    if (JSON.stringify({ s: old.seed, c: old.config }) !== JSON.stringify({ s: seed, c: cfg })) {
+      throw new UsageError(`${manifestPath}: cannot resume: its manifest has a different configuration`);
+    }
+  }
+  writeAtomic(manifestPath, `${JSON.stringify({ ...manifest, status: 'running' }, null, 2)}\n`);
+
+  // ---- The world: training queries, the embedded Ad-LLM pi_0, the simulated user. --------------
+  const world: World = embeddedWorld(cfg.worldSeed);
+  const profiles = new Map<string, Profile>(world.profiles.map((p) => [p.id, p]));
+  const train: Query[] = world.queries.filter((q) => q.split === 'train').slice(0, cfg.trainQueries);
+  const policy = new EmbeddedPolicy();
+  const user = new ParametricUser();
+  const auctionsFor = (stage: string, epoch: number) =>
+    train.map((q) => ({ queryId: q.id, input: auctionInput(q, profiles.get(q.profile_id)!, world.catalog, { seed, stage, epoch, candidates: cfg.candidates }) }));
+
+  // theta_0 = 0 is the pretrained model; it is saved so `run:DIR@0` names it.
+  mkdirSync(join(out, 'epoch-0'), { recursive: true });
+  if (!existsSync(policyPath(out, 0))) writeAtomic(policyPath(out, 0), `${JSON.stringify({ epoch: 0, theta: new Array(NUM_FEATURES).fill(0), features: FEATURES })}\n`);
+
+  const metricsPath = join(out, 'metrics.jsonl');
+  const metrics: EpochMetrics[] = existsSync(metricsPath)
+    ? readFileSync(metricsPath, 'utf8').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as EpochMetrics)
+    : [];
+  let pctr: PctrModel | null = null;
+
+  for (let t = 1; t <= cfg.epochs; t++) {
+    const dir = join(out, `epoch-${t}`);
+    if (existsSync(policyPath(out, t)) && metrics.some((m) => m.epoch === t)) continue; // finished earlier
+    mkdirSync(dir, { recursive: true });
+    const thetaPrev = loadTheta(out, t - 1).theta;
+    const rule = policy.rule(thetaPrev, `irpo@${t - 1}`);
+    const seconds = { online: 0, reward_model: 0, pairs: 0, dpo: 0 };
+
+    // ---- Phase 1a: deploy pi_{t-1} and collect the online data D_on (fresh bids, stage 'rm'). --
+    opts.onPhase?.(t, 'online data');
+    let t0 = performance.now();
+    const online = auctionsFor('rm', t);
+    await runSimulation({
+      out: join(dir, 'online'),
+      items: online,
+      resume: true, // the sub-run is ours: always continue it
+      episode: { rule, clicks: user, seed, samples: cfg.rmSamples, stage: 'rm', epoch: t },
+      manifest: { kind: 'irpo-online', seed, config: { epoch: t, samples: cfg.rmSamples, queries: online.length, candidates: cfg.candidates }, versions: {} },
+      onProgress: (d, n) => opts.onProgress?.('online', d, n),
+    });
+    const episodes = readFileSync(join(dir, 'online', 'episodes.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Episode);
+    seconds.online = (performance.now() - t0) / 1000;
+
+    // ---- Phase 1b: fit the pCTR model psi_t on D_on, starting from psi_{t-1}. -----------------
+    // A share of the queries is held out to measure the model (AUC, log loss, calibration).
+    opts.onPhase?.(t, 'reward model');
+    t0 = performance.now();
+    const queryText = new Map(train.map((q) => [q.id, q.text]));
+    const userOf = new Map(train.map((q) => [q.id, q.profile_id]));
+    const isHeldOut = (qid: string) => deriveSeed(seed, 'heldout', qid) / 2 ** 32 < cfg.heldOutShare;
+    let pctrEval: { auc: number; logLoss: number; ece: number } | null = null;
+    if (cfg.reward === 'pctr') {
+      const pctrFile = join(dir, 'pctr.json');
+      const prevFile = join(out, `epoch-${t - 1}`, 'pctr.json');
+      if (existsSync(pctrFile)) {
+        pctr = PctrModel.load(pctrFile, lexicalEncoder());
+      } else {
+        pctr = existsSync(prevFile) ? PctrModel.load(prevFile, lexicalEncoder()) : PctrModel.create({ seed: deriveSeed(seed, 'pctr') }, lexicalEncoder());
+        const fitSet = onlineExamples(episodes, userOf, queryText, (q) => !isHeldOut(q));
+        pctr.fit(fitSet, { seed: deriveSeed(seed, 'pctr-fit', t) });
+        pctr.save(pctrFile);
+      }
+      const held = onlineExamples(episodes, userOf, queryText, isHeldOut);
+      if (held.length > 0) {
+        const ev = pctr.evaluate(held);
+        pctrEval = { auc: ev.auc, logLoss: ev.logLoss, ece: ev.ece };
+      }
+    }
+    seconds.reward_model = (performance.now() - t0) / 1000;
+
+    // ---- Phase 2a: sample dpoSamples responses per query from pi_{t-1} with fresh bids, score
+    // them with R under psi_t (or the true click probabilities for the Oracle), build pairs. ----
+    opts.onPhase?.(t, 'preference pairs');
+    t0 = performance.now();
+    const pairsFile = join(dir, 'pairs.jsonl');
+    const featurePairs: FeaturePair[] = [];
+    const lines: string[] = [];
+    const offline = auctionsFor('dpo', t);
+    for (let k = 0; k < offline.length; k++) {
+      const { queryId, input } = offline[k]!;
+      const table = policy.table(input);
+      const feats = policy.features(input, table);
+      const plans = policy.samplePlans(input, thetaPrev, cfg.dpoSamples, deriveSeed(seed, 'dpo-sample', t, queryId));
+      const texts = plans.map((j) => policy.render(input, table.plans[j]!, table));
+      const rewards = await scoreResponses(input, texts, queryId, userOf.get(queryId)!, cfg.reward === 'pctr' ? pctr : null, user, cfg);
+      const pair = preferencePairs(rewards, cfg.deltaTh);
+      if (pair) {
+        const prompt = buildAdPrompt(input);
+        for (const l of pair.losers) {
+          const diff = new Float64Array(NUM_FEATURES);
+          for (let d = 0; d < NUM_FEATURES; d++) diff[d] = feats[plans[pair.winner]! * NUM_FEATURES + d]! - feats[plans[l]! * NUM_FEATURES + d]!;
+          featurePairs.push({ diff });
+          lines.push(JSON.stringify({ prompt, chosen: texts[pair.winner], rejected: texts[l], query_id: queryId, reward_chosen: rewards[pair.winner], reward_rejected: rewards[l] }));
+        }
+      }
+      if (k % 200 === 0) opts.onProgress?.('pairs', k, offline.length);
+    }
+    writeAtomic(pairsFile, lines.length ? `${lines.join('\n')}\n` : '');
+    seconds.pairs = (performance.now() - t0) / 1000;
+
+    // ---- Phase 2b: DPO steps on theta with pi_ref = pi_{t-1}. ----------------------------------
+    opts.onPhase?.(t, 'DPO update');
+    t0 = performance.now();
+    const upd = dpoUpdate(thetaPrev, featurePairs, cfg.dpo, deriveSeed(seed, 'dpo', t));
+    seconds.dpo = (performance.now() - t0) / 1000;
+
+    // ---- Epoch metrics (of the online data under pi_{t-1}) and the checkpoint that ends the epoch.
+    const perQuery = new Map<string, { rev: number; rew: number; n: number }>();
+    const bids: number[] = [];
+    const clicks: number[] = [];
+    for (const e of episodes) {
+      const q = perQuery.get(e.query_id) ?? { rev: 0, rew: 0, n: 0 };
+      q.rev += e.revenue;
+      q.rew += e.reward;
+      q.n++;
+      perQuery.set(e.query_id, q);
+      for (const [id, b] of Object.entries(e.bids)) {
+        bids.push(b);
+        clicks.push(e.clicks.includes(id) ? 1 : 0);
+      }
+    }
+    const mean = (f: (q: { rev: number; rew: number; n: number }) => number) => [...perQuery.values()].reduce((s, q) => s + f(q), 0) / Math.max(1, perQuery.size);
+    const m: EpochMetrics = {
+      epoch: t,
+      revenue_per_query: mean((q) => q.rev / q.n),
+      reward_per_query: mean((q) => q.rew / q.n),
+      ads_per_response: episodes.reduce((s, e) => s + e.exposures.length, 0) / episodes.length,
+      format_errors_per_response: episodes.reduce((s, e) => s + e.format_errors.length, 0) / episodes.length,
+      bid_click_rank_correlation: spearman(bids, clicks),
+      pctr_auc: pctrEval?.auc ?? null,
+      pctr_log_loss: pctrEval?.logLoss ?? null,
+      pctr_ece: pctrEval?.ece ?? null,
+      pairs: featurePairs.length,
+      dpo_loss_before: upd.lossBefore,
+      dpo_loss_after: upd.lossAfter,
+      theta: Object.fromEntries(FEATURES.map((f, d) => [f, upd.theta[d]!])),
+      seconds,
+    };
+    writeAtomic(policyPath(out, t), `${JSON.stringify({ epoch: t, theta: Array.from(upd.theta), features: FEATURES })}\n`);
+    const others = metrics.filter((x) => x.epoch !== t);
+    metrics.length = 0;
+    metrics.push(...others, m);
+    metrics.sort((a, b) => a.epoch - b.epoch);
+    writeAtomic(metricsPath, metrics.map((x) => JSON.stringify(x)).join('\n') + '\n');
+  }
+
+  writeAtomic(manifestPath, `${JSON.stringify({ ...manifest, status: 'complete' }, null, 2)}\n`);
+  return metrics;
+}
+
+/** One labelled example per valid exposure of the online data (Eq. 4 sums over exposed ads). */
+function onlineExamples(episodes: readonly Episode[], userOf: Map<string, string>, queryText: Map<string, string>, keep: (queryId: string) => boolean): PctrExample[] {
+  const out: PctrExample[] = [];
+  for (const e of episodes) {
+    if (!keep(e.query_id)) continue;
+    for (const x of e.exposures) {
+      out.push({ query: queryText.get(e.query_id)!, response: e.response, userId: userOf.get(e.query_id)!, adId: x.id, click: e.clicks.includes(x.id) ? 1 : 0 });
+    }
+  }
+  return out;
+}
+
+/** R (Eq. 8) of each response under the pCTR model, or under the user's true probabilities. */
+async function scoreResponses(
+  input: AuctionInput,
+  texts: readonly string[],
+  _queryId: string,
+  userId: string,
+  pctr: PctrModel | null,
+  user: ParametricUser,
+  cfg: IrpoConfig,
+): Promise<number[]> {
+  const parser = new ResponseParser(input.ads);
+  const parsed = texts.map((t) => parser.parse(t));
+  if (pctr === null) {
+    const out: number[] = [];
+    for (let m = 0; m < texts.length; m++) {
+      const ctr = await user.clickProbabilities({ input, response: texts[m]!, parsed: parsed[m]! });
+      out.push(reward(parsed[m]!, input.ads, ctr, cfg.rewardConfig).reward);
+    }
+    return out;
+  }
+  const examples: PctrExample[] = [];
+  parsed.forEach((p, m) => p.exposures.forEach((e) => examples.push({ query: input.query, response: texts[m]!, userId, adId: e.id })));
+  const pred = examples.length > 0 ? pctr.predict(examples) : new Float64Array(0);
+  let k = 0;
+  return parsed.map((p) => {
+    const ctr: Record<string, number> = {};
+    for (const e of p.exposures) ctr[e.id] = pred[k++]!;
+    return reward(p, input.ads, ctr, cfg.rewardConfig).reward;
+  });
+}
