@@ -54,7 +54,8 @@ export function buildProgram(result: { code: number }): Command {
     .description('run episodes (query, response, exposures, clicks, payments, reward) on the embedded world or on the files given')
     .requiredOption('-m, --mechanism <spec>', 'mechanism spec, e.g. embedded:pretrained (see README: mechanism specs)')
     .requiredOption('--out <dir>', 'run directory: episodes.jsonl and manifest.json are written there')
-    .option('--queries <set>', 'train, test, or a queries.jsonl file', 'test')
+    .option('--queries <set>', 'train, test, a queries.jsonl file, or "generate" (the --user LLM writes them from the profiles)', 'test')
+    .addOption(new Option('--queries-per-profile <n>', 'with --queries generate: questions written per profile').argParser(intArg('--queries-per-profile', 1)).default(5))
     .option('--catalog <file>', 'catalog.jsonl to use instead of the embedded catalog')
     .option('--profiles <file>', 'profiles.jsonl to use instead of the embedded profiles')
     .addOption(new Option('--limit <n>', 'run at most N queries').argParser(intArg('--limit', 1)))
@@ -173,7 +174,8 @@ export async function main(argv: string[]): Promise<number> {
       // Help and version requests come through here too, as "errors" with exit code 0.
       return e.exitCode === 0 ? EXIT.ok : EXIT.usage;
     }
-    if (e instanceof InputError || e instanceof UsageError) {
+    // An endpoint that refuses the request or cannot be reached makes the spec unusable: one line, exit 2.
+    if (e instanceof InputError || e instanceof UsageError || (e as Error).name === 'OpenAIBackendError') {
       process.stderr.write(`llm-auction: ${e.message}\n`);
       return EXIT.usage;
     }
