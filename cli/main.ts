@@ -80,6 +80,10 @@ export function buildProgram(result: { code: number }): Command {
     .addOption(new Option('--trainer <kind>', 'DPO trainer').choices(['embedded', 'external']).default('embedded'))
     .addOption(new Option('--reward <model>', "reward model: the fitted pCTR model, or the user's true click probabilities (LLM-Auction (Oracle))").choices(['pctr', 'oracle']).default('pctr'))
     .addOption(new Option('--queries <n>', 'training queries per epoch (overrides the preset)').argParser(intArg('--queries', 1)))
+    .option('--ad-llm <spec>', 'with --trainer external: openai: spec of the endpoint serving the base model (vLLM with --enable-lora)')
+    .option('--trainer-command <cmd>', 'with --trainer external: shell command that trains on the pairs (e.g. python training/python/train_dpo.py)')
+    .option('--base-model <name>', 'with --trainer external: base model given to the trainer')
+    .option('--reload <how>', 'with --trainer external: vllm-lora, none, or command:CMD', 'vllm-lora')
     .option('--resume', 'continue from the last checkpoint')
     .addOption(jsonOption())
     .addOption(seedOption())
@@ -107,12 +111,30 @@ export function buildProgram(result: { code: number }): Command {
     .command('verify')
     .description('statistical checks of the incentive properties; exit 0 pass, 1 fail, 3 inconclusive')
     .requiredOption('-m, --mechanism <spec>', 'mechanism spec')
-    .option('--property <names>', 'comma-separated: monotonicity,continuity,ir,vm-truthfulness', 'monotonicity,continuity,ir,vm-truthfulness')
+    .option('--property <names>', 'comma-separated: monotonicity,continuity,ir,vm-truthfulness (um-equilibrium adds a report)', 'monotonicity,continuity,ir,vm-truthfulness')
     .addOption(new Option('--alpha <a>', 'family-wise false-alarm rate').argParser(numberArg('--alpha')).default(0.05))
-    .addOption(new Option('--budget <n>', 'most responses to sample per property').argParser(intArg('--budget', 1)))
+    .addOption(new Option('--budget <n>', 'most responses to sample per property (default 20000; raise it for endpoints that ignore seeds)').argParser(intArg('--budget', 1)))
+    .addOption(new Option('--effect <d>', 'smallest violation to detect, in itctr units (default 0.05)').argParser(numberArg('--effect')))
+    .addOption(new Option('--cases <n>', 'auctions drawn per property').argParser(intArg('--cases', 1)))
+    .option('--sampled', 'estimate itctr from samples even when the rule can enumerate its responses')
+    .option('--user <spec>', 'user (click) model: embedded:parametric or openai:URL?model=NAME', 'embedded:parametric')
     .addOption(jsonOption())
     .addOption(seedOption())
-    .action(notAvailable('verify'));
+    .action(async (opts) => {
+      const { resolveMechanismUnderTest } = await import('./resolve.ts');
+      const mechanism = await resolveMechanismUnderTest(opts.mechanism, { user: opts.user });
+      result.code = await (await import('./commands/verify.ts')).runVerify({
+        mechanism,
+        properties: [opts.property],
+        alpha: opts.alpha,
+        budget: opts.budget,
+        seed: opts.seed,
+        effect: opts.effect,
+        cases: opts.cases,
+        exact: opts.sampled ? false : undefined,
+        json: opts.json,
+      });
+    });
 
   program
     .command('report')
@@ -175,7 +197,7 @@ export async function main(argv: string[]): Promise<number> {
       return e.exitCode === 0 ? EXIT.ok : EXIT.usage;
     }
     // An endpoint that refuses the request or cannot be reached makes the spec unusable: one line, exit 2.
-    if (e instanceof InputError || e instanceof UsageError || (e as Error).name === 'OpenAIBackendError') {
+    if (e instanceof InputError || e instanceof UsageError || (e instanceof Error && e.name === 'OpenAIBackendError')) {
       process.stderr.write(`llm-auction: ${e.message}\n`);
       return EXIT.usage;
     }

@@ -92,11 +92,40 @@ export async function resolveRule(specText: string, opts: { user?: ClickModel } 
       return wrapRule(spec, inner, { ctr: spec.rm === undefined || spec.rm === 'oracle' ? oracleCtr(user) : await pctrCtr(spec.rm) });
     }
     case 'run': {
-      const { loadTheta } = await import('../training/irpo.ts');
-      const { theta, epoch } = loadTheta(spec.dir, spec.epoch);
-      return embeddedParts().policy.rule(theta, `run:${spec.dir}@${epoch}`);
+      const { loadPolicy, policyRule } = await import('../training/irpo.ts');
+      const saved = loadPolicy(spec.dir, spec.epoch);
+      return policyRule(saved, embeddedParts().policy, `run:${spec.dir}@${saved.epoch}`);
     }
     default:
       throw new UsageError(`mechanism ${JSON.stringify(formatSpec(spec))}: the "${spec.kind}:" kind is not available in this build yet`);
   }
+}
+
+/**
+ * A mechanism as the property checks see it: the rule, the user who clicks, the payment rule and
+ * a generator of auctions. Auctions come from the embedded world's test queries: 2 to 10 of a
+ * query's candidate ads, with fresh integer bids in 1..100 from the checks' own random stream.
+ */
+export async function resolveMechanismUnderTest(specText: string, opts: { user?: string; worldSeed?: number } = {}) {
+  const { paymentRule } = await import('../mechanism/payment.ts');
+  const { candidateAds } = await import('../simulation/auctions.ts');
+  const { embeddedWorld } = await import('../simulation/world.ts');
+  const clicks = await resolveUser(opts.user ?? 'embedded:parametric');
+  const rule = await resolveRule(specText, { user: clicks });
+  const world = embeddedWorld(opts.worldSeed ?? 0);
+  const profiles = new Map(world.profiles.map((p) => [p.id, p]));
+  const test = world.queries.filter((q) => q.split === 'test');
+  return {
+    name: rule.name,
+    rule,
+    clicks,
+    payment: paymentRule(rule.payment ?? 'first-price-click'),
+    instances: (rng: { int(a: number, b: number): number; shuffle<T>(x: readonly T[]): T[] }) => {
+      const q = test[rng.int(0, test.length - 1)]!;
+      const profile = profiles.get(q.profile_id)!;
+      const k = rng.int(2, 10);
+      const ads = rng.shuffle(candidateAds(q, profile, world.catalog, 10)).slice(0, k);
+      return { query: q.text, profile, ads: ads.map((a) => ({ id: a.id, title: a.title, bid: rng.int(1, 100) })) };
+    },
+  };
 }

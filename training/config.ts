@@ -5,6 +5,7 @@
 import { z } from 'zod';
 import { RewardConfig } from '../mechanism/reward.ts';
 import { DpoConfig } from './dpo.ts';
+import { ExternalTrainerConfig } from './external.ts';
 
 export const IrpoConfig = z.object({
   preset: z.enum(['tiny', 'paper']).default('tiny').describe('Size preset: tiny (minutes on 2 cores) or paper (12k training queries)'),
@@ -18,6 +19,7 @@ export const IrpoConfig = z.object({
   heldOutShare: z.number().min(0).max(0.5).default(0.1).describe('Share of the online data held out to measure the pCTR model (AUC, log loss, calibration)'),
   worldSeed: z.number().int().default(0).describe('Seed of the embedded world (profiles and queries)'),
   trainer: z.enum(['embedded', 'external']).default('embedded').describe('DPO trainer: exact steps on the embedded policy, or an external command (a real LLM on a GPU)'),
+  external: ExternalTrainerConfig.optional().describe('The endpoint, trainer command and base model of --trainer external'),
   dpo: DpoConfig.default(DpoConfig.parse({})),
   rewardConfig: RewardConfig.default(RewardConfig.parse({})),
 });

@@ -27,7 +27,7 @@ import { ResponseParser } from '../mechanism/parser.ts';
 import { buildAdPrompt } from '../mechanism/prompt.ts';
 import { reward } from '../mechanism/reward.ts';
 import { deriveSeed } from '../mechanism/rng.ts';
-import type { AuctionInput, Profile, Query } from '../mechanism/types.ts';
+import type { AllocationRule, AuctionInput, Profile, Query } from '../mechanism/types.ts';
 import { auctionInput } from '../simulation/auctions.ts';
 import { EmbeddedPolicy, FEATURES, NUM_FEATURES } from '../simulation/embedded-policy.ts';
 import type { Episode } from '../simulation/episode.ts';
@@ -37,6 +37,7 @@ import { ParametricUser } from '../simulation/user-model.ts';
 import { embeddedWorld, type World } from '../simulation/world.ts';
 import { IrpoConfig } from './config.ts';
 import { dpoUpdate, preferencePairs, type FeaturePair } from './dpo.ts';
+import { externalUpdate, type ExternalPolicy } from './external.ts';
 import { PctrModel, type PctrExample } from './pctr.ts';
 
 export interface EpochMetrics {
@@ -79,7 +80,10 @@ export function policyPath(dir: string, epoch: number): string {
   return join(dir, `epoch-${epoch}`, 'policy.json');
 }
 
-export function loadTheta(dir: string, epoch?: number): { theta: Float64Array; epoch: number } {
+/** A checkpointed policy: theta of the embedded Ad-LLM, or the served model of an external run. */
+export type SavedPolicy = { kind: 'embedded'; epoch: number; theta: Float64Array } | { kind: 'external'; epoch: number; baseURL: string; params: Record<string, string>; model: string; adapter: string | null };
+
+export function loadPolicy(dir: string, epoch?: number): SavedPolicy {
   let e = epoch;
   if (e === undefined) {
     e = 0;
@@ -87,8 +91,22 @@ export function loadTheta(dir: string, epoch?: number): { theta: Float64Array; e
   }
   const file = policyPath(dir, e);
   if (!existsSync(file)) throw new UsageError(`${dir}: no trained policy for epoch ${e} (expected ${file})`);
-  const json = readJson<{ theta: number[] }>(file);
-  return { theta: Float64Array.from(json.theta), epoch: e };
+  const json = readJson<{ theta?: number[]; model?: string; adapter?: string | null; baseURL?: string; params?: Record<string, string> }>(file);
+  if (json.model !== undefined) return { kind: 'external', epoch: e, baseURL: json.baseURL!, params: json.params ?? {}, model: json.model, adapter: json.adapter ?? null };
+  return { kind: 'embedded', epoch: e, theta: Float64Array.from(json.theta ?? []) };
+}
+
+export function loadTheta(dir: string, epoch?: number): { theta: Float64Array; epoch: number } {
+  const p = loadPolicy(dir, epoch);
+  if (p.kind !== 'embedded') throw new UsageError(`${dir}: epoch ${p.epoch} is a model served by an endpoint, not the embedded policy`);
+  return { theta: p.theta, epoch: p.epoch };
+}
+
+/** The allocation rule of a saved policy. */
+export async function policyRule(p: SavedPolicy, policy: EmbeddedPolicy, name: string): Promise<AllocationRule> {
+  if (p.kind === 'embedded') return policy.rule(p.theta, name);
+  const { createOpenAIRule, openAIConfigFromParams } = await import('../simulation/backends/openai.ts');
+  return createOpenAIRule(openAIConfigFromParams(p.baseURL, { ...p.params, model: p.model, name }));
 }
 
 /** Spearman rank correlation of two equal-length series (average ranks for ties). */
@@ -111,7 +129,11 @@ export function spearman(x: readonly number[], y: readonly number[]): number {
 
 export async function trainIrpo(opts: IrpoOptions): Promise<EpochMetrics[]> {
   const { out, config: cfg, seed } = opts;
-  if (cfg.trainer !== 'embedded') throw new UsageError('--trainer external needs an Ad-LLM endpoint and a trainer command; see training/README.md');
+  const external = cfg.trainer === 'external' ? cfg.external : undefined;
+  if (cfg.trainer === 'external' && !external) throw new UsageError('--trainer external needs --ad-llm, --trainer-command and --base-model; see training/README.md');
+  const { parseSpec } = await import('../mechanism/spec.ts');
+  const endpoint = external ? parseSpec(external.adLlm) : undefined;
+  if (endpoint && endpoint.kind !== 'openai') throw new UsageError('--ad-llm must be an openai: spec');
 
   // ---- The run directory: start fresh, or resume the same configuration. ----------------------
   mkdirSync(out, { recursive: true });
@@ -135,9 +157,15 @@ export async function trainIrpo(opts: IrpoOptions): Promise<EpochMetrics[]> {
   const auctionsFor = (stage: string, epoch: number) =>
     train.map((q) => ({ queryId: q.id, input: auctionInput(q, profiles.get(q.profile_id)!, world.catalog, { seed, stage, epoch, candidates: cfg.candidates }) }));
 
-  // theta_0 = 0 is the pretrained model; it is saved so `run:DIR@0` names it.
+  // theta_0 = 0 is the pretrained model (or the endpoint's base model); it is saved so `run:DIR@0` names it.
   mkdirSync(join(out, 'epoch-0'), { recursive: true });
-  if (!existsSync(policyPath(out, 0))) writeAtomic(policyPath(out, 0), `${JSON.stringify({ epoch: 0, theta: new Array(NUM_FEATURES).fill(0), features: FEATURES })}\n`);
+  if (!existsSync(policyPath(out, 0))) {
+    const p0 =
+      endpoint && endpoint.kind === 'openai'
+        ? { epoch: 0, baseURL: endpoint.baseURL, params: endpoint.params, model: endpoint.params.model ?? external!.baseModel, adapter: null }
+        : { epoch: 0, theta: new Array(NUM_FEATURES).fill(0), features: FEATURES };
+    writeAtomic(policyPath(out, 0), `${JSON.stringify(p0)}\n`);
+  }
 
   const metricsPath = join(out, 'metrics.jsonl');
   const metrics: EpochMetrics[] = existsSync(metricsPath)
@@ -149,8 +177,9 @@ export async function trainIrpo(opts: IrpoOptions): Promise<EpochMetrics[]> {
     const dir = join(out, `epoch-${t}`);
     if (existsSync(policyPath(out, t)) && metrics.some((m) => m.epoch === t)) continue; // finished earlier
     mkdirSync(dir, { recursive: true });
-    const thetaPrev = loadTheta(out, t - 1).theta;
-    const rule = policy.rule(thetaPrev, `irpo@${t - 1}`);
+    const previous = loadPolicy(out, t - 1);
+    const thetaPrev = previous.kind === 'embedded' ? previous.theta : new Float64Array(NUM_FEATURES);
+    const rule = await policyRule(previous, policy, `irpo@${t - 1}`);
     const seconds = { online: 0, reward_model: 0, pairs: 0, dpo: 0 };
 
     // ---- Phase 1a: deploy pi_{t-1} and collect the online data D_on (fresh bids, stage 'rm'). --
@@ -161,6 +190,7 @@ export async function trainIrpo(opts: IrpoOptions): Promise<EpochMetrics[]> {
       out: join(dir, 'online'),
       items: online,
       resume: true, // the sub-run is ours: always continue it
+      concurrency: previous.kind === 'external' ? 8 : 1,
       episode: { rule, clicks: user, seed, samples: cfg.rmSamples, stage: 'rm', epoch: t },
       manifest: { kind: 'irpo-online', seed, config: { epoch: t, samples: cfg.rmSamples, queries: online.length, candidates: cfg.candidates }, versions: {} },
       onProgress: (d, n) => opts.onProgress?.('online', d, n),
@@ -205,18 +235,22 @@ export async function trainIrpo(opts: IrpoOptions): Promise<EpochMetrics[]> {
     const offline = auctionsFor('dpo', t);
     for (let k = 0; k < offline.length; k++) {
       const { queryId, input } = offline[k]!;
-      const table = policy.table(input);
-      const feats = policy.features(input, table);
-      const plans = policy.samplePlans(input, thetaPrev, cfg.dpoSamples, deriveSeed(seed, 'dpo-sample', t, queryId));
-      const texts = plans.map((j) => policy.render(input, table.plans[j]!, table));
+      // The embedded policy samples plans (so each response has its features); an endpoint samples text.
+      const sampleSeed = deriveSeed(seed, 'dpo-sample', t, queryId);
+      const table = previous.kind === 'embedded' ? policy.table(input) : null;
+      const feats = table ? policy.features(input, table) : null;
+      const plans = table ? policy.samplePlans(input, thetaPrev, cfg.dpoSamples, sampleSeed) : [];
+      const texts = table ? plans.map((j) => policy.render(input, table.plans[j]!, table)) : await rule.sample(input, cfg.dpoSamples, { seed: sampleSeed });
       const rewards = await scoreResponses(input, texts, queryId, userOf.get(queryId)!, cfg.reward === 'pctr' ? pctr : null, user, cfg);
       const pair = preferencePairs(rewards, cfg.deltaTh);
       if (pair) {
         const prompt = buildAdPrompt(input);
         for (const l of pair.losers) {
-          const diff = new Float64Array(NUM_FEATURES);
-          for (let d = 0; d < NUM_FEATURES; d++) diff[d] = feats[plans[pair.winner]! * NUM_FEATURES + d]! - feats[plans[l]! * NUM_FEATURES + d]!;
-          featurePairs.push({ diff });
+          if (feats) {
+            const diff = new Float64Array(NUM_FEATURES);
+            for (let d = 0; d < NUM_FEATURES; d++) diff[d] = feats[plans[pair.winner]! * NUM_FEATURES + d]! - feats[plans[l]! * NUM_FEATURES + d]!;
+            featurePairs.push({ diff });
+          }
           lines.push(JSON.stringify({ prompt, chosen: texts[pair.winner], rejected: texts[l], query_id: queryId, reward_chosen: rewards[pair.winner], reward_rejected: rewards[l] }));
         }
       }
@@ -225,10 +259,27 @@ export async function trainIrpo(opts: IrpoOptions): Promise<EpochMetrics[]> {
     writeAtomic(pairsFile, lines.length ? `${lines.join('\n')}\n` : '');
     seconds.pairs = (performance.now() - t0) / 1000;
 
-    // ---- Phase 2b: DPO steps on theta with pi_ref = pi_{t-1}. ----------------------------------
+    // ---- Phase 2b: DPO with pi_ref = pi_{t-1}: exact steps on theta, or the external trainer. ---
     opts.onPhase?.(t, 'DPO update');
     t0 = performance.now();
-    const upd = dpoUpdate(thetaPrev, featurePairs, cfg.dpo, deriveSeed(seed, 'dpo', t));
+    let upd: { theta: Float64Array; lossBefore: number; lossAfter: number };
+    let saved: Record<string, unknown>;
+    if (previous.kind === 'external') {
+      const r = await externalUpdate(external!, {
+        epoch: t,
+        dir,
+        pairsFile,
+        previous: { epoch: t - 1, model: previous.model, adapter: previous.adapter } satisfies ExternalPolicy,
+        beta: cfg.dpo.beta,
+        lr: 1e-6,
+        baseURL: previous.baseURL,
+      });
+      upd = { theta: thetaPrev, lossBefore: r.lossBefore, lossAfter: r.lossAfter };
+      saved = { epoch: t, baseURL: previous.baseURL, params: previous.params, model: r.policy.model, adapter: r.policy.adapter };
+    } else {
+      upd = dpoUpdate(thetaPrev, featurePairs, cfg.dpo, deriveSeed(seed, 'dpo', t));
+      saved = { epoch: t, theta: Array.from(upd.theta), features: FEATURES };
+    }
     seconds.dpo = (performance.now() - t0) / 1000;
 
     // ---- Epoch metrics (of the online data under pi_{t-1}) and the checkpoint that ends the epoch.
@@ -257,13 +308,13 @@ export async function trainIrpo(opts: IrpoOptions): Promise<EpochMetrics[]> {
       pctr_auc: pctrEval?.auc ?? null,
       pctr_log_loss: pctrEval?.logLoss ?? null,
       pctr_ece: pctrEval?.ece ?? null,
-      pairs: featurePairs.length,
+      pairs: lines.length,
       dpo_loss_before: upd.lossBefore,
       dpo_loss_after: upd.lossAfter,
-      theta: Object.fromEntries(FEATURES.map((f, d) => [f, upd.theta[d]!])),
+      theta: previous.kind === 'embedded' ? Object.fromEntries(FEATURES.map((f, d) => [f, upd.theta[d]!])) : {},
       seconds,
     };
-    writeAtomic(policyPath(out, t), `${JSON.stringify({ epoch: t, theta: Array.from(upd.theta), features: FEATURES })}\n`);
+    writeAtomic(policyPath(out, t), `${JSON.stringify(saved)}\n`);
     const others = metrics.filter((x) => x.epoch !== t);
     metrics.length = 0;
     metrics.push(...others, m);

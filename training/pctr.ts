@@ -26,7 +26,7 @@ import { z } from 'zod';
 import { Rng } from '../mechanism/rng.ts';
 import type { Episode } from '../simulation/episode.ts';
 import type { TextEncoder } from '../simulation/text-encoder.ts';
-import { adamStep, base64ToF64, bceWithLogit, Dense, f64ToBase64, gaussian, Param, sigmoid } from './nn.ts';
+import { adamStep, base64ToF64, bceWithLogit, Dense, denseForward, f64ToBase64, gaussian, Param, sigmoid } from './nn.ts';
 
 export const PctrConfig = z.strictObject({
   userDim: z.number().int().positive().default(64).describe('Size of the learnable user-id embedding e_h (paper: 64)'),
@@ -247,7 +247,8 @@ interface Prepared {
 
 /** Shared between a model and its clones: same encoder and projection, so same features. */
 interface TextFeatures {
-  projection: Float32Array | null;
+  /** textDim x encoderDim, row-major. */
+  projection: Float64Array | null;
   checksum: number | null;
   cache: Map<string, Float32Array>;
 }
@@ -425,6 +426,8 @@ export class PctrModel {
         this.steps++;
         this.adamT++;
         steps++;
+        // Dense Adam over whole tables, as torch.optim.Adam treats an nn.Embedding without sparse
+        // gradients: rows absent from the batch still move with their momentum.
         adamStep(params, this.adamT, adam);
       }
       losses.push(lossSum / n);
@@ -618,7 +621,8 @@ export class PctrModel {
       const o = (first + k) * dim;
       for (let i = 0; i < dim; i++) table.value[o + i] = gaussian(rng) * scale;
     });
-    ids.push(...fresh);
+    // A loop, not push(...fresh): spreading a very large list would overflow the call stack.
+    for (const id of fresh) ids.push(id);
   }
 
   /**
@@ -656,25 +660,26 @@ export class PctrModel {
     const { projection, cache } = this.text;
     const E = this.encoder.dim;
     const T = this.textDim;
-    const acc = new Float64Array(T);
-    texts.forEach((text, k) => {
-      const v = vecs[k];
+    const check = (v: Float32Array | undefined): Float32Array => {
       if (!v || v.length !== E) throw new Error(`text encoder "${this.encoder.name}" returned ${v?.length ?? 'no'} dims for a text, expected ${E}`);
-      if (!projection) {
-        cache.set(text, v);
-        return;
-      }
-      // Projection stored transposed (E x T) so that zero coordinates, which the lexical encoder
-      // produces in bulk, are skipped whole.
-      acc.fill(0);
-      for (let i = 0; i < E; i++) {
-        const x = v[i]!;
-        if (x === 0) continue;
-        const o = i * T;
-        for (let j = 0; j < T; j++) acc[j]! += projection[o + j]! * x;
-      }
-      cache.set(text, Float32Array.from(acc));
-    });
+      return v;
+    };
+    if (!projection) {
+      texts.forEach((text, k) => cache.set(text, check(vecs[k])));
+      return;
+    }
+    // Project blocks of texts as one matrix product with the layers' blocked kernel: encoder
+    // outputs of long texts are nearly dense, so this beats any per-text sparse loop.
+    const rows = 32;
+    const x = new Float64Array(rows * E);
+    const y = new Float64Array(rows * T);
+    const zero = new Float64Array(T);
+    for (let k = 0; k < texts.length; k += rows) {
+      const count = Math.min(rows, texts.length - k);
+      for (let r = 0; r < count; r++) x.set(check(vecs[k + r]), r * E);
+      denseForward(projection, zero, E, T, x, count, y, false);
+      for (let r = 0; r < count; r++) cache.set(texts[k + r]!, Float32Array.from(y.subarray(r * T, (r + 1) * T)));
+    }
   }
 
   private prepareSync(examples: readonly PctrExample[], grow: boolean, needLabels: boolean): Prepared {
@@ -821,19 +826,26 @@ export class PctrModel {
 
 /**
  * The frozen projection: entries N(0, 1/textDim), so a unit vector stays unit-norm on average.
- * Stored transposed (encoderDim x textDim). The checksum lets a checkpoint detect that a
- * different projection would be drawn from the same seed.
+ * Stored textDim x encoderDim. The checksum lets a checkpoint detect that a different projection
+ * would be drawn from the same seed.
  */
 function makeTextFeatures(cfg: PctrConfig, encoderDim: number): TextFeatures {
   if (cfg.textDim === null) return { projection: null, checksum: null, cache: new Map() };
   const T = cfg.textDim;
-  const rng = Rng.derive(cfg.seed, 'pctr/projection', encoderDim, T);
-  const p = new Float32Array(encoderDim * T);
+  const E = encoderDim;
+  const rng = Rng.derive(cfg.seed, 'pctr/projection', E, T);
+  const p = new Float64Array(E * T);
   const scale = 1 / Math.sqrt(T);
   let checksum = 0;
-  for (let k = 0; k < p.length; k++) {
-    p[k] = gaussian(rng) * scale;
-    checksum += p[k]! * ((k % 7) + 1);
+  // Drawn input-major and rounded to float32: the matrix (and the checksum in checkpoints) of
+  // the first version of this file, which stored it that way, so its checkpoints still load.
+  for (let i = 0; i < E; i++) {
+    for (let j = 0; j < T; j++) {
+      const k = i * T + j;
+      const v = Math.fround(gaussian(rng) * scale);
+      p[j * E + i] = v;
+      checksum += v * ((k % 7) + 1);
+    }
   }
   return { projection: p, checksum, cache: new Map() };
 }

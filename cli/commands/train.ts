@@ -1,6 +1,8 @@
 /** `llm-auction train`: IRPO (Algorithm 1) on the embedded world, resumable phase by phase. */
 import { trainIrpo } from '../../training/irpo.ts';
+import { UsageError } from '../../mechanism/errors.ts';
 import { irpoConfig } from '../../training/config.ts';
+import { ExternalTrainerConfig } from '../../training/external.ts';
 import { fmt, table, writeJsonResult } from '../output.ts';
 import { progressBar } from '../progress.ts';
 import { versions } from '../versions.ts';
@@ -12,13 +14,24 @@ export interface TrainOptions {
   trainer: 'embedded' | 'external';
   reward: 'pctr' | 'oracle';
   queries?: number;
+  adLlm?: string;
+  trainerCommand?: string;
+  baseModel?: string;
+  reload: string;
   resume?: boolean;
   json?: string;
   seed: number;
 }
 
 export async function runTrain(opts: TrainOptions): Promise<number> {
-  const config = irpoConfig({ preset: opts.preset, epochs: opts.epochs, trainer: opts.trainer, reward: opts.reward, trainQueries: opts.queries });
+  if (opts.trainer === 'external' && (!opts.adLlm || !opts.trainerCommand || !opts.baseModel)) {
+    throw new UsageError('--trainer external needs --ad-llm openai:URL?model=BASE, --trainer-command CMD and --base-model NAME (see training/README.md)');
+  }
+  const external =
+    opts.trainer === 'external'
+      ? ExternalTrainerConfig.parse({ adLlm: opts.adLlm ?? '', command: opts.trainerCommand ?? '', baseModel: opts.baseModel ?? '', reload: opts.reload })
+      : undefined;
+  const config = irpoConfig({ preset: opts.preset, epochs: opts.epochs, trainer: opts.trainer, reward: opts.reward, trainQueries: opts.queries, external });
   let bar = progressBar('train');
   let phase = '';
   const metrics = await trainIrpo({

@@ -102,7 +102,7 @@ function itctrOf(x: unknown): string {
 }
 
 /** One line about a counterexample (or the closest call), for the summary table. */
-export function describeEvidence(property: string, ev: Record<string, unknown> | null | undefined): string {
+export function describeEvidence(property: string, ev: Record<string, unknown> | null | undefined, failing = true): string {
   if (!ev) return '';
   const focal = typeof ev.focal === 'string' ? `${ev.focal}: ` : '';
   const bids = Array.isArray(ev.bids) ? (ev.bids as unknown[]) : undefined;
@@ -115,11 +115,29 @@ export function describeEvidence(property: string, ev: Record<string, unknown> |
     case 'ir':
       return `${String(ev.ad ?? '?')}: pays ${num(ev.expected_payment)} for value ${num(ev.expected_value)}`;
     case 'vm-truthfulness':
-      if (ev.infeasible_truthful_bid) return `${focal}truthful bid ${String(ev.truthful_bid)} breaks the ROI constraint`;
-      return `${focal}bid ${String(ev.deviation_bid)} instead of ${String(ev.truthful_bid)} gains ${num(ev.itctr_gain)} itctr, ROI-feasible`;
+      if (ev.comparison === 'truthful-feasibility' || ev.infeasible_truthful_bid) {
+        return failing
+          ? `${focal}truthful bid ${String(ev.truthful_bid)} breaks the ROI constraint (slack ${num(ev.roi_slack)})`
+          : `${focal}ROI slack ${num(ev.roi_slack)} at the truthful bid ${String(ev.truthful_bid)}`;
+      }
+      return failing
+        ? `${focal}bid ${String(ev.deviation_bid)} instead of ${String(ev.truthful_bid)} gains ${num(ev.itctr_gain)} itctr, ROI-feasible`
+        : `${focal}bid ${String(ev.deviation_bid)} vs ${String(ev.truthful_bid)}: itctr gain ${num(ev.itctr_gain)}, ROI slack ${num(ev.roi_slack)}`;
     default:
       return '';
   }
+}
+
+/** What the summary says about a verdict: the counterexample, the undecided comparison, or the scope of a pass. */
+function evidenceColumn(property: string, v: Verdict): string {
+  if (v.verdict === 'fail') return describeEvidence(property, v.counterexample);
+  const d = v.details;
+  if (v.verdict === 'inconclusive') {
+    const closest = d?.closest as Record<string, unknown> | undefined;
+    const what = describeEvidence(property, closest, false);
+    return `undecided${what ? `: ${what}` : ''} (${d?.cases_open ?? '?'} of ${d?.cases ?? '?'} cases open)`;
+  }
+  return d ? `${d.cases} auctions, ${d.comparisons_planned} comparisons` : '';
 }
 
 export async function runVerify(opts: VerifyOptions): Promise<number> {
@@ -148,14 +166,13 @@ export async function runVerify(opts: VerifyOptions): Promise<number> {
       if (p.kind === 'verdict') {
         const v = await p.check(m, base);
         result.properties[p.name] = v;
-        const ev = v.counterexample ?? (v.details?.closest as Record<string, unknown> | undefined);
         rows.push([
           p.name,
           v.verdict,
           v.samples,
-          v.p_value === null ? 'exact' : v.p_value < 1e-4 ? v.p_value.toExponential(1) : num(v.p_value, 4),
+          v.p_value === null ? 'exact' : v.p_value === 0 ? '0' : v.p_value < 1e-4 ? v.p_value.toExponential(1) : num(v.p_value, 4),
           v.details?.mode ?? '',
-          describeEvidence(p.name, ev),
+          evidenceColumn(p.name, v),
         ]);
       } else {
         const r = await p.run(m, base);

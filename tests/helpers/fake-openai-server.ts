@@ -49,6 +49,8 @@ export interface FakeOpenAIServer {
   capN: number | null;
   /** Refuse n above this with a 400 (a server that does not allow several choices). */
   rejectNAbove: number | null;
+  /** LoRA adapters loaded through vLLM's `POST /v1/load_lora_adapter` ({lora_name, lora_path}). */
+  readonly adapters: Map<string, string>;
   /** Compute the reply text of a choice; return undefined for the default text. */
   responder: ((body: ChatBody, index: number) => string | undefined) | null;
   enqueue(...behaviours: Behaviour[]): void;
@@ -186,8 +188,21 @@ export async function startFakeOpenAIServer(): Promise<FakeOpenAIServer> {
     }
   }
 
+  const adapters = new Map<string, string>();
   const http: Server = createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://127.0.0.1');
+    if (req.method === 'POST' && url.pathname === '/v1/load_lora_adapter') {
+      readBody(req)
+        .then((text) => {
+          const b = JSON.parse(text) as { lora_name?: string; lora_path?: string };
+          if (!b.lora_name || !b.lora_path) return send(res, 400, errorBody('lora_name and lora_path are required', 400));
+          adapters.set(b.lora_name, b.lora_path);
+          res.writeHead(200, { 'content-type': 'text/plain' });
+          res.end(`Success: LoRA adapter '${b.lora_name}' added successfully.`);
+        })
+        .catch((e: unknown) => send(res, 400, errorBody(String(e), 400)));
+      return;
+    }
     if (req.method === 'GET' && url.pathname === '/v1/models') {
       return send(res, 200, { object: 'list', data: [{ id: FAKE_MODEL, object: 'model', created: 0, owned_by: 'tests' }] });
     }
@@ -214,6 +229,7 @@ export async function startFakeOpenAIServer(): Promise<FakeOpenAIServer> {
       return maxInFlight;
     },
     bodies,
+    adapters,
     latencyMs: 0,
     capN: null,
     rejectNAbove: null,
@@ -226,6 +242,7 @@ export async function startFakeOpenAIServer(): Promise<FakeOpenAIServer> {
       maxInFlight = 0;
       bodies.length = 0;
       queue.length = 0;
+      adapters.clear();
       server.latencyMs = 0;
       server.capN = null;
       server.rejectNAbove = null;

@@ -1,0 +1,226 @@
+/**
+ * The common skeleton of every verdict property: planned cases from fast-check, a per-case test,
+ * the family-wise alpha accounting, the budget, shrinking, and the verdict.
+ *
+ * Alpha accounting. Before anything is sampled the driver fixes C planned cases and each property
+ * fixes P planned comparisons per case (grid pairs, adjacent bids, ads...), so the fail family has
+ * C * P members and each fail test runs at alpha / (C * P) (Bonferroni). fast-check runs at most
+ * the C planned cases (numRuns = C) and stops at the first failing one, which only lowers the
+ * error. The pass claim is the intersection of per-comparison equivalence claims, each tested at
+ * alpha: an intersection-union test, valid at alpha with no correction.
+ *
+ * Shrinking. After a planned case fails, the verdict is settled. fast-check then tries smaller
+ * variants of it; each attempt is a fresh test on fresh samples at the same per-comparison level,
+ * and the smallest one that still fails is reported as the counterexample. Attempts are capped
+ * (MAX_SHRINKS, and a quarter of the budget) and never change the verdict or its p-value.
+ */
+import fc from 'fast-check';
+import { deriveSeed } from '../mechanism/rng.ts';
+import { type Case, caseArbitrary } from './cases.ts';
+import { describeInstance } from './sampling.ts';
+import type { CheckOptions, MechanismUnderTest, ResolvedOptions, Verdict, VerdictDetails } from './types.ts';
+import { resolveOptions } from './types.ts';
+
+export type Mode = 'exact' | 'sampled';
+
+export interface CaseOutcome {
+  status: 'fail' | 'pass' | 'open';
+  /** Unadjusted p-value of the strongest evidence of a violation in this case (0 when exact). */
+  failP: number;
+  /** p-value of this case's equivalence claim (largest over its comparisons; 0 when exact). */
+  passP: number;
+  /** Responses drawn (sampled) or scored from enumerate (exact). */
+  samples: number;
+  /** The violating comparison, or the one closest to failing. */
+  evidence?: Record<string, unknown>;
+}
+
+export interface CaseContext {
+  m: MechanismUnderTest;
+  c: Case;
+  opts: ResolvedOptions;
+  mode: Mode;
+  /** Level of each fail test: alpha / planned comparisons. */
+  alphaFail: number;
+  /** Level of each equivalence test (alpha). */
+  alphaPass: number;
+  /** Most responses this case may draw. */
+  budget: number;
+  /** Seed of this case's samples (batches derive from it). */
+  seed: number;
+  /** Called after each batch with the responses this case has drawn so far. */
+  progress: (samples: number) => void;
+}
+
+export interface PropertySpec {
+  name: string;
+  defaultCases: number;
+  /** Planned comparisons per case (fixed before sampling; the Bonferroni denominator). */
+  comparisons(mode: Mode, opts: ResolvedOptions): number;
+  runCase(ctx: CaseContext): Promise<CaseOutcome>;
+  /** Notes for the verdict's details (what a pass means, assumptions). */
+  notes?(mode: Mode, m: MechanismUnderTest, opts: ResolvedOptions): string[];
+}
+
+/** Most shrink attempts after a failure (each one is a full test of a smaller case). */
+export const MAX_SHRINKS = 40;
+
+export async function runProperty(spec: PropertySpec, m: MechanismUnderTest, options: CheckOptions = {}): Promise<Verdict> {
+  const opts = resolveOptions(options, spec.defaultCases);
+  const mode: Mode = opts.exact && typeof m.rule.enumerate === 'function' ? 'exact' : 'sampled';
+  const perCase = spec.comparisons(mode, opts);
+  const planned = opts.cases * perCase;
+  const alphaFail = opts.alpha / planned;
+
+  const outcomes: CaseOutcome[] = [];
+  const caseOf = new Map<CaseOutcome, Case>();
+  let used = 0;
+  let phase: 'planned' | 'shrinking' = 'planned';
+  let firstFail: { c: Case; outcome: CaseOutcome; index: number } | undefined;
+  let shrunk: { c: Case; outcome: CaseOutcome } | undefined;
+  let shrinkUsed = 0;
+  let shrinks = 0;
+  /** Exact path: responses scored from enumerate (what `samples` reports there). */
+  let exactScored = 0;
+  let error: unknown;
+
+  const shrinkBudget = () => Math.min(Math.floor(opts.budget / 4), opts.budget - used);
+  const report = (samples: number) =>
+    opts.onProgress?.({ property: spec.name, samples, budget: opts.budget, cases: outcomes.length, casesPlanned: opts.cases, phase });
+
+  const predicate = async (c: Case): Promise<boolean> => {
+    if (error !== undefined) return true;
+    try {
+      if (phase === 'planned') {
+        const index = outcomes.length;
+        const left = opts.budget - used;
+        const budget = mode === 'exact' ? Number.POSITIVE_INFINITY : Math.floor(left / (opts.cases - index));
+        const outcome = await spec.runCase({
+          m,
+          c,
+          opts,
+          mode,
+          alphaFail,
+          alphaPass: opts.alpha,
+          budget,
+          seed: deriveSeed(opts.seed, spec.name, 'case', index),
+          progress: (s) => report(used + s),
+        });
+        if (mode === 'sampled') used += outcome.samples;
+        else exactScored += outcome.samples;
+        outcomes.push(outcome);
+        caseOf.set(outcome, c);
+        report(used);
+        if (outcome.status === 'fail') {
+          firstFail = { c, outcome, index };
+          phase = 'shrinking';
+          return false;
+        }
+        return true;
+      }
+      // Shrinking: the verdict is settled; look for a smaller case that still fails.
+      if (!opts.shrink || shrinks >= MAX_SHRINKS) return true;
+      const left = mode === 'exact' ? Number.POSITIVE_INFINITY : shrinkBudget() - shrinkUsed;
+      if (left < 1) return true;
+      const attempt = shrinks++;
+      const outcome = await spec.runCase({
+        m,
+        c,
+        opts,
+        mode,
+        alphaFail,
+        alphaPass: opts.alpha,
+        // Twice what the planned failure needed is plenty for a case that really fails.
+        budget: Math.min(left, 2 * Math.max(1, firstFail?.outcome.samples ?? 0)),
+        seed: deriveSeed(opts.seed, spec.name, 'shrink', attempt),
+        progress: (s) => report(used + shrinkUsed + s),
+      });
+      if (mode === 'sampled') shrinkUsed += outcome.samples;
+      else exactScored += outcome.samples;
+      if (outcome.status === 'fail') {
+        shrunk = { c, outcome };
+        return false;
+      }
+      return true;
+    } catch (e) {
+      // A broken backend is not a counterexample: remember the error, stop, rethrow below.
+      error = e;
+      return true;
+    }
+  };
+
+  const run = await fc.check(fc.asyncProperty(caseArbitrary(m), predicate), {
+    seed: opts.seed | 0,
+    numRuns: opts.cases,
+    endOnFailure: !opts.shrink,
+  });
+  if (error !== undefined) throw error;
+  if (run.interrupted) throw new Error(`${spec.name}: fast-check was interrupted`);
+
+  const failed = outcomes.filter((o) => o.status === 'fail').length;
+  const passed = outcomes.filter((o) => o.status === 'pass').length;
+  const open = outcomes.length - failed - passed;
+  const adjust = (p: number) => Math.min(1, p * planned);
+
+  let verdict: Verdict['verdict'];
+  let pValue: number | null;
+  let counterexample: Record<string, unknown> | null = null;
+  if (firstFail) {
+    verdict = 'fail';
+    pValue = adjust(firstFail.outcome.failP);
+    const best = shrunk ?? firstFail;
+    counterexample = {
+      instance: describeInstance(best.c.instance),
+      focal: best.c.instance.ads[best.c.focal]?.id,
+      ...best.outcome.evidence,
+      p_value_adjusted: mode === 'exact' ? null : adjust(best.outcome.failP),
+      samples: best.outcome.samples,
+      shrunk: shrunk !== undefined,
+    };
+  } else if (passed === opts.cases) {
+    verdict = 'pass';
+    pValue = Math.max(0, ...outcomes.map((o) => o.passP));
+  } else {
+    verdict = 'inconclusive';
+    pValue = outcomes.length ? adjust(Math.min(...outcomes.map((o) => o.failP))) : 1;
+  }
+  if (mode === 'exact') pValue = null;
+
+  const details: VerdictDetails = {
+    property: spec.name,
+    mode,
+    alpha: opts.alpha,
+    effect: opts.effect,
+    budget: opts.budget,
+    cases: outcomes.length,
+    cases_planned: opts.cases,
+    comparisons_planned: planned,
+    alpha_per_comparison: alphaFail,
+    cases_failed: failed,
+    cases_passed: passed,
+    cases_open: open,
+    samples_to_verdict: mode === 'sampled' ? used : exactScored,
+    case_samples: outcomes.map((o) => o.samples),
+    case_status: outcomes.map((o) => o.status),
+    samples_shrinking: shrinkUsed,
+    shrinks,
+    notes: spec.notes?.(mode, m, opts) ?? [],
+  };
+  if (verdict !== 'fail') {
+    // The comparison that came closest to a violation: useful when inconclusive.
+    // Open cases first (they are why a verdict is inconclusive), then the smallest p-value.
+    const rank = (o: CaseOutcome) => (o.status === 'open' ? 0 : 1);
+    const closest = outcomes.filter((o) => o.evidence).sort((a, b) => rank(a) - rank(b) || a.failP - b.failP)[0];
+    const cc = closest && caseOf.get(closest);
+    if (closest?.evidence && cc) {
+      details.closest = { instance: describeInstance(cc.instance), focal: cc.instance.ads[cc.focal]?.id, case_status: closest.status, ...closest.evidence };
+    }
+  }
+  return {
+    verdict,
+    samples: mode === 'sampled' ? used + shrinkUsed : exactScored,
+    p_value: pValue,
+    counterexample,
+    details,
+  };
+}

@@ -1,0 +1,173 @@
+/**
+ * What a property check takes and gives back.
+ *
+ * A check looks at a mechanism as a black box: an allocation rule that writes responses, the click
+ * model that says how likely each exposed ad is to be clicked, the payment rule, and a generator of
+ * auctions to try it on. It answers with a verdict that is the outcome of a hypothesis test with a
+ * stated error rate (see properties/README.md for the design and its guarantees).
+ */
+import type { ClickModel } from '../mechanism/click-model.ts';
+import type { PaymentRule } from '../mechanism/payment.ts';
+import type { Rng } from '../mechanism/rng.ts';
+import type { AllocationRule, AuctionInput } from '../mechanism/types.ts';
+
+/**
+ * A mechanism as the checks see it. `instances` draws one auction (query, profile, 2 to 10
+ * candidate ads with integer bids in 1..100) from the given random stream; the checks treat the
+ * drawn bids as the advertisers' truthful reports and move one ad's bid at a time.
+ */
+export interface MechanismUnderTest {
+  name: string;
+  rule: AllocationRule;
+  clicks: ClickModel;
+  payment: PaymentRule;
+  instances: (rng: Rng) => AuctionInput;
+}
+
+export type VerdictKind = 'pass' | 'fail' | 'inconclusive';
+
+/**
+ * The answer of one check.
+ *
+ * - `fail`: a violation is statistically significant; the chance of this on a mechanism that has
+ *   the property is at most alpha over all planned comparisons together.
+ * - `pass`: every planned comparison ruled out a violation of size `effect` or more, each at
+ *   level alpha (an intersection-union test, so the chance of `pass` when some tested comparison
+ *   hides a violation of at least `effect` is at most alpha).
+ * - `inconclusive`: the budget ran out before either.
+ *
+ * `p_value`: for `fail` the Bonferroni-adjusted p-value of the violation found; for `pass` the
+ * p-value of the intersection-union test (the largest of the per-comparison ones); for
+ * `inconclusive` the smallest adjusted p-value of a violation (how close it came to `fail`).
+ * Anytime-valid (see sequential.ts), so it stays valid although sampling stopped early.
+ * null when itctr was computed exactly (no sampling, nothing to test).
+ * `samples`: responses drawn (sampled path) or responses scored from `enumerate` (exact path).
+ */
+export interface Verdict {
+  verdict: VerdictKind;
+  samples: number;
+  p_value: number | null;
+  counterexample: Record<string, unknown> | null;
+  details?: VerdictDetails;
+}
+
+export interface VerdictDetails {
+  property: string;
+  mode: 'exact' | 'sampled';
+  alpha: number;
+  effect: number;
+  budget: number;
+  /** Cases (auction, focal ad) tried, and how many were planned. */
+  cases: number;
+  cases_planned: number;
+  /** Planned comparisons over all cases: the Bonferroni denominator of the fail tests. */
+  comparisons_planned: number;
+  alpha_per_comparison: number;
+  cases_failed: number;
+  cases_passed: number;
+  cases_open: number;
+  /** Responses the planned cases used: what the verdict itself cost (sampled path). */
+  samples_to_verdict: number;
+  /** Per planned case, in order: responses used and outcome. */
+  case_samples: number[];
+  case_status: ('fail' | 'pass' | 'open')[];
+  /** Responses spent looking for a smaller counterexample after the verdict was settled. */
+  samples_shrinking: number;
+  shrinks: number;
+  notes: string[];
+  [key: string]: unknown;
+}
+
+export interface ProgressEvent {
+  property: string;
+  /** Responses drawn so far by this check, and its budget. */
+  samples: number;
+  budget: number;
+  /** Cases finished so far, of those planned. */
+  cases: number;
+  casesPlanned: number;
+  phase: 'planned' | 'shrinking';
+}
+
+export interface CheckOptions {
+  /** Family-wise false-alarm rate of `fail`, and level of the `pass` test. Default 0.05. */
+  alpha?: number;
+  /** Most responses a check may draw (shrinking included). Default DEFAULT_BUDGET. */
+  budget?: number;
+  /** Seed of the instances, the focal ads and every sample; same seed, same verdict. Default 0. */
+  seed?: number;
+  /**
+   * Smallest violation the check must detect, in itctr units (probability of exposure and
+   * click), e.g. an itctr dip of 0.05 when raising a bid. `pass` rules out violations this large.
+   * For IR it is the expected overpayment per auction divided by the value per click, the same
+   * scale. Default 0.05.
+   */
+  effect?: number;
+  /** Continuity only: a change of itctr larger than this between adjacent integer bids is a jump. Default 0.15. */
+  jump?: number;
+  /** Number of planned cases (auction and focal ad). Default: per property (see registry.ts). */
+  cases?: number;
+  /** Force the sampled path (false) even when the rule can enumerate; default: exact when possible. */
+  exact?: boolean;
+  /** Most `sample` calls in flight at once (useful for remote endpoints). Default 8. */
+  concurrency?: number;
+  /** Exact path: a difference below this counts as zero (floating point). Default 1e-9. */
+  tolerance?: number;
+  /** Look for a smaller counterexample after a failure (default true). */
+  shrink?: boolean;
+  onProgress?: (e: ProgressEvent) => void;
+}
+
+export const DEFAULT_ALPHA = 0.05;
+/**
+ * Responses per property. At the default effect (0.05) and alpha (0.05) this is enough for
+ * the correct sampled fixtures to reach `pass` and for a single violation of exactly the effect
+ * size to be found with the power stated in properties/README.md, when the backend honours
+ * seeds (common random numbers). Without seeds expect `inconclusive` unless the budget grows.
+ */
+export const DEFAULT_BUDGET = 20_000;
+export const DEFAULT_EFFECT = 0.05;
+export const DEFAULT_JUMP = 0.15;
+
+export interface ResolvedOptions {
+  alpha: number;
+  budget: number;
+  seed: number;
+  effect: number;
+  jump: number;
+  cases: number;
+  exact: boolean;
+  concurrency: number;
+  tolerance: number;
+  shrink: boolean;
+  onProgress: ((e: ProgressEvent) => void) | undefined;
+}
+
+export function resolveOptions(opts: CheckOptions, defaultCases: number): ResolvedOptions {
+  const alpha = opts.alpha ?? DEFAULT_ALPHA;
+  const budget = opts.budget ?? DEFAULT_BUDGET;
+  const effect = opts.effect ?? DEFAULT_EFFECT;
+  const jump = opts.jump ?? DEFAULT_JUMP;
+  const cases = opts.cases ?? defaultCases;
+  if (!(alpha > 0 && alpha < 1)) throw new RangeError(`alpha must be in (0, 1), got ${alpha}`);
+  if (!(Number.isInteger(budget) && budget >= 1)) throw new RangeError(`budget must be a positive integer, got ${budget}`);
+  if (!(effect > 0 && effect <= 1)) throw new RangeError(`effect must be in (0, 1], got ${effect}`);
+  if (!(jump > 0 && jump < 1)) throw new RangeError(`jump must be in (0, 1), got ${jump}`);
+  if (!(Number.isInteger(cases) && cases >= 1)) throw new RangeError(`cases must be a positive integer, got ${cases}`);
+  return {
+    alpha,
+    budget,
+    seed: (opts.seed ?? 0) >>> 0,
+    effect,
+    jump,
+    cases,
+    exact: opts.exact ?? true,
+    concurrency: Math.max(1, opts.concurrency ?? 8),
+    tolerance: opts.tolerance ?? 1e-9,
+    shrink: opts.shrink ?? true,
+    onProgress: opts.onProgress,
+  };
+}
+
+/** A property check: the env-checker shape, a plain async function of the mechanism. */
+export type PropertyCheck = (m: MechanismUnderTest, opts?: CheckOptions) => Promise<Verdict>;
