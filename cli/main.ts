@@ -45,9 +45,24 @@ export function buildProgram(result: { code: number }): Command {
   program
     .command('demo')
     .description('the main job on the embedded default: build the world, train IRPO, compare with the baselines, verify the properties, write reports/demo/')
+    .option('--run <dir>', 'run directory for everything the demo computes', 'runs/demo')
+    .option('--out <dir>', 'where the report goes', 'reports/demo')
+    .addOption(new Option('--queries <n>', 'training queries per IRPO epoch (tiny preset)').argParser(intArg('--queries', 1)).default(2000))
+    .addOption(new Option('--bench-queries <n>', 'test queries for Table 2').argParser(intArg('--bench-queries', 1)).default(1000))
+    .addOption(new Option('--epochs <t>', 'IRPO epochs').argParser(intArg('--epochs', 1)).default(3))
     .addOption(jsonOption())
     .addOption(seedOption())
-    .action(notAvailable('demo'));
+    .action(async (opts) => {
+      result.code = await (await import('./commands/demo.ts')).runDemo({
+        run: opts.run,
+        out: opts.out,
+        queries: opts.queries,
+        benchQueries: opts.benchQueries,
+        epochs: opts.epochs,
+        json: opts.json,
+        seed: opts.seed,
+      });
+    });
 
   program
     .command('simulate')

@@ -16,6 +16,12 @@ export const IrpoConfig = z.object({
   deltaTh: z.number().min(0).default(10).describe('A response is a loser when the winner beats it by more than this reward (paper: 10)'),
   reward: z.enum(['pctr', 'oracle']).default('pctr').describe('Reward model: the fitted pCTR model, or the user model\'s true click probabilities (LLM-Auction (Oracle))'),
   candidates: z.number().int().min(0).default(10).describe('Candidate ads per auction (0: the whole catalog)'),
+  pctrHistory: z
+    .enum(['epoch', 'all'])
+    .default('all')
+    .describe("Online data each pCTR fit sees: this epoch's (Algorithm 1, starting from the previous weights) or every epoch's so far"),
+  pctrEpochs: z.number().int().positive().default(4).describe('Passes over the online data each time the pCTR model is fitted'),
+  pctrTextDim: z.number().int().positive().default(128).describe('Size of the frozen random projection of the text features fed to the pCTR model'),
   heldOutShare: z.number().min(0).max(0.5).default(0.1).describe('Share of the online data held out to measure the pCTR model (AUC, log loss, calibration)'),
   worldSeed: z.number().int().default(0).describe('Seed of the embedded world (profiles and queries)'),
   trainer: z.enum(['embedded', 'external']).default('embedded').describe('DPO trainer: exact steps on the embedded policy, or an external command (a real LLM on a GPU)'),

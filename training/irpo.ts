@@ -212,8 +212,17 @@ export async function trainIrpo(opts: IrpoOptions): Promise<EpochMetrics[]> {
       if (existsSync(pctrFile)) {
         pctr = PctrModel.load(pctrFile, lexicalEncoder());
       } else {
-        pctr = existsSync(prevFile) ? PctrModel.load(prevFile, lexicalEncoder()) : PctrModel.create({ seed: deriveSeed(seed, 'pctr') }, lexicalEncoder());
-        const fitSet = onlineExamples(episodes, userOf, queryText, (q) => !isHeldOut(q));
+        pctr = existsSync(prevFile) ? PctrModel.load(prevFile, lexicalEncoder()) : PctrModel.create({ seed: deriveSeed(seed, 'pctr'), epochs: cfg.pctrEpochs, textDim: cfg.pctrTextDim }, lexicalEncoder());
+        // Algorithm 1 fits psi_t on this epoch's data, starting from psi_{t-1}; 'all' also replays
+        // the earlier epochs' logs, so the model does not drift toward the newest policy's habits.
+        const history: Episode[] = cfg.pctrHistory === 'all' ? [] : episodes;
+        if (cfg.pctrHistory === 'all') {
+          for (let e = 1; e <= t; e++) {
+            const f = join(out, `epoch-${e}`, 'online', 'episodes.jsonl');
+            history.push(...readFileSync(f, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Episode));
+          }
+        }
+        const fitSet = onlineExamples(history, userOf, queryText, (q) => !isHeldOut(q));
         pctr.fit(fitSet, { seed: deriveSeed(seed, 'pctr-fit', t) });
         pctr.save(pctrFile);
       }
