@@ -187,10 +187,15 @@ export function buildProgram(result: { code: number }): Command {
     .command('serve')
     .description('expose any mechanism as an OpenAI-compatible chat-completions endpoint')
     .requiredOption('-m, --mechanism <spec>', 'mechanism spec')
-    .addOption(new Option('--port <p>', 'port on 127.0.0.1').argParser(intArg('--port', 0)).default(8000))
+    .addOption(new Option('--port <p>', 'port (0 picks a free one)').argParser(intArg('--port', 0)).default(8000))
+    .option('--host <host>', 'address to listen on', '127.0.0.1')
     .addOption(jsonOption())
     .addOption(seedOption())
-    .action(notAvailable('serve'));
+    .action(async (opts) => {
+      const { resolveRule } = await import('./resolve.ts');
+      const rule = await resolveRule(opts.mechanism);
+      result.code = await (await import('./commands/serve.ts')).runServe({ rule, port: opts.port, host: opts.host, json: opts.json, seed: opts.seed });
+    });
 
   return program;
 }

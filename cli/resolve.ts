@@ -21,11 +21,12 @@ export function embeddedParts() {
 
 export async function resolveUser(spec: string): Promise<ClickModel> {
   if (spec === 'embedded:parametric' || spec === 'embedded') return embeddedParts().user;
+  if (spec.startsWith('local:')) return (await import('../simulation/backends/local.ts')).createLocalJudgeClickModel(spec);
   if (spec.startsWith('openai:')) {
     const { createJudgeClickModel, parseJudgeSpec } = await import('../simulation/judge.ts');
     return createJudgeClickModel(parseJudgeSpec(spec));
   }
-  throw new UsageError(`bad user spec ${JSON.stringify(spec)}: expected embedded:parametric or openai:URL?model=NAME`);
+  throw new UsageError(`bad user spec ${JSON.stringify(spec)}: expected embedded:parametric, openai:URL?model=NAME or local:NAME|PATH.gguf`);
 }
 
 async function loadModule(path: string, spec: string): Promise<AllocationRule> {
@@ -83,6 +84,8 @@ export async function resolveRule(specText: string, opts: { user?: ClickModel } 
     }
     case 'module':
       return loadModule(spec.path, specText);
+    case 'local':
+      return (await import('../simulation/backends/local.ts')).createLocalRule(`local:${spec.model}`);
     case 'mosaic':
     case 'gsp': {
       const { wrapRule, oracleCtr } = await import('../baselines/index.ts');
@@ -96,8 +99,10 @@ export async function resolveRule(specText: string, opts: { user?: ClickModel } 
       const saved = loadPolicy(spec.dir, spec.epoch);
       return policyRule(saved, embeddedParts().policy, `run:${spec.dir}@${saved.epoch}`);
     }
-    default:
-      throw new UsageError(`mechanism ${JSON.stringify(formatSpec(spec))}: the "${spec.kind}:" kind is not available in this build yet`);
+    default: {
+      const unknown: never = spec;
+      throw new UsageError(`mechanism ${JSON.stringify(unknown)}: unknown kind`);
+    }
   }
 }
 

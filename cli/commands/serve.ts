@@ -1,0 +1,455 @@
+/**
+ * `llm-auction serve -m SPEC [--port P]`: any allocation rule as an OpenAI-compatible
+ * chat-completions endpoint, so tools that speak that API (our own `openai:` backend, vLLM-style
+ * clients, eval harnesses) can query a mechanism as if it were a model.
+ *
+ * A request carries the Ad-LLM prompt that mechanism/prompt.ts writes; `parseAdPrompt` turns it
+ * back into the auction (query, profile, candidates with bids) and the rule samples `n` responses
+ * for it. Sampling fields the rule understands (temperature, top_p, top_k, max_tokens: the
+ * `local:` rule does) are passed through; the others are listed in the `x-llm-auction-ignored`
+ * response header rather than silently dropped. Token counts in `usage` are estimates (characters
+ * / 4): a mechanism has no tokenizer of its own.
+ *
+ * node:http only; errors are OpenAI-shaped JSON with the matching status code.
+ */
+import { randomBytes } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { z } from 'zod';
+import { loadTemplate } from '../../mechanism/prompt.ts';
+import { deriveSeed, hash32 } from '../../mechanism/rng.ts';
+import type { AllocationRule, AuctionInput, BiddedAd, SampleOptions } from '../../mechanism/types.ts';
+import { writeJsonResult } from '../output.ts';
+
+// ---------------------------------------------------------------------------------------------
+// The prompt, read backwards
+
+export class AdPromptError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'AdPromptError';
+  }
+}
+
+export interface ParsedAdPrompt {
+  input: AuctionInput;
+  /** True when the text matched the template exactly; false when read by the lenient fallback. */
+  exact: boolean;
+}
+
+const PLACEHOLDER = /\{\{([a-z_]+)\}\}/g;
+
+function escapeRegExp(s: string): string {
+  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+const templateRegexCache = new Map<string, { re: RegExp; names: string[] }>();
+
+/** The template as a regex: literal text as is, each placeholder a capture (candidates span lines). */
+function templateRegex(template: string): { re: RegExp; names: string[] } {
+  let hit = templateRegexCache.get(template);
+  if (hit) return hit;
+  const t = template.trim();
+  const names: string[] = [];
+  let src = '';
+  let last = 0;
+  for (const m of t.matchAll(PLACEHOLDER)) {
+    src += escapeRegExp(t.slice(last, m.index));
+    names.push(m[1]!);
+    src += m[1] === 'candidates' ? '([\\s\\S]*?)' : '([^\\n]*)';
+    last = m.index! + m[0].length;
+  }
+  src += escapeRegExp(t.slice(last));
+  hit = { re: new RegExp(`^${src}$`), names };
+  templateRegexCache.set(template, hit);
+  return hit;
+}
+
+/** The candidate list: one JSON object per line with "Ad ID", "Ad Title" and "Ad Bid". */
+function parseCandidates(lines: readonly string[], strict: boolean): BiddedAd[] {
+  const ads: BiddedAd[] = [];
+  lines.forEach((raw, k) => {
+    const line = raw.trim();
+    if (line === '') return;
+    let o: unknown;
+    try {
+      o = JSON.parse(line);
+    } catch {
+      if (strict) throw new AdPromptError(`candidate line ${k + 1} is not JSON: ${JSON.stringify(line.slice(0, 80))}`);
+      return;
+    }
+    const rec = o as Record<string, unknown>;
+    if (o === null || typeof o !== 'object' || !('Ad ID' in rec)) {
+      if (strict) throw new AdPromptError(`candidate line ${k + 1} has no "Ad ID"`);
+      return;
+    }
+    const id = rec['Ad ID'];
+    const title = rec['Ad Title'];
+    const bid = rec['Ad Bid'];
+    if (typeof id !== 'string' || id === '') throw new AdPromptError(`candidate line ${k + 1}: "Ad ID" must be a non-empty string`);
+    if (typeof title !== 'string') throw new AdPromptError(`candidate ${id}: "Ad Title" must be a string`);
+    if (typeof bid !== 'number' || !Number.isFinite(bid) || bid < 0) throw new AdPromptError(`candidate ${id}: "Ad Bid" must be a non-negative number`);
+    if (ads.some((a) => a.id === id)) throw new AdPromptError(`candidate ${id} is listed twice`);
+    ads.push({ id, title, bid });
+  });
+  return ads;
+}
+
+/** The prompt carries no profile id; a stable one from the profile's text keeps per-profile caches apart. */
+function profileId(info: string, interests: string[]): string {
+  return `U-prompt-${hash32(`${info}\u0000${interests.join('\u0000')}`).toString(16).padStart(8, '0')}`;
+}
+
+function splitInterests(s: string): string[] {
+  return s.trim() === '' ? [] : s.split(', ').map((x) => x.trim());
+}
+
+/** Lenient reading of a prompt worded differently: JSON candidate lines, labelled profile lines, the question section. */
+function parseLenient(text: string): AuctionInput {
+  const lines = text.split('\n');
+  const ads = parseCandidates(
+    lines.filter((l) => /^\s*\{.*"Ad ID"/.test(l)),
+    false,
+  );
+  const info = /^\s*Basic information:\s*(.*)$/m.exec(text)?.[1]?.trim() ?? '';
+  const interests = splitInterests(/^\s*Interests:\s*(.*)$/m.exec(text)?.[1] ?? '');
+  const q = /#+\s*User question\s*\n([\s\S]*?)(?:\n\s*Your answer:|$)/i.exec(text);
+  const query = q?.[1]?.trim() ?? '';
+  if (ads.length === 0 && query === '') throw new AdPromptError('not an Ad-LLM prompt: no candidate lines ({"Ad ID","Ad Title","Ad Bid"}) and no "# User question" section');
+  if (query === '') throw new AdPromptError('no "# User question" section found in the prompt');
+  return { query, profile: { id: profileId(info, interests), info, interests }, ads };
+}
+
+/**
+ * The inverse of buildAdPrompt: the auction a prompt was written for. Titles, profile and query
+ * come back in the form the prompt shows them (display titles, one-line text), which is what a
+ * rule sees through a prompt anyway; the profile id, absent from the prompt, is derived from its
+ * text. Throws AdPromptError when the text is not an Ad-LLM prompt.
+ */
+export function parseAdPrompt(text: string, template?: string): ParsedAdPrompt {
+  const tpl = template ?? loadTemplate();
+  const { re, names } = templateRegex(tpl);
+  const m = re.exec(text.trim());
+  if (m) {
+    const v: Record<string, string> = {};
+    names.forEach((n, i) => (v[n] = m[i + 1]!));
+    const info = (v.profile_info ?? '').trim();
+    const interests = splitInterests(v.profile_interests ?? '');
+    const query = (v.query ?? '').trim();
+    const ads = parseCandidates((v.candidates ?? '').split('\n'), true);
+    return { input: { query, profile: { id: profileId(info, interests), info, interests }, ads }, exact: true };
+  }
+  return { input: parseLenient(text), exact: false };
+}
+
+
+// ---------------------------------------------------------------------------------------------
+// The server
+
+/** Sampling fields a rule may accept beside the seed (the `local:` rule does). */
+export interface SamplingOverrides {
+  temperature?: number;
+  topP?: number;
+  topK?: number | null;
+  maxTokens?: number;
+}
+
+/** A rule that says which sampling fields it honours; the server reports the rest as ignored. */
+export interface SamplingRule extends AllocationRule {
+  samplingOptions?: readonly ('temperature' | 'top_p' | 'top_k' | 'max_tokens')[];
+}
+
+export const MAX_BODY_BYTES = 4 * 1024 * 1024;
+export const MAX_N = 128;
+
+const contentPart = z.object({ type: z.string(), text: z.string().optional() }).passthrough();
+const chatRequestSchema = z
+  .object({
+    model: z.string().optional(),
+    messages: z
+      .array(
+        z
+          .object({
+            role: z.string(),
+            content: z.union([z.string(), z.array(contentPart), z.null()]),
+          })
+          .passthrough(),
+      )
+      .min(1, { error: 'must contain at least one message' }),
+    n: z.number().int().min(1).max(MAX_N).optional().nullable(),
+    seed: z.number().int().optional().nullable(),
+    temperature: z.number().min(0).max(2).optional().nullable(),
+    top_p: z.number().gt(0).max(1).optional().nullable(),
+    top_k: z.number().int().min(-1).optional().nullable(),
+    max_tokens: z.number().int().positive().optional().nullable(),
+    max_completion_tokens: z.number().int().positive().optional().nullable(),
+    stream: z.boolean().optional().nullable(),
+  })
+  .passthrough();
+
+type ChatRequest = z.output<typeof chatRequestSchema>;
+
+class HttpError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+    readonly type = status >= 500 ? 'server_error' : 'invalid_request_error',
+    readonly param: string | null = null,
+  ) {
+    super(message);
+  }
+}
+
+function send(res: ServerResponse, status: number, payload: unknown, headers: Record<string, string> = {}): void {
+  if (res.destroyed || res.writableEnded) return;
+  const body = JSON.stringify(payload);
+  res.writeHead(status, { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(body)), ...headers });
+  res.end(body);
+}
+
+function sendError(res: ServerResponse, e: HttpError): void {
+  send(res, e.status, { error: { message: e.message, type: e.type, param: e.param, code: null } });
+}
+
+function readBody(req: IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (c: Buffer) => {
+      size += c.length;
+      if (size > MAX_BODY_BYTES) {
+        reject(new HttpError(413, `request body over ${MAX_BODY_BYTES} bytes`));
+        req.destroy();
+        return;
+      }
+      chunks.push(c);
+    });
+    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('error', reject);
+  });
+}
+
+function messageText(content: ChatRequest['messages'][number]['content']): string {
+  if (content === null) return '';
+  if (typeof content === 'string') return content;
+  return content.map((p) => (p.type === 'text' ? (p.text ?? '') : '')).join('');
+}
+
+/** Rough token count of a text: about four characters per token in English. */
+export function approxTokens(text: string): number {
+  return text.length === 0 ? 0 : Math.ceil(text.length / 4);
+}
+
+export interface ServeStats {
+  requests: number;
+  completions: number;
+  errors: number;
+  generations: number;
+}
+
+export interface RunningServer {
+  /** e.g. http://127.0.0.1:8000/v1 */
+  readonly baseURL: string;
+  readonly host: string;
+  readonly port: number;
+  readonly model: string;
+  stats(): ServeStats;
+  close(): Promise<void>;
+}
+
+export interface ServeOptions {
+  rule: AllocationRule;
+  port: number;
+  host?: string;
+  /** `--json FILE`: the address at start (so a script can find a port-0 server) and the tallies at stop. */
+  json?: string;
+  /** Requests without a seed get one derived from this and their arrival number. */
+  seed?: number;
+  /** One line per request and the start banner (default: stderr for requests, stdout for the banner). */
+  log?: ((line: string) => void) | null;
+}
+
+/** Start the server and return once it listens (port 0 picks a free one). */
+export async function startServer(opts: Omit<ServeOptions, 'json'>): Promise<RunningServer> {
+  const rule = opts.rule as SamplingRule;
+  const host = opts.host ?? '127.0.0.1';
+  const log = opts.log === undefined ? (l: string) => process.stderr.write(`${l}\n`) : opts.log;
+  const counters: ServeStats = { requests: 0, completions: 0, errors: 0, generations: 0 };
+  const created = Math.floor(Date.now() / 1000);
+  const honoured = new Set(rule.samplingOptions ?? []);
+  let arrivals = 0;
+
+  async function completions(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    let raw: string;
+    try {
+      raw = await readBody(req);
+    } catch (e) {
+      throw e instanceof HttpError ? e : new HttpError(400, `cannot read the request body: ${(e as Error).message}`);
+    }
+    let json: unknown;
+    try {
+      json = JSON.parse(raw);
+    } catch {
+      throw new HttpError(400, 'request body is not valid JSON');
+    }
+    const parsed = chatRequestSchema.safeParse(json);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0]!;
+      const param = issue.path.map(String).join('.') || null;
+      throw new HttpError(400, `${param ?? 'body'}: ${issue.message}`, 'invalid_request_error', param);
+    }
+    const body = parsed.data;
+    if (body.stream) throw new HttpError(400, 'stream: streaming responses are not supported by llm-auction serve', 'invalid_request_error', 'stream');
+
+    // The auction is in the last user message (clients may put instructions in a system message).
+    const users = body.messages.filter((m) => m.role === 'user');
+    const prompt = messageText((users.at(-1) ?? body.messages.at(-1)!).content);
+    let input: AuctionInput;
+    try {
+      input = parseAdPrompt(prompt).input;
+    } catch (e) {
+      throw new HttpError(400, `messages: the last user message is not an Ad-LLM prompt (${(e as Error).message})`, 'invalid_request_error', 'messages');
+    }
+
+    const n = body.n ?? 1;
+    const arrival = arrivals++;
+    const seed = body.seed ?? (opts.seed === undefined ? undefined : deriveSeed(opts.seed, 'serve', arrival));
+    const sampling: SampleOptions & SamplingOverrides = {};
+    if (seed !== undefined) sampling.seed = seed;
+    const ignored: string[] = [];
+    const pass = (field: 'temperature' | 'top_p' | 'top_k' | 'max_tokens', value: number | null | undefined, set: (v: number) => void) => {
+      if (value === undefined || value === null) return;
+      if (honoured.has(field)) set(value);
+      else ignored.push(field);
+    };
+    pass('temperature', body.temperature, (v) => (sampling.temperature = v));
+    pass('top_p', body.top_p, (v) => (sampling.topP = v));
+    // top_k -1 means "off" in vLLM's API.
+    pass('top_k', body.top_k, (v) => (sampling.topK = v < 1 ? null : v));
+    pass('max_tokens', body.max_tokens ?? body.max_completion_tokens, (v) => (sampling.maxTokens = v));
+
+    let texts: string[];
+    try {
+      texts = await rule.sample(input, n, sampling);
+    } catch (e) {
+      throw new HttpError(500, `mechanism ${rule.name} failed: ${(e as Error).message}`);
+    }
+    if (texts.length !== n) throw new HttpError(500, `mechanism ${rule.name} returned ${texts.length} responses for n=${n}`);
+    counters.completions++;
+    counters.generations += texts.length;
+    const promptTokens = body.messages.reduce((s, m) => s + approxTokens(messageText(m.content)), 0);
+    const completionTokens = texts.reduce((s, t) => s + approxTokens(t), 0);
+    const headers: Record<string, string> = ignored.length > 0 ? { 'x-llm-auction-ignored': ignored.join(',') } : {};
+    send(
+      res,
+      200,
+      {
+        id: `chatcmpl-${randomBytes(12).toString('hex')}`,
+        object: 'chat.completion',
+        created: Math.floor(Date.now() / 1000),
+        model: rule.name,
+        system_fingerprint: `llm-auction-${rule.name}`,
+        choices: texts.map((content, index) => ({ index, message: { role: 'assistant', content }, finish_reason: 'stop', logprobs: null })),
+        usage: { prompt_tokens: promptTokens, completion_tokens: completionTokens, total_tokens: promptTokens + completionTokens },
+      },
+      headers,
+    );
+  }
+
+  const modelEntry = { id: rule.name, object: 'model', created, owned_by: 'llm-auction' };
+
+  const http: Server = createServer((req, res) => {
+    const started = Date.now();
+    counters.requests++;
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    const pathname = url.pathname.replace(/\/+$/, '') || '/';
+    res.on('finish', () => {
+      if (res.statusCode >= 400) counters.errors++;
+      log?.(`${req.method} ${pathname} ${res.statusCode} ${Date.now() - started}ms`);
+    });
+    const fail = (e: unknown) => sendError(res, e instanceof HttpError ? e : new HttpError(500, (e as Error).message ?? String(e)));
+    try {
+      if (pathname === '/v1/models') {
+        if (req.method !== 'GET') throw new HttpError(405, `method ${req.method} not allowed on /v1/models`);
+        return send(res, 200, { object: 'list', data: [modelEntry] });
+      }
+      if (pathname.startsWith('/v1/models/')) {
+        if (req.method !== 'GET') throw new HttpError(405, `method ${req.method} not allowed`);
+        const id = decodeURIComponent(pathname.slice('/v1/models/'.length));
+        if (id !== rule.name) throw new HttpError(404, `model ${JSON.stringify(id)} not found; this server serves ${JSON.stringify(rule.name)}`, 'not_found_error', 'model');
+        return send(res, 200, modelEntry);
+      }
+      if (pathname === '/v1/chat/completions') {
+        if (req.method !== 'POST') throw new HttpError(405, `method ${req.method} not allowed on /v1/chat/completions (use POST)`);
+        completions(req, res).catch(fail);
+        return;
+      }
+      if (pathname === '/health' || pathname === '/v1/health') return send(res, 200, { status: 'ok', model: rule.name });
+      throw new HttpError(404, `no route ${req.method} ${pathname} (try GET /v1/models or POST /v1/chat/completions)`, 'not_found_error');
+    } catch (e) {
+      fail(e);
+    }
+  });
+
+  await new Promise<void>((resolve, reject) => {
+    http.once('error', reject);
+    http.listen(opts.port, host, () => {
+      http.off('error', reject);
+      resolve();
+    });
+  });
+  const port = (http.address() as AddressInfo).port;
+  const shownHost = host.includes(':') ? `[${host}]` : host;
+  const baseURL = `http://${shownHost}:${port}/v1`;
+  return {
+    baseURL,
+    host,
+    port,
+    model: rule.name,
+    stats: () => ({ ...counters }),
+    close: () =>
+      new Promise<void>((resolve) => {
+        http.closeAllConnections();
+        http.close(() => resolve());
+      }),
+  };
+}
+
+/**
+ * The command: serve until SIGINT or SIGTERM, then close and return 0. A port that cannot be
+ * bound is a usage problem (exit 2), reported on one line.
+ */
+export async function runServe(opts: ServeOptions): Promise<number> {
+  let server: RunningServer;
+  try {
+    server = await startServer(opts);
+  } catch (e) {
+    const err = e as NodeJS.ErrnoException;
+    const why = err.code === 'EADDRINUSE' ? 'address already in use' : err.code === 'EACCES' ? 'permission denied' : err.message;
+    process.stderr.write(`llm-auction serve: cannot listen on ${opts.host ?? '127.0.0.1'}:${opts.port}: ${why}\n`);
+    return 2;
+  }
+  const started = new Date().toISOString();
+  const info = { url: server.baseURL, host: server.host, port: server.port, model: server.model, started, pid: process.pid };
+  writeJsonResult(opts.json === '-' ? undefined : opts.json, info);
+  process.stdout.write(
+    `llm-auction serve: ${server.model} at ${server.baseURL}\n` +
+      `  try: curl ${server.baseURL}/models\n` +
+      `  use: -m 'openai:${server.baseURL}?model=${encodeURIComponent(server.model)}'\n` +
+      '  stop with Ctrl-C\n',
+  );
+  await new Promise<void>((resolve) => {
+    const stop = () => {
+      process.off('SIGINT', stop);
+      process.off('SIGTERM', stop);
+      resolve();
+    };
+    process.on('SIGINT', stop);
+    process.on('SIGTERM', stop);
+  });
+  await server.close();
+  const stats = server.stats();
+  writeJsonResult(opts.json === '-' ? undefined : opts.json, { ...info, stopped: new Date().toISOString(), ...stats });
+  process.stdout.write(`llm-auction serve: stopped after ${stats.requests} request(s), ${stats.errors} error(s)\n`);
+  return 0;
+}

@@ -1,0 +1,212 @@
+#!/usr/bin/env python3
+"""Reference external trainer: DPO with a LoRA adapter (TRL DPOTrainer + PEFT) on our preference pairs.
+
+Reads a JSON Lines file of {"prompt", "chosen", "rejected"} (what `llm-auction train --trainer
+external` writes for each epoch; extra fields are ignored) and writes a LoRA adapter that vLLM can
+load (adapter_config.json + adapter_model.safetensors), plus metrics.json with the DPO loss before
+and after training.
+
+Every option falls back to the environment of the external-trainer contract (training/external.ts),
+so the suite can run it as `--trainer-command 'accelerate launch training/python/train_dpo.py'`:
+
+  LLM_AUCTION_PAIRS        --pairs
+  LLM_AUCTION_OUTPUT_DIR   --output-dir
+  LLM_AUCTION_BASE_MODEL   --model
+  LLM_AUCTION_REF_ADAPTER  --ref-adapter   (previous epoch's adapter: training starts from it, and a
+                                            frozen copy of it is the DPO reference pi_ref)
+  LLM_AUCTION_BETA         --beta
+  LLM_AUCTION_MANIFEST     trainer.json; its learning_rate is the default --learning-rate
+
+Prompts are chat-formatted when the tokenizer has a chat template (the Ad-LLM prompt becomes one
+user turn, the responses assistant turns), which is how the served model sees them; `--format plain`
+trains on raw text instead.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import sys
+import time
+from pathlib import Path
+
+
+def env(name: str, default: str | None = None) -> str | None:
+    v = os.environ.get(name)
+    return v if v not in (None, "") else default
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    manifest: dict = {}
+    manifest_path = env("LLM_AUCTION_MANIFEST")
+    if manifest_path and Path(manifest_path).exists():
+        manifest = json.loads(Path(manifest_path).read_text())
+    ap = argparse.ArgumentParser(description="DPO + LoRA on llm-auction preference pairs (TRL).")
+    ap.add_argument("--pairs", default=env("LLM_AUCTION_PAIRS"), help="JSON Lines of {prompt, chosen, rejected}")
+    ap.add_argument("--output-dir", default=env("LLM_AUCTION_OUTPUT_DIR"), help="where the adapter is written")
+    ap.add_argument("--model", default=env("LLM_AUCTION_BASE_MODEL", manifest.get("base_model")), help="base model: a local directory or a hub id")
+    ap.add_argument("--ref-adapter", default=env("LLM_AUCTION_REF_ADAPTER", manifest.get("ref_adapter")) or None, help="previous adapter (pi_ref); empty for the base model")
+    ap.add_argument("--beta", type=float, default=float(env("LLM_AUCTION_BETA", str(manifest.get("beta", 0.1)))), help="DPO beta (paper: 0.1)")
+    ap.add_argument("--learning-rate", type=float, default=float(manifest.get("learning_rate", 1e-6)) if manifest.get("learning_rate") else 5e-6)
+    ap.add_argument("--epochs", type=float, default=1.0)
+    ap.add_argument("--max-steps", type=int, default=-1, help="stop after this many optimizer steps (overrides --epochs)")
+    ap.add_argument("--batch-size", type=int, default=4, help="pairs per device per step")
+    ap.add_argument("--grad-accum", type=int, default=1)
+    ap.add_argument("--max-length", type=int, default=2048, help="prompt + response tokens; longer pairs are truncated")
+    ap.add_argument("--lora-r", type=int, default=16)
+    ap.add_argument("--lora-alpha", type=int, default=32)
+    ap.add_argument("--lora-dropout", type=float, default=0.05)
+    ap.add_argument(
+        "--target-modules",
+        default="q_proj,k_proj,v_proj,o_proj,gate_proj,up_proj,down_proj",
+        help="comma-separated module names; the default covers Llama/Qwen/Mistral-style models and only "
+        "modules vLLM's LoRA kernels support (no embeddings or lm_head)",
+    )
+    ap.add_argument("--format", choices=["auto", "chat", "plain"], default="auto")
+    ap.add_argument("--warmup-ratio", type=float, default=0.1, help="paper: 0.1, then cosine decay")
+    ap.add_argument("--seed", type=int, default=int(env("LLM_AUCTION_SEED", "0") or 0))
+    ap.add_argument("--cpu", action="store_true", help="train on the CPU in float32 (the smoke test)")
+    ap.add_argument("--bf16", action="store_true", help="bfloat16 training (GPUs from Ampere on)")
+    ap.add_argument("--gradient-checkpointing", action="store_true")
+    ap.add_argument("--logging-steps", type=int, default=1)
+    args = ap.parse_args(argv)
+    missing = [n for n in ("pairs", "output_dir", "model") if not getattr(args, n)]
+    if missing:
+        ap.error("missing " + ", ".join("--" + m.replace("_", "-") for m in missing) + " (or the LLM_AUCTION_* variables)")
+    return args
+
+
+def load_pairs(path: str) -> list[dict]:
+    rows = []
+    with open(path, encoding="utf-8") as f:
+        for i, line in enumerate(f, 1):
+            if not line.strip():
+                continue
+            try:
+                o = json.loads(line)
+            except json.JSONDecodeError as e:
+                raise SystemExit(f"{path}:{i}: not JSON ({e.msg})")
+            for k in ("prompt", "chosen", "rejected"):
+                if k not in o:
+                    raise SystemExit(f'{path}:{i}: field "{k}" is missing')
+            rows.append({"prompt": o["prompt"], "chosen": o["chosen"], "rejected": o["rejected"]})
+    if not rows:
+        raise SystemExit(f"{path}: no preference pairs")
+    return rows
+
+
+def to_conversational(rows: list[dict]) -> list[dict]:
+    """Plain strings to chat turns, so TRL applies the model's chat template as vLLM would."""
+
+    def turns(x, role):
+        return x if isinstance(x, list) else [{"role": role, "content": x}]
+
+    return [{"prompt": turns(r["prompt"], "user"), "chosen": turns(r["chosen"], "assistant"), "rejected": turns(r["rejected"], "assistant")} for r in rows]
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    started = time.time()
+    # Heavy imports after argument checking, so --help and usage errors are instant.
+    import torch
+    from datasets import Dataset
+    from peft import LoraConfig, PeftModel
+    from transformers import AutoModelForCausalLM, AutoTokenizer, TrainerCallback
+    from trl import DPOConfig, DPOTrainer
+
+    torch.manual_seed(args.seed)
+    out = Path(args.output_dir)
+    out.mkdir(parents=True, exist_ok=True)
+
+    tokenizer = AutoTokenizer.from_pretrained(args.model)
+    if tokenizer.pad_token is None:
+        tokenizer.pad_token = tokenizer.eos_token
+    dtype = torch.bfloat16 if args.bf16 else torch.float32
+    model = AutoModelForCausalLM.from_pretrained(args.model, dtype=dtype)
+
+    peft_config = None
+    if args.ref_adapter:
+        # Continue from the previous epoch's adapter; TRL then keeps a frozen copy of it as the
+        # reference, so pi_ref is pi_{t-1} as Eq. 6 of the paper asks, not the base model.
+        model = PeftModel.from_pretrained(model, args.ref_adapter, is_trainable=True)
+    else:
+        peft_config = LoraConfig(
+            r=args.lora_r,
+            lora_alpha=args.lora_alpha,
+            lora_dropout=args.lora_dropout,
+            target_modules=[m.strip() for m in args.target_modules.split(",") if m.strip()],
+            bias="none",
+            task_type="CAUSAL_LM",
+        )
+
+    rows = load_pairs(args.pairs)
+    use_chat = args.format == "chat" or (args.format == "auto" and getattr(tokenizer, "chat_template", None))
+    dataset = Dataset.from_list(to_conversational(rows) if use_chat else rows)
+    print(f"[train_dpo] {len(rows)} pairs from {args.pairs}; {'chat template' if use_chat else 'plain text'}; model {args.model}", flush=True)
+
+    config = DPOConfig(
+        output_dir=str(out / "checkpoints"),
+        beta=args.beta,
+        learning_rate=args.learning_rate,
+        lr_scheduler_type="cosine",
+        warmup_steps=args.warmup_ratio,  # a float below 1 is a ratio of the total steps in transformers 5
+        num_train_epochs=args.epochs,
+        max_steps=args.max_steps,
+        per_device_train_batch_size=args.batch_size,
+        gradient_accumulation_steps=args.grad_accum,
+        max_length=args.max_length,
+        logging_steps=args.logging_steps,
+        save_strategy="no",
+        report_to="none",
+        seed=args.seed,
+        use_cpu=args.cpu,
+        bf16=args.bf16,
+        dataloader_num_workers=0,
+        # Passed only when asked: transformers 5 warns about the old name on every run otherwise.
+        **({"gradient_checkpointing": True} if args.gradient_checkpointing else {}),
+    )
+
+    losses: list[float] = []
+
+    class LossLog(TrainerCallback):
+        def on_log(self, _args, state, control, logs=None, **kw):
+            if logs and "loss" in logs:
+                losses.append(float(logs["loss"]))
+
+    trainer = DPOTrainer(model=model, args=config, train_dataset=dataset, processing_class=tokenizer, peft_config=peft_config, callbacks=[LossLog()])
+
+    # A snapshot of the trainable LoRA weights, to report how far training moved them.
+    before = {n: p.detach().clone() for n, p in trainer.model.named_parameters() if p.requires_grad}
+    result = trainer.train()
+    delta = max((float((p.detach() - before[n]).abs().max()) for n, p in trainer.model.named_parameters() if n in before), default=0.0)
+
+    # Only the trained adapter, in PEFT's layout at the top of the output directory: what vLLM's
+    # LoRA loader and `POST /v1/load_lora_adapter` read. (TRL's frozen reference copy stays out.)
+    peft_model = trainer.accelerator.unwrap_model(trainer.model)
+    peft_model.save_pretrained(str(out), selected_adapters=["default"], safe_serialization=True)
+    tokenizer.save_pretrained(str(out))
+
+    metrics = {
+        "loss_before": losses[0] if losses else None,
+        "loss_after": losses[-1] if losses else None,
+        "losses": losses,
+        "loss_finite": bool(losses) and all(math.isfinite(x) for x in losses),
+        "train_loss": float(result.training_loss),
+        "steps": int(trainer.state.global_step),
+        "pairs": len(rows),
+        "adapter_max_abs_change": delta,
+        "trainable_parameters": int(sum(p.numel() for p in before.values())),
+        "base_model": args.model,
+        "ref_adapter": args.ref_adapter,
+        "beta": args.beta,
+        "learning_rate": args.learning_rate,
+        "seconds": round(time.time() - started, 1),
+    }
+    (out / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")
+    print(f"[train_dpo] {metrics['steps']} steps, loss {metrics['loss_before']} -> {metrics['loss_after']}, adapter moved by {delta:.3g}; wrote {out}", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
