@@ -35,6 +35,7 @@
  */
 import type { GspSlot } from '../mechanism/payment.ts';
 import type { BiddedAd } from '../mechanism/types.ts';
+import { logSumExp } from '../mechanism/stats.ts';
 
 /** What the payment rule needs to know about one candidate reply. */
 export interface PricedCandidate {
@@ -61,14 +62,6 @@ export interface RochetPayment {
   clickPrice: number;
 }
 
-function logSumExp(xs: readonly number[]): number {
-  let m = -Infinity;
-  for (const x of xs) if (x > m) m = x;
-  if (m === -Infinity) return m;
-  let s = 0;
-  for (const x of xs) s += Math.exp(x - m);
-  return m + Math.log(s);
-}
 
 /** Softmax of reward / beta: MOSAIC's selection distribution over one candidate set. */
 export function selectionProbabilities(rewards: readonly number[], beta: number): number[] {

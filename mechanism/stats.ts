@@ -21,3 +21,13 @@ export function wilson(mean: number, n: number, level = 0.95): [number, number] 
   const half = (z * Math.sqrt((p * (1 - p)) / n + z2 / (4 * n * n))) / denom;
   return [Math.max(0, centre - half), Math.min(1, centre + half)];
 }
+
+/** log(sum(exp(x))) without overflow; -Infinity for an empty list. */
+export function logSumExp(xs: ArrayLike<number>): number {
+  let m = -Infinity;
+  for (let i = 0; i < xs.length; i++) if (xs[i]! > m) m = xs[i]!;
+  if (m === -Infinity) return m;
+  let s = 0;
+  for (let i = 0; i < xs.length; i++) s += Math.exp(xs[i]! - m);
+  return m + Math.log(s);
+}

@@ -26,16 +26,16 @@
  * the check then passes trivially, which details.notes says.
  */
 import { runProperty, type CaseContext, type CaseOutcome, type PropertySpec } from './driver.ts';
-import { type Comparison, pairedSummary, runSequentialCase } from './runner.ts';
+import { type Comparison, pairedSummary, runSequentialCase, PairComparison } from './runner.ts';
 import { type ArmData, armSummary, ExactEvaluator, round } from './sampling.ts';
 import { affineRange, OneSidedPair } from './sequential.ts';
 import type { CheckOptions, MechanismUnderTest, Verdict } from './types.ts';
 
 const MAX_ADS = 10;
 
-class OverpaymentComparison implements Comparison {
+class OverpaymentComparison extends PairComparison implements Comparison {
   readonly bids: readonly number[];
-  private readonly test: OneSidedPair;
+  protected readonly test: OneSidedPair;
   private readonly draws: number[] = [];
 
   constructor(
@@ -49,6 +49,7 @@ class OverpaymentComparison implements Comparison {
     private readonly tau: number,
     effect: number,
   ) {
+    super();
     this.bids = [armBid];
     // Tight bounds from the payment rule where it is affine (first price per click: the draw is
     // never positive for a UM, so IR is settled by the first batch; per impression: never
@@ -79,28 +80,6 @@ class OverpaymentComparison implements Comparison {
     }
     this.draws.push(z);
     this.test.push(z);
-  }
-
-  decide(alphaFail: number, alphaPass: number) {
-    if (this.test.violation.rejects(alphaFail)) return 'fail' as const;
-    if (this.test.equivalence.rejects(alphaPass)) return 'pass' as const;
-    return 'open' as const;
-  }
-
-  count(): number {
-    return this.test.count;
-  }
-
-  failP(): number {
-    return this.test.violation.pValue();
-  }
-
-  violationWealth(): number {
-    return this.test.violation.wealth;
-  }
-
-  passP(): number {
-    return this.test.equivalence.pValue();
   }
 
   evidence(arm: (bid: number) => ArmData): Record<string, unknown> {

@@ -24,7 +24,7 @@
  * in only ~15% of runs at the default budget; about 60,000 responses make it reliable.
  */
 import { runProperty, type CaseContext, type CaseOutcome, type PropertySpec } from './driver.ts';
-import { type Comparison, pairedSummary, runSequentialCase } from './runner.ts';
+import { type Comparison, pairedSummary, runSequentialCase, PairComparison } from './runner.ts';
 import { type ArmData, armSummary, ExactEvaluator, round } from './sampling.ts';
 import { OneSidedPair } from './sequential.ts';
 import type { CheckOptions, MechanismUnderTest, Verdict } from './types.ts';
@@ -33,9 +33,9 @@ import type { CheckOptions, MechanismUnderTest, Verdict } from './types.ts';
 export const PAPER_GRID: readonly number[] = [1, 10, 20, 30, 40, 50, 60, 70, 80, 90, 100];
 export const FULL_GRID: readonly number[] = Array.from({ length: 100 }, (_, k) => k + 1);
 
-class DipComparison implements Comparison {
+class DipComparison extends PairComparison implements Comparison {
   readonly bids: readonly number[];
-  private readonly test: OneSidedPair;
+  protected readonly test: OneSidedPair;
   private readonly diffs: number[] = [];
 
   constructor(
@@ -44,6 +44,7 @@ class DipComparison implements Comparison {
     private readonly focal: number,
     effect: number,
   ) {
+    super();
     this.bids = [lo, hi];
     this.test = new OneSidedPair(effect);
   }
@@ -52,28 +53,6 @@ class DipComparison implements Comparison {
     const d = batch(this.lo).x[this.focal]![j]! - batch(this.hi).x[this.focal]![j]!;
     this.diffs.push(d);
     this.test.push(d);
-  }
-
-  decide(alphaFail: number, alphaPass: number) {
-    if (this.test.violation.rejects(alphaFail)) return 'fail' as const;
-    if (this.test.equivalence.rejects(alphaPass)) return 'pass' as const;
-    return 'open' as const;
-  }
-
-  count(): number {
-    return this.test.count;
-  }
-
-  failP(): number {
-    return this.test.violation.pValue();
-  }
-
-  violationWealth(): number {
-    return this.test.violation.wealth;
-  }
-
-  passP(): number {
-    return this.test.equivalence.pValue();
   }
 
   evidence(arm: (bid: number) => ArmData): Record<string, unknown> {

@@ -22,8 +22,39 @@
  */
 import type { CaseContext, CaseOutcome } from './driver.ts';
 import { type ArmData, type BatchPlan, CaseSampler, DEFAULT_BATCHES, nextBatch, round } from './sampling.ts';
+import type { OneSidedPair } from './sequential.ts';
 
 export type ComparisonState = 'open' | 'pass' | 'fail';
+
+/**
+ * The bookkeeping every comparison built on one OneSidedPair shares: the violation claim decides
+ * `fail`, the equivalence claim decides `pass`.
+ */
+export abstract class PairComparison {
+  protected abstract readonly test: OneSidedPair;
+
+  decide(alphaFail: number, alphaPass: number): ComparisonState {
+    if (this.test.violation.rejects(alphaFail)) return 'fail';
+    if (this.test.equivalence.rejects(alphaPass)) return 'pass';
+    return 'open';
+  }
+
+  count(): number {
+    return this.test.count;
+  }
+
+  failP(): number {
+    return this.test.violation.pValue();
+  }
+
+  violationWealth(): number {
+    return this.test.violation.wealth;
+  }
+
+  passP(): number {
+    return this.test.equivalence.pValue();
+  }
+}
 
 export interface Comparison {
   /** The focal bids whose samples this comparison reads. */

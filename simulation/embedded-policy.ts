@@ -20,6 +20,7 @@ import { displayTitle, insertion } from '../mechanism/format.ts';
 import { hash32, Rng } from '../mechanism/rng.ts';
 import type { AllocationRule, AuctionInput, BiddedAd, SampleOptions, WeightedResponse } from '../mechanism/types.ts';
 import { cosine, lexicalEncoder, stems, type TextEncoder } from './text-encoder.ts';
+import { logSumExp } from '../mechanism/stats.ts';
 
 export const PolicyConfig = z.object({
   maxAds: z.number().int().min(1).max(4).default(3).describe('Most ads one response inserts'),
@@ -114,14 +115,6 @@ const WOVEN = [
   'To make {topic} easier, @AD is worth a look.',
 ];
 
-function logSumExp(xs: Float64Array): number {
-  let m = -Infinity;
-  for (const x of xs) if (x > m) m = x;
-  if (m === -Infinity) return m;
-  let s = 0;
-  for (const x of xs) s += Math.exp(x - m);
-  return m + Math.log(s);
-}
 
 export class EmbeddedPolicy {
   readonly config: PolicyConfig;
