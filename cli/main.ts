@@ -154,11 +154,15 @@ export function buildProgram(result: { code: number }): Command {
   program
     .command('report')
     .description('Table 2 and Figure 4(a)(b) as SVG, with an index.html, from a run directory')
-    .requiredOption('--run <dir>', 'run directory written by train/bench/demo')
+    .requiredOption('--run <dir>', 'run directory written by demo, or by train (with bench.json/verify.json beside it)')
     .requiredOption('--out <dir>', 'where to write the report')
+    .addOption(new Option('--queries <n>', 'test queries of Figure 4(a)').argParser(intArg('--queries', 1)).default(200))
+    .addOption(new Option('--responses <n>', 'sampled responses per bid in Figure 4(b)').argParser(intArg('--responses', 1)).default(200))
     .addOption(jsonOption())
     .addOption(seedOption())
-    .action(notAvailable('report'));
+    .action(async (opts) => {
+      result.code = await (await import('./commands/report.ts')).runReport(opts);
+    });
 
   program
     .command('parse')

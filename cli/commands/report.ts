@@ -1,0 +1,147 @@
+/**
+ * `llm-auction report --run DIR --out DIR`: Table 2 and Figure 4(a)(b) of the paper as files
+ * (table2.md/.csv/.json, fig4a.svg/.json, fig4b.svg/.json) and one self-contained index.html
+ * with the property verdicts and the training metrics. See reports/ for how each piece is made.
+ *
+ * The same run directory and options give byte-identical files: every draw is seeded from
+ * `--seed`, the world and auction sizes come from the run's manifest, numbers are written with
+ * fixed decimals and nothing records the time.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { UsageError } from '../../mechanism/errors.ts';
+import type { AllocationRule } from '../../mechanism/types.ts';
+import { fig4aSvg, fig4bSvg } from '../../reports/charts.ts';
+import { figure4a, figure4b, type FigureContext } from '../../reports/fig4.ts';
+import { indexHtml } from '../../reports/html.ts';
+import { prettyJson } from '../../reports/json.ts';
+import { loadRunDir } from '../../reports/run-dir.ts';
+import { fixed, table2, table2Csv, table2Json, table2Markdown } from '../../reports/tables.ts';
+import { writeJsonResult } from '../output.ts';
+import { progressBar } from '../progress.ts';
+import { embeddedParts, resolveRule } from '../resolve.ts';
+
+export interface ReportOptions {
+  run: string;
+  out: string;
+  json?: string;
+  seed: number;
+  /** Test queries of Figure 4(a) (default 200). */
+  queries?: number;
+  /** Sampled responses per bid of Figure 4(b) (default 200, as in the paper). */
+  responses?: number;
+}
+
+export interface ReportSummary {
+  out: string;
+  files: string[];
+  figures: {
+    fig4a: { run: string; queries: number; epochs: { epoch: number; spearman_expected: number; spearman_sampled: number }[] };
+    fig4b: { query_id: string; ad_id: string; responses: number; curves: { mechanism: string; max_step_expected: number; max_step_smoothed: number; max_step_raw: number }[] };
+  };
+}
+
+export const REPORT_DEFAULTS = { queries: 200, responses: 200 } as const;
+
+function positive(name: string, v: number | undefined, dflt: number): number {
+  const x = v ?? dflt;
+  if (!Number.isInteger(x) || x < 1) throw new UsageError(`${name} must be a positive integer, got ${String(v)}`);
+  return x;
+}
+
+/** Build the report; returns the summary that `--json` writes. */
+export async function buildReport(opts: ReportOptions): Promise<ReportSummary> {
+  if (!opts.run) throw new UsageError('--run DIR is required');
+  if (!opts.out) throw new UsageError('--out DIR is required');
+  if (!Number.isInteger(opts.seed)) throw new UsageError(`--seed must be an integer, got ${String(opts.seed)}`);
+  const queries = positive('--queries', opts.queries, REPORT_DEFAULTS.queries);
+  const responses = positive('--responses', opts.responses, REPORT_DEFAULTS.responses);
+  const pieces = loadRunDir(opts.run);
+
+  // ---- Figure 4 from the chosen IRPO run: run:DIR@0..T and GSP over run:DIR@T. ------------------
+  const run = pieces.figureRun;
+  const runSpec = `run:${run.dir}`;
+  const epochs = Array.from({ length: run.lastEpoch + 1 }, (_, t) => t);
+  const rules = new Map<number, AllocationRule>();
+  for (const t of epochs) rules.set(t, await resolveRule(`${runSpec}@${t}`));
+  const gsp = await resolveRule(`gsp:${runSpec}@${run.lastEpoch}?k=1`);
+  let bar = progressBar('figure 4(a)');
+  let current = 'figure 4(a)';
+  const ctx: FigureContext = {
+    runSpec,
+    epochs,
+    rules,
+    gsp,
+    user: embeddedParts().user,
+    worldSeed: run.manifest.config.worldSeed,
+    candidates: run.manifest.config.candidates,
+    seed: opts.seed,
+    onProgress: (label, done, total) => {
+      if (label !== current) {
+        bar.stop();
+        bar = progressBar(label);
+        current = label;
+      }
+      bar.update(done, total);
+    },
+  };
+  let fig4a;
+  let fig4b;
+  try {
+    fig4a = await figure4a(ctx, queries);
+    fig4b = await figure4b(ctx, responses);
+  } finally {
+    bar.stop();
+  }
+
+  // ---- Files. -------------------------------------------------------------------------------------
+  mkdirSync(opts.out, { recursive: true });
+  const files = new Map<string, string>();
+  const t2 = pieces.bench ? table2(pieces.bench, pieces) : undefined;
+  if (t2) {
+    files.set('table2.md', table2Markdown(t2));
+    files.set('table2.csv', table2Csv(t2));
+    files.set('table2.json', table2Json(t2));
+  }
+  const a = fig4aSvg(fig4a);
+  const b = fig4bSvg(fig4b);
+  files.set('fig4a.svg', a);
+  files.set('fig4a.json', `${prettyJson(fig4a)}\n`);
+  files.set('fig4b.svg', b);
+  files.set('fig4b.json', `${prettyJson(fig4b)}\n`);
+  const names = ['index.html', ...files.keys()].sort();
+  files.set('index.html', indexHtml({ pieces, seed: opts.seed, ...(t2 ? { table2: t2 } : {}), fig4a, fig4b, fig4aSvg: a, fig4bSvg: b, files: names.filter((n) => n !== 'index.html') }));
+  for (const [name, text] of files) writeFileSync(join(opts.out, name), text);
+
+  return {
+    out: opts.out,
+    files: names,
+    figures: {
+      fig4a: { run: fig4a.run, queries: fig4a.queries, epochs: fig4a.epochs.map((e) => ({ epoch: e.epoch, spearman_expected: e.spearman_expected, spearman_sampled: e.spearman_sampled })) },
+      fig4b: {
+        query_id: fig4b.query_id,
+        ad_id: fig4b.ad_id,
+        responses: fig4b.responses,
+        curves: fig4b.curves.map((c) => ({ mechanism: c.mechanism, max_step_expected: c.max_step_expected, max_step_smoothed: c.max_step_smoothed, max_step_raw: c.max_step_raw })),
+      },
+    },
+  };
+}
+
+export async function runReport(opts: ReportOptions): Promise<number> {
+  const s = await buildReport(opts);
+  if (opts.json === '-') {
+    // The JSON alone on stdout, so it can be piped.
+    writeJsonResult('-', s);
+    return 0;
+  }
+  const rho = s.figures.fig4a.epochs.map((e) => `${e.epoch}: ${fixed(e.spearman_expected, 2)}`).join(', ');
+  const steps = s.figures.fig4b.curves.map((c) => `${c.mechanism} ${fixed(c.max_step_expected, 1)}`).join(' vs ');
+  process.stdout.write(
+    `report written to ${join(s.out, 'index.html')} (${s.files.length} files)\n` +
+      `Fig 4(a) bid-click Spearman by epoch ${rho}; Fig 4(b) largest step in expected clicks: ${steps}` +
+      `${s.files.includes('table2.md') ? '' : '; no Table 2 (no bench.json)'}\n`,
+  );
+  writeJsonResult(opts.json, s);
+  return 0;
+}

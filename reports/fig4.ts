@@ -1,0 +1,460 @@
+/**
+ * The data behind Figure 4 of the paper (section 5.4), computed from an IRPO run directory.
+ *
+ * (a) Monotonicity over training: N test queries, one candidate ad each (seeded), its bid set to
+ *     each of {1, 10, …, 100} while the others keep the bids drawn for stage 'fig4a'. For every
+ *     epoch's rule we compute the expected clicks on that ad exactly (itctr by enumerating the
+ *     rule's responses and scoring them with the parametric user), and also draw one response
+ *     and the user's clicks per (query, bid) so that counts with sampling noise are on record.
+ * (b) Continuity: one test query and one ad, its bid swept 1..100; R sampled responses per bid
+ *     and the clicks on the ad, for the trained rule and for pre-generation GSP over it.
+ *
+ * Why the exact values use a shortcut for the embedded Ad-LLM: enumerating its ~2,300 responses
+ * and scoring each costs ~65 ms, and Figure 4(a) needs N x 11 x (T + 1) of them (minutes). But
+ * neither the text of a plan nor the user's click probability depends on the bids or on theta;
+ * only the plan probabilities do. So the focal ad's click probability is scored once per plan
+ * and query, and each (epoch, bid) is then one pass over the plan log-probabilities. The result is
+ * the same number `estimateItctr` computes from `enumerate` (tests/report.test.ts checks this).
+ */
+import { GspRule } from '../baselines/gsp.ts';
+import { drawClicks, type ClickModel } from '../mechanism/click-model.ts';
+import { estimateItctr } from '../mechanism/itctr.ts';
+import { ResponseParser } from '../mechanism/parser.ts';
+import { gspAllocate } from '../mechanism/payment.ts';
+import { deriveSeed, Rng } from '../mechanism/rng.ts';
+import type { AllocationRule, AuctionInput, ParsedResponse, Profile, Query } from '../mechanism/types.ts';
+import { auctionInput } from '../simulation/auctions.ts';
+import { EmbeddedRule } from '../simulation/embedded-policy.ts';
+import { embeddedWorld, type World } from '../simulation/world.ts';
+import { spearman } from '../training/irpo.ts';
+
+/** The paper's perturbed bids for Figure 4(a) (multiples of the DPO pair threshold 10, and 1). */
+export const FIG4A_BIDS: readonly number[] = [1, 10, 20, 30, 40, 50, 60, 70, 80, 90, 100];
+/** Figure 4(b)'s sweep: every integer bid. */
+export const FIG4B_BIDS: readonly number[] = Array.from({ length: 100 }, (_, k) => k + 1);
+/** LOESS span of the 4(b) trend: the share of the sweep's points each local fit uses. */
+export const LOESS_SPAN = 0.2;
+
+/** Numbers in the report's files: 6 decimals, so reruns and readers see the same digits. */
+export const r6 = (x: number): number => (Number.isFinite(x) ? Number(x.toFixed(6)) : x);
+
+/** The auction with ad `index` bidding `bid`, everything else unchanged. */
+export function withBid(input: AuctionInput, index: number, bid: number): AuctionInput {
+  return { ...input, ads: input.ads.map((a, k) => (k === index ? { ...a, bid } : a)) };
+}
+
+/**
+ * Exact itctr of one ad for one rule, auction and bid. Embedded rules take the plan shortcut
+ * described above; any other rule that enumerates goes through `estimateItctr`.
+ */
+export class ExactItctr {
+  private readonly planCtr = new Map<string, { plans: Int32Array; ctr: Float64Array }>();
+
+  constructor(private readonly user: ClickModel) {}
+
+  async at(rule: AllocationRule, input: AuctionInput, index: number, bid: number): Promise<number> {
+    const arm = withBid(input, index, bid);
+    if (rule instanceof EmbeddedRule) {
+      const policy = rule.policy;
+      const table = policy.table(arm);
+      const focal = await this.focalCtr(rule, arm, index);
+      if (focal.plans.length === 0) return 0;
+      const lp = policy.logProbs(arm, rule.theta, table);
+      let s = 0;
+      for (let k = 0; k < focal.plans.length; k++) s += Math.exp(lp[focal.plans[k]!]!) * focal.ctr[k]!;
+      return s;
+    }
+    if (!rule.enumerate) throw new Error(`${rule.name}: cannot compute exact itctr: the rule does not enumerate its responses`);
+    const est = await estimateItctr(rule, arm, this.user);
+    return est.find((e) => e.id === input.ads[index]!.id)?.itctr ?? 0;
+  }
+
+  /** The focal ad's click probability in every plan that inserts it with the right markup. */
+  private async focalCtr(rule: EmbeddedRule, input: AuctionInput, index: number): Promise<{ plans: Int32Array; ctr: Float64Array }> {
+    const policy = rule.policy;
+    const table = policy.table(input);
+    const key = `${table.key}\u0002${index}`;
+    const hit = this.planCtr.get(key);
+    if (hit) return hit;
+    const s = table.shortlist.indexOf(index);
+    const plans: number[] = [];
+    const ctr: number[] = [];
+    // An ad outside the policy's short list is never inserted: itctr 0 at every bid.
+    if (s >= 0) {
+      const id = input.ads[index]!.id;
+      const parser = new ResponseParser(input.ads);
+      for (let j = 0; j < table.plans.length; j++) {
+        const plan = table.plans[j]!;
+        const at = plan.ads.indexOf(s);
+        // Only a well-formed insertion is an exposure; every other plan contributes zero.
+        if (at < 0 || !plan.ok[at]) continue;
+        const response = policy.render(input, plan, table);
+        const parsed = parser.parse(response);
+        if (!parsed.exposures.some((e) => e.id === id)) continue;
+        const p = (await this.user.clickProbabilities({ input, response, parsed }))[id] ?? 0;
+        if (p > 0) {
+          plans.push(j);
+          ctr.push(p);
+        }
+      }
+    }
+    const out = { plans: Int32Array.from(plans), ctr: Float64Array.from(ctr) };
+    if (this.planCtr.size > 2000) this.planCtr.clear();
+    this.planCtr.set(key, out);
+    return out;
+  }
+}
+
+/** Everything the figures need to know about the run. */
+export interface FigureContext {
+  /** `run:DIR` without the epoch, as written in the captions. */
+  runSpec: string;
+  epochs: number[];
+  /** Resolved rules: `rules[t]` is run:DIR@t; `gsp` is GSP (k=1) over the last epoch. */
+  rules: Map<number, AllocationRule>;
+  gsp: AllocationRule;
+  user: ClickModel;
+  worldSeed: number;
+  candidates: number;
+  seed: number;
+  onProgress?: (label: string, done: number, total: number) => void;
+}
+
+function testAuctions(world: World, seed: number, label: string): Query[] {
+  const test = world.queries.filter((q) => q.split === 'test');
+  return Rng.derive(seed, label).shuffle(test);
+}
+
+function profileMap(world: World): Map<string, Profile> {
+  return new Map(world.profiles.map((p) => [p.id, p]));
+}
+
+export interface Fig4aEpoch {
+  epoch: number;
+  mechanism: string;
+  /** Sum over the N queries of the exact expected clicks on the perturbed ad, per bid level. */
+  expected_clicks: number[];
+  /** Sum over the N queries of the sampled clicks (one response per query and bid), per bid level. */
+  sampled_clicks: number[];
+  /** Spearman correlation of (bid, expected clicks) over the N x 11 per-query pairs. */
+  spearman_expected: number;
+  /** The same on the sampled 0/1 clicks. */
+  spearman_sampled: number;
+}
+
+export interface Fig4aData {
+  figure: '4a';
+  run: string;
+  seed: number;
+  world_seed: number;
+  candidates: number;
+  stage: 'fig4a';
+  queries: number;
+  bids: number[];
+  plotted: 'expected_clicks';
+  epochs: Fig4aEpoch[];
+  /** Per query: the perturbed ad, its drawn bid, and per epoch and bid the exact itctr and the sampled click. */
+  per_query: { query_id: string; ad_id: string; drawn_bid: number; itctr: number[][]; clicked: number[][] }[];
+}
+
+export async function figure4a(ctx: FigureContext, n: number): Promise<Fig4aData> {
+  const world = embeddedWorld(ctx.worldSeed);
+  const profiles = profileMap(world);
+  const queries = testAuctions(world, ctx.seed, 'fig4a/queries').slice(0, n);
+  const exact = new ExactItctr(ctx.user);
+  const perQuery: Fig4aData['per_query'] = [];
+  const B = FIG4A_BIDS.length;
+  for (let qi = 0; qi < queries.length; qi++) {
+    const q = queries[qi]!;
+    const input = auctionInput(q, profiles.get(q.profile_id)!, world.catalog, { seed: ctx.seed, stage: 'fig4a', epoch: 0, candidates: ctx.candidates });
+    const index = Rng.derive(ctx.seed, 'fig4a/ad', q.id).int(0, input.ads.length - 1);
+    const id = input.ads[index]!.id;
+    const parser = new ResponseParser(input.ads);
+    const itctr: number[][] = [];
+    const clicked: number[][] = [];
+    for (const t of ctx.epochs) {
+      const rule = ctx.rules.get(t)!;
+      const row: number[] = [];
+      const hits: number[] = [];
+      for (const bid of FIG4A_BIDS) {
+        row.push(await exact.at(rule, input, index, bid));
+        // One response and one click draw per (query, bid). The seeds depend on the query only,
+        // so every bid and epoch shares them (common random numbers): a change in the count comes
+        // from the rule's response to the bid, not from a fresh draw.
+        const arm = withBid(input, index, bid);
+        const [response] = await rule.sample(arm, 1, { seed: deriveSeed(ctx.seed, 'fig4a/response', q.id) });
+        const parsed = parser.parse(response ?? '');
+        const rng = Rng.derive(ctx.seed, 'fig4a/clicks', q.id);
+        const c = await drawClicks(ctx.user, { input: arm, response: response ?? '', parsed }, () => rng.uniform());
+        hits.push(c.includes(id) ? 1 : 0);
+      }
+      itctr.push(row);
+      clicked.push(hits);
+    }
+    perQuery.push({ query_id: q.id, ad_id: id, drawn_bid: input.ads[index]!.bid, itctr, clicked });
+    if ((qi + 1) % 10 === 0 || qi + 1 === queries.length) ctx.onProgress?.('figure 4(a)', qi + 1, queries.length);
+  }
+  const epochs: Fig4aEpoch[] = ctx.epochs.map((t, e) => {
+    const xs: number[] = [];
+    const ys: number[] = [];
+    const zs: number[] = [];
+    const expected = new Array<number>(B).fill(0);
+    const sampled = new Array<number>(B).fill(0);
+    for (const pq of perQuery) {
+      for (let b = 0; b < B; b++) {
+        xs.push(FIG4A_BIDS[b]!);
+        ys.push(pq.itctr[e]![b]!);
+        zs.push(pq.clicked[e]![b]!);
+        expected[b]! += pq.itctr[e]![b]!;
+        sampled[b]! += pq.clicked[e]![b]!;
+      }
+    }
+    return {
+      epoch: t,
+      mechanism: `${ctx.runSpec}@${t}`,
+      expected_clicks: expected.map(r6),
+      sampled_clicks: sampled,
+      spearman_expected: r6(spearman(xs, ys)),
+      spearman_sampled: r6(spearman(xs, zs)),
+    };
+  });
+  return {
+    figure: '4a',
+    run: ctx.runSpec,
+    seed: ctx.seed,
+    world_seed: ctx.worldSeed,
+    candidates: ctx.candidates,
+    stage: 'fig4a',
+    queries: queries.length,
+    bids: [...FIG4A_BIDS],
+    plotted: 'expected_clicks',
+    epochs,
+    per_query: perQuery.map((p) => ({ ...p, itctr: p.itctr.map((r) => r.map(r6)) })),
+  };
+}
+
+/** Local linear regression with tricube weights over the `span` share of nearest points. */
+export function loess(xs: readonly number[], ys: readonly number[], span = LOESS_SPAN): number[] {
+  const n = xs.length;
+  const q = Math.min(n, Math.max(3, Math.ceil(span * n)));
+  return xs.map((x0) => {
+    const d = xs.map((x) => Math.abs(x - x0));
+    const h = [...d].sort((a, b) => a - b)[q - 1]! * 1.000001 || 1;
+    let sw = 0;
+    let sx = 0;
+    let sy = 0;
+    let sxx = 0;
+    let sxy = 0;
+    for (let i = 0; i < n; i++) {
+      const u = d[i]! / h;
+      if (u >= 1) continue;
+      const w = (1 - u ** 3) ** 3;
+      sw += w;
+      sx += w * xs[i]!;
+      sy += w * ys[i]!;
+      sxx += w * xs[i]! * xs[i]!;
+      sxy += w * xs[i]! * ys[i]!;
+    }
+    const den = sw * sxx - sx * sx;
+    if (sw === 0) return ys[xs.indexOf(x0)] ?? 0;
+    if (Math.abs(den) < 1e-12) return sy / sw;
+    const slope = (sw * sxy - sx * sy) / den;
+    return (sy - slope * sx) / sw + slope * x0;
+  });
+}
+
+/** Largest change between neighbouring points of a curve. */
+export function maxStep(ys: readonly number[]): number {
+  let m = 0;
+  for (let k = 1; k < ys.length; k++) m = Math.max(m, Math.abs(ys[k]! - ys[k - 1]!));
+  return m;
+}
+
+export interface Fig4bCurve {
+  mechanism: string;
+  label: string;
+  /** Clicks on the ad out of `responses` sampled responses, per bid 1..100. */
+  raw: number[];
+  /** LOESS trend of `raw`. */
+  smoothed: number[];
+  /** Exact expected clicks: responses x itctr. */
+  expected: number[];
+  max_step_raw: number;
+  max_step_smoothed: number;
+  max_step_expected: number;
+}
+
+export interface Fig4bData {
+  figure: '4b';
+  run: string;
+  seed: number;
+  world_seed: number;
+  candidates: number;
+  stage: 'fig4b';
+  query_id: string;
+  query: string;
+  profile_id: string;
+  ad_id: string;
+  ad_title: string;
+  other_bids: Record<string, number>;
+  responses: number;
+  bids: number[];
+  smoothing: { method: 'loess'; degree: 1; kernel: 'tricube'; span: number };
+  selection: {
+    /** 'criteria': the first ad meeting both criteria; otherwise one of the two fallbacks. */
+    how: 'criteria' | 'best-score';
+    queries_tried: number;
+    rule: string;
+    gsp_entry_bid: number | null;
+    /** GSP's exact itctr change at the entry bid. */
+    gsp_itctr_jump: number;
+    /** Largest change of the trained rule's exact itctr between neighbouring bids. */
+    trained_max_itctr_change: number;
+    trained_itctr_at_100: number;
+  };
+  curves: Fig4bCurve[];
+}
+
+/** The bid at which the ad first wins GSP's slot (k slots), or null if it never does up to 100. */
+function gspEntryBid(gsp: GspRule, input: AuctionInput, index: number): number | null {
+  const quality = new Map(input.ads.map((a) => [a.id, gsp.quality(input, a)]));
+  const id = input.ads[index]!.id;
+  for (const bid of FIG4B_BIDS) {
+    const slots = gspAllocate(withBid(input, index, bid).ads, (a) => quality.get(a.id) ?? 0, gsp.config.k);
+    if (slots.some((s) => s.id === id)) return bid;
+  }
+  return null;
+}
+
+/** Selection thresholds of Figure 4(b), in itctr units (x responses = clicks). */
+const MIN_ITCTR_AT_100 = 0.03;
+const MIN_GSP_JUMP = 0.05;
+
+/**
+ * Choose the query and ad of Figure 4(b), so that the figure can show what it is meant to show.
+ * Test queries and their ads are tried in a seeded order (at most 40 queries); the first ad is
+ * taken for which
+ *   - GSP's slot is won at an entry bid e in 10..90 (the step lies inside the sweep),
+ *   - GSP's exact itctr jumps by at least 0.05 at e (a step of 10 clicks in 200 responses: the
+ *     trained rule handed the ad alone inserts it) and by at least twice the largest change of
+ *     the trained rule's own exact curve between neighbouring bids,
+ *   - the trained rule gets it clicked at bid 100 with itctr >= 0.03 (its curve is not all zeros).
+ * Without such an ad, the one with the largest margin jump - 2 x (trained max step) among those
+ * tried is taken, and the caption says so.
+ */
+async function chooseFig4bAd(ctx: FigureContext, last: AllocationRule, exact: ExactItctr) {
+  const world = embeddedWorld(ctx.worldSeed);
+  const profiles = profileMap(world);
+  const order = testAuctions(world, ctx.seed, 'fig4b/queries').slice(0, 40);
+  const gsp = ctx.gsp instanceof GspRule ? ctx.gsp : undefined;
+  type Pick = { q: Query; input: AuctionInput; index: number; itctr: number; entry: number | null; jump: number; trainedStep: number; score: number };
+  let best: Pick | undefined;
+  let tried = 0;
+  for (const q of order) {
+    tried++;
+    const input = auctionInput(q, profiles.get(q.profile_id)!, world.catalog, { seed: ctx.seed, stage: 'fig4b', epoch: 0, candidates: ctx.candidates });
+    for (const index of Rng.derive(ctx.seed, 'fig4b/ads', q.id).shuffle(input.ads.map((_, k) => k))) {
+      // Cheapest test first: the entry bid needs ten quality scores, the rest exact itctr.
+      const entry = gsp ? gspEntryBid(gsp, input, index) : null;
+      const inRange = entry !== null && entry >= 10 && entry <= 90;
+      if (gsp && !inRange && best) continue;
+      const itctr = await exact.at(last, input, index, 100);
+      const jump = gsp && entry !== null ? (await exact.at(gsp, input, index, entry)) - (entry > 1 ? await exact.at(gsp, input, index, entry - 1) : 0) : 0;
+      let trainedStep = 0;
+      let prev = await exact.at(last, input, index, FIG4B_BIDS[0]!);
+      for (const bid of FIG4B_BIDS.slice(1)) {
+        const v = await exact.at(last, input, index, bid);
+        trainedStep = Math.max(trainedStep, Math.abs(v - prev));
+        prev = v;
+      }
+      const score = (inRange ? 1 : 0) + (jump - 2 * trainedStep) + Math.min(itctr, MIN_ITCTR_AT_100);
+      if (!best || score > best.score) best = { q, input, index, itctr, entry, jump, trainedStep, score };
+      if (!gsp || (inRange && jump >= MIN_GSP_JUMP && jump >= 2 * trainedStep && itctr >= MIN_ITCTR_AT_100)) {
+        return { ...best, how: 'criteria' as const, tried };
+      }
+    }
+  }
+  return { ...best!, how: 'best-score' as const, tried };
+}
+
+export async function figure4b(ctx: FigureContext, responses: number): Promise<Fig4bData> {
+  const exact = new ExactItctr(ctx.user);
+  const lastEpoch = ctx.epochs[ctx.epochs.length - 1]!;
+  const last = ctx.rules.get(lastEpoch)!;
+  const pick = await chooseFig4bAd(ctx, last, exact);
+  const { q, input, index } = pick;
+  const id = input.ads[index]!.id;
+  const parser = new ResponseParser(input.ads);
+  const parseMemo = new Map<string, ParsedResponse>();
+  const parse = (text: string) => {
+    let p = parseMemo.get(text);
+    if (!p) parseMemo.set(text, (p = parser.parse(text)));
+    return p;
+  };
+  const mechanisms: { rule: AllocationRule; spec: string; label: string }[] = [
+    { rule: last, spec: `${ctx.runSpec}@${lastEpoch}`, label: `LLM-Auction (epoch ${lastEpoch})` },
+    { rule: ctx.gsp, spec: `gsp:${ctx.runSpec}@${lastEpoch}?k=1`, label: `GSP (k=1) over epoch ${lastEpoch}` },
+  ];
+  const curves: Fig4bCurve[] = [];
+  let done = 0;
+  for (const m of mechanisms) {
+    const raw: number[] = [];
+    const expected: number[] = [];
+    for (const bid of FIG4B_BIDS) {
+      const arm = withBid(input, index, bid);
+      // Independent draws per bid, as in the paper: the dashed curve carries the sampling noise of
+      // `responses` responses; the exact expected curve is noise-free.
+      const texts = await m.rule.sample(arm, responses, { seed: deriveSeed(ctx.seed, 'fig4b/response', bid) });
+      const rng = Rng.derive(ctx.seed, 'fig4b/clicks', bid);
+      let clicks = 0;
+      for (const text of texts) {
+        const c = await drawClicks(ctx.user, { input: arm, response: text, parsed: parse(text) }, () => rng.uniform());
+        if (c.includes(id)) clicks++;
+      }
+      raw.push(clicks);
+      expected.push(responses * (await exact.at(m.rule, input, index, bid)));
+      if (++done % 10 === 0) ctx.onProgress?.('figure 4(b)', done, 2 * FIG4B_BIDS.length);
+    }
+    const smoothed = loess(FIG4B_BIDS, raw);
+    curves.push({
+      mechanism: m.spec,
+      label: m.label,
+      raw,
+      smoothed: smoothed.map(r6),
+      expected: expected.map(r6),
+      max_step_raw: maxStep(raw),
+      max_step_smoothed: r6(maxStep(smoothed)),
+      max_step_expected: r6(maxStep(expected)),
+    });
+  }
+  const profile = input.profile;
+  return {
+    figure: '4b',
+    run: ctx.runSpec,
+    seed: ctx.seed,
+    world_seed: ctx.worldSeed,
+    candidates: ctx.candidates,
+    stage: 'fig4b',
+    query_id: q.id,
+    query: q.text,
+    profile_id: profile.id,
+    ad_id: id,
+    ad_title: input.ads[index]!.title,
+    other_bids: Object.fromEntries(input.ads.filter((_, k) => k !== index).map((a) => [a.id, a.bid])),
+    responses,
+    bids: [...FIG4B_BIDS],
+    smoothing: { method: 'loess', degree: 1, kernel: 'tricube', span: LOESS_SPAN },
+    selection: {
+      how: pick.how,
+      queries_tried: pick.tried,
+      rule:
+        'first (query, ad) in seeded order with a GSP entry bid e in 10..90, a GSP itctr jump at e of at least 0.05 and at least twice the largest ' +
+        'neighbouring change of the trained curve, and trained itctr at bid 100 >= 0.03; else the largest margin (jump - 2 x trained max change) tried',
+      gsp_entry_bid: pick.entry,
+      gsp_itctr_jump: r6(pick.jump),
+      trained_max_itctr_change: r6(pick.trainedStep),
+      trained_itctr_at_100: r6(pick.itctr),
+    },
+    curves,
+  };
+}

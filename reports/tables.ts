@@ -1,0 +1,202 @@
+/**
+ * Table 2 of the paper from bench.json: one row per mechanism, as Markdown, CSV and JSON. Numbers
+ * are formatted with fixed decimals so the files are byte-identical from one run to the next.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { basename, join } from 'node:path';
+import { parseSpec, type MechanismSpec } from '../mechanism/spec.ts';
+import { r6 } from './fig4.ts';
+import type { BenchFile, BenchRowIn, RunPieces } from './run-dir.ts';
+
+export interface Table2Row extends BenchRowIn {
+  /** The method's name as the paper writes it. */
+  label: string;
+}
+
+export interface Table2 {
+  source: string;
+  seed: number | null;
+  query_set: string | null;
+  limit: number | null;
+  rows: Table2Row[];
+}
+
+/** The reward model an IRPO run was trained with, from its manifest, looked up where it may live. */
+function runReward(dir: string, pieces: RunPieces): string | undefined {
+  const known = pieces.runs.find((r) => r.dir === dir || basename(r.dir) === basename(dir));
+  if (known) return known.manifest.config.reward;
+  for (const d of [dir, join(pieces.dir, basename(dir))]) {
+    const f = join(d, 'manifest.json');
+    if (!existsSync(f)) continue;
+    try {
+      const m = JSON.parse(readFileSync(f, 'utf8')) as { config?: { reward?: unknown } };
+      if (typeof m.config?.reward === 'string') return m.config.reward;
+    } catch {
+      // A manifest we cannot read only costs the label its "(pCTR)" / "(Oracle)".
+    }
+  }
+  return undefined;
+}
+
+function specLabel(s: MechanismSpec, pieces: RunPieces): string {
+  switch (s.kind) {
+    case 'embedded':
+      return s.name === 'pretrained' ? 'Pretrained LLM' : s.name === 'optimal' ? 'Exact optimum (ceiling)' : `embedded:${s.name}`;
+    case 'run': {
+      const reward = runReward(s.dir, pieces);
+      const which = reward === 'pctr' ? 'pCTR' : reward === 'oracle' ? 'Oracle' : basename(s.dir);
+      return `LLM-Auction (${which})${s.epoch === undefined ? '' : `, epoch ${s.epoch}`}`;
+    }
+    case 'mosaic':
+      return `MOSAIC (n=${s.n}) over ${specLabel(s.inner, pieces)}`;
+    case 'gsp':
+      return `GSP (k=${s.k}) over ${specLabel(s.inner, pieces)}`;
+    case 'local':
+      return `local model ${s.model}`;
+    case 'openai':
+      return `endpoint ${s.params.model ?? s.baseURL}`;
+    case 'module':
+      return `module ${basename(s.path)}`;
+  }
+}
+
+/** What the paper would call a mechanism spec: "Pretrained LLM", "LLM-Auction (pCTR)", "MOSAIC"… */
+export function mechanismLabel(spec: string, pieces: RunPieces): string {
+  try {
+    const s = parseSpec(spec);
+    // MOSAIC over the pretrained model is the paper's MOSAIC row: no need to name the inner rule.
+    if (s.kind === 'mosaic' && s.inner.kind === 'embedded' && s.inner.name === 'pretrained') return `MOSAIC (n=${s.n})`;
+    return specLabel(s, pieces);
+  } catch {
+    return spec;
+  }
+}
+
+export function table2(bench: { file: string; data: BenchFile }, pieces: RunPieces): Table2 {
+  return {
+    source: bench.file,
+    seed: bench.data.seed ?? null,
+    query_set: bench.data.queries ?? null,
+    limit: bench.data.limit ?? null,
+    rows: bench.data.rows.map((r) => ({ label: mechanismLabel(r.mechanism, pieces), ...r })),
+  };
+}
+
+export const f2 = (x: number) => fixed(x, 2);
+/** Fixed decimals without "-0.00". */
+export function fixed(x: number, digits: number): string {
+  if (!Number.isFinite(x)) return String(x);
+  const s = x.toFixed(digits);
+  return /^-0\.?0*$/.test(s) ? s.slice(1) : s;
+}
+export const ci = (c: readonly [number, number]) => `[${f2(c[0])}, ${f2(c[1])}]`;
+export const gens = (x: number) => (Number.isInteger(x) ? String(x) : f2(x));
+export const pct = (x: number | undefined) => (x === undefined ? '' : `${fixed(100 * x, 0)}%`);
+
+export const TABLE2_HEADER = ['Method', 'Mechanism', 'Revenue / query', '95% CI', 'Reward / query', '95% CI', 'Generations / query', 'Tokens / query', 'Queries'];
+
+export function table2Cells(t: Table2): { header: string[]; rows: string[][] } {
+  const gap = t.rows.some((r) => r.gap_closed !== undefined);
+  return {
+    header: [...TABLE2_HEADER, ...(gap ? ['Gap closed'] : [])],
+    rows: t.rows.map((r) => [
+      r.label,
+      r.mechanism,
+      f2(r.revenue_per_query),
+      ci(r.revenue_ci95),
+      f2(r.reward_per_query),
+      ci(r.reward_ci95),
+      gens(r.generations_per_query),
+      fixed(r.tokens_per_query, 0),
+      String(r.queries),
+      ...(gap ? [pct(r.gap_closed)] : []),
+    ]),
+  };
+}
+
+export function table2Caption(t: Table2): string {
+  const n = t.rows[0]?.queries;
+  return (
+    `Revenue and reward per query of each mechanism on ${n ?? '?'} ${t.query_set ?? 'test'} queries of the embedded world` +
+    `${t.limit !== null ? ` (the first ${t.limit})` : ''}, bench seed ${t.seed ?? '?'}: every mechanism answers the same queries with the same bids ` +
+    `(stage 'bench'), one response per query, and the simulated user clicks. Revenue is what the payment rule charged; reward is Eq. 8 under the ` +
+    `user model's true click probabilities. 95% intervals: Student t over queries. Cost: Ad-LLM generations and generated tokens per query ` +
+    `(tokens estimated at 4 characters each when the backend reports none).` +
+    (t.rows.some((r) => r.gap_closed !== undefined) ? ' Gap closed: share of the reward gap between the pretrained LLM and the exact optimum that a mechanism closes.' : '')
+  );
+}
+
+const mdCell = (s: string) => s.replace(/\|/g, '\\|');
+
+export function table2Markdown(t: Table2): string {
+  const { header, rows } = table2Cells(t);
+  const numeric = header.map((_, j) => j >= 2);
+  const lines = [
+    '# Table 2: main results',
+    '',
+    table2Caption(t),
+    '',
+    `| ${header.map(mdCell).join(' | ')} |`,
+    `|${numeric.map((n) => (n ? '---:' : ':---')).join('|')}|`,
+    ...rows.map((r) => `| ${r.map(mdCell).join(' | ')} |`),
+    '',
+    `Source: ${t.source}`,
+    '',
+  ];
+  return lines.join('\n');
+}
+
+const csvCell = (v: string | number | undefined | null) => {
+  if (v === undefined || v === null) return '';
+  const s = typeof v === 'number' ? String(r6(v)) : v;
+  return /[",\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+};
+
+export function table2Csv(t: Table2): string {
+  const header = [
+    'label',
+    'mechanism',
+    'name',
+    'queries',
+    'revenue_per_query',
+    'revenue_ci95_lo',
+    'revenue_ci95_hi',
+    'reward_per_query',
+    'reward_ci95_lo',
+    'reward_ci95_hi',
+    'generations_per_query',
+    'tokens_per_query',
+    'ads_per_response',
+    'format_errors_per_response',
+    'gap_closed',
+  ];
+  const rows = t.rows.map((r) =>
+    [
+      r.label,
+      r.mechanism,
+      r.name,
+      r.queries,
+      r.revenue_per_query,
+      r.revenue_ci95[0],
+      r.revenue_ci95[1],
+      r.reward_per_query,
+      r.reward_ci95[0],
+      r.reward_ci95[1],
+      r.generations_per_query,
+      r.tokens_per_query,
+      r.ads_per_response,
+      r.format_errors_per_response,
+      r.gap_closed,
+    ]
+      .map(csvCell)
+      .join(','),
+  );
+  return `${[header.join(','), ...rows].join('\n')}\n`;
+}
+
+/** table2.json: the rows as bench wrote them (numbers to 6 decimals), with the paper's labels. */
+export function table2Json(t: Table2): string {
+  const round = (v: unknown): unknown =>
+    typeof v === 'number' ? r6(v) : Array.isArray(v) ? v.map(round) : v && typeof v === 'object' ? Object.fromEntries(Object.entries(v).map(([k, x]) => [k, round(x)])) : v;
+  return `${JSON.stringify(round(t), null, 2)}\n`;
+}
