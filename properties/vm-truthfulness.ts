@@ -222,7 +222,10 @@ async function exactCase(ctx: CaseContext): Promise<CaseOutcome> {
   const xT = tru.itctr[who.k]!;
   const gT = slack(m, who, who.truthful, xT, tru.exposure[who.k]!);
   const base = { advertiser: { kind: 'value', value: who.value, target_roi: who.tau }, truthful_bid: who.truthful, exact: true };
-  if (gT < -opts.tolerance) {
+  // ROI slack is compared with a tolerance relative to the sums it subtracts: near itctr = 0 both
+  // sides are tiny, and an absolute tolerance would call an overbid "feasible" by rounding alone.
+  const tol = (b: number, x: number) => opts.tolerance * (who.value * x + who.tau * b * x);
+  if (gT < -tol(who.truthful, xT)) {
     return { status: 'fail', failP: 0, passP: 1, samples: ev.responses, evidence: { ...base, itctr: round(xT, 6), roi_slack: round(gT, 6), infeasible_truthful_bid: true } };
   }
   let best: { bid: number; gain: number; g: number; x: number } | undefined;
@@ -231,7 +234,7 @@ async function exactCase(ctx: CaseContext): Promise<CaseOutcome> {
     const p = await ev.at(b);
     const x = p.itctr[who.k]!;
     const g = slack(m, who, b, x, p.exposure[who.k]!);
-    if (g >= -opts.tolerance && (!best || x - xT > best.gain)) best = { bid: b, gain: x - xT, g, x };
+    if (g >= -tol(b, x) && (!best || x - xT > best.gain)) best = { bid: b, gain: x - xT, g, x };
   }
   const fail = best !== undefined && best.gain > opts.tolerance;
   return {
