@@ -17,6 +17,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { appendFile, mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import OpenAI from 'openai';
+import { httpFetch } from './http-fetch.ts';
 import { z } from 'zod';
 import { UsageError } from '../../mechanism/errors.ts';
 import { buildAdPrompt } from '../../mechanism/prompt.ts';
@@ -386,6 +387,7 @@ export class ChatClient {
       apiKey: this.config.apiKey,
       maxRetries: 0,
       timeout: this.config.timeoutMs,
+      fetch: httpFetch,
     });
     this.gate = new Semaphore(this.config.concurrency);
   }
