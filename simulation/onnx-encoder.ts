@@ -14,6 +14,9 @@
  *
  * `encodeSync` serves only what is already in memory (onnxruntime's run is asynchronous): call
  * `await encoder.encode(allTexts)` first, then synchronous callers (the embedded policy) can use it.
+ * It throws for any text it lacks rather than returning a partial answer; ParametricUser relies on
+ * that to fall back to `encode` by itself, and PctrModel turns it into a request to
+ * `await model.prepare(examples)`.
  */
 import { createHash } from 'node:crypto';
 import { appendFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';

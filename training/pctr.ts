@@ -17,6 +17,14 @@
  * the encoder: it is part of phi, not of the learnable parameters. `textDim: null` feeds the
  * encoder's output as it is.
  *
+ * Asynchronous encoders. predict, fit, evaluate and lossAndGradients are synchronous and read text
+ * features through the encoder's `encodeSync`. The lexical encoder always has them; an ONNX encoder
+ * (simulation/onnx-encoder.ts) runs its model asynchronously and serves synchronously only what it
+ * has already embedded, and an encoder may have no encodeSync at all. With those, call
+ * `await model.prepare(examples)` on the examples first: it embeds them through `encode` and keeps
+ * their features, so the synchronous calls then find everything they need. Without it they throw
+ * an error that says so.
+ *
  * Everything runs in plain TypeScript on Float64Arrays (training/nn.ts); all randomness comes
  * from the config's seed, so the same seed and the same calls give bit-identical weights.
  */
@@ -357,7 +365,10 @@ export class PctrModel {
 
   /**
    * Computes and caches the text features of the examples through the encoder's asynchronous
-   * `encode`. Needed before predict/fit/evaluate only with an encoder that has no `encodeSync`.
+   * `encode`. Needed before predict/fit/evaluate/lossAndGradients with an encoder whose
+   * `encodeSync` cannot serve these texts (OnnxEncoder before it has embedded them) or that has
+   * none; harmless otherwise. Prepare the examples of each call just before it: the feature cache
+   * is emptied when it would pass `textCacheMB`, which can drop features prepared much earlier.
    */
   async prepare(examples: readonly PctrExample[]): Promise<void> {
     const missing = this.missingTexts(examples);
@@ -686,13 +697,20 @@ export class PctrModel {
     const t0 = performance.now();
     const missing = this.missingTexts(examples);
     if (missing.length > 0) {
-      if (!this.encoder.encodeSync) {
-        throw new Error(`text encoder "${this.encoder.name}" has no encodeSync: await model.prepare(examples) before predict, fit or evaluate`);
-      }
+      const hint = 'await model.prepare(examples) before predict, fit or evaluate';
+      if (!this.encoder.encodeSync) throw new Error(`text encoder "${this.encoder.name}" has no encodeSync: ${hint}`);
       const chunk = 4096;
       for (let k = 0; k < missing.length; k += chunk) {
         const texts = missing.slice(k, k + chunk);
-        this.storeFeatures(texts, this.encoder.encodeSync(texts));
+        let vecs: Float32Array[];
+        try {
+          vecs = this.encoder.encodeSync(texts);
+        } catch (err) {
+          // An asynchronous encoder's encodeSync only serves what it has already embedded; the
+          // remedy on this side is prepare, which the encoder's own message cannot point to.
+          throw new Error(`text encoder "${this.encoder.name}" cannot embed ${missing.length} text(s) synchronously: ${hint} (${(err as Error).message})`);
+        }
+        this.storeFeatures(texts, vecs);
       }
     }
     const encodeSeconds = (performance.now() - t0) / 1000;
