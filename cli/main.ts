@@ -99,6 +99,7 @@ export function buildProgram(result: { code: number }): Command {
     .option('--trainer-command <cmd>', 'with --trainer external: shell command that trains on the pairs (e.g. python training/python/train_dpo.py)')
     .option('--base-model <name>', 'with --trainer external: base model given to the trainer')
     .option('--reload <how>', 'with --trainer external: vllm-lora, none, or command:CMD', 'vllm-lora')
+    .option('--encoder <spec>', 'frozen text encoder of the pCTR model: lexical, or onnx:all-minilm-l6-v2 (after bash scripts/fetch-models.sh)', 'lexical')
     .option('--resume', 'continue from the last checkpoint')
     .addOption(jsonOption())
     .addOption(seedOption())

@@ -21,12 +21,23 @@ export function embeddedParts() {
 
 export async function resolveUser(spec: string): Promise<ClickModel> {
   if (spec === 'embedded:parametric' || spec === 'embedded') return embeddedParts().user;
+  // embedded:parametric?encoder=onnx:all-minilm-l6-v2: the same user judging relevance through
+  // another text encoder (semantic similarity instead of shared words).
+  const withEncoder = /^embedded:parametric\?encoder=(.+)$/.exec(spec);
+  if (withEncoder) {
+    const { createEncoder } = await import('../simulation/onnx-encoder.ts');
+    try {
+      return new ParametricUser({}, await createEncoder(decodeURIComponent(withEncoder[1]!)));
+    } catch (e) {
+      throw new UsageError(`user spec ${JSON.stringify(spec)}: ${(e as Error).message.replace(/\s*\n\s*/g, ' ')}`);
+    }
+  }
   if (spec.startsWith('local:')) return (await import('../simulation/backends/local.ts')).createLocalJudgeClickModel(spec);
   if (spec.startsWith('openai:')) {
     const { createJudgeClickModel, parseJudgeSpec } = await import('../simulation/judge.ts');
     return createJudgeClickModel(parseJudgeSpec(spec));
   }
-  throw new UsageError(`bad user spec ${JSON.stringify(spec)}: expected embedded:parametric, openai:URL?model=NAME or local:NAME|PATH.gguf`);
+  throw new UsageError(`bad user spec ${JSON.stringify(spec)}: expected embedded:parametric[?encoder=onnx:all-minilm-l6-v2], openai:URL?model=NAME or local:NAME|PATH.gguf`);
 }
 
 async function loadModule(path: string, spec: string): Promise<AllocationRule> {

@@ -20,6 +20,10 @@ export const IrpoConfig = z.object({
     .enum(['epoch', 'all'])
     .default('all')
     .describe("Online data each pCTR fit sees: this epoch's (Algorithm 1, starting from the previous weights) or every epoch's so far"),
+  pctrEncoder: z
+    .string()
+    .default('lexical')
+    .describe('Frozen text encoder of the pCTR model: lexical, or onnx:all-minilm-l6-v2 / onnx:DIR (after bash scripts/fetch-models.sh)'),
   pctrEpochs: z.number().int().positive().default(4).describe('Passes over the online data each time the pCTR model is fitted'),
   pctrTextDim: z.number().int().positive().default(128).describe('Size of the frozen random projection of the text features fed to the pCTR model'),
   heldOutShare: z.number().min(0).max(0.5).default(0.1).describe('Share of the online data held out to measure the pCTR model (AUC, log loss, calibration)'),

@@ -172,6 +172,9 @@ export async function trainIrpo(opts: IrpoOptions): Promise<EpochMetrics[]> {
     ? readFileSync(metricsPath, 'utf8').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as EpochMetrics)
     : [];
   let pctr: PctrModel | null = null;
+  // The pCTR model's frozen encoder; an ONNX one embeds asynchronously, so texts are prepared first.
+  const { createEncoder } = await import('../simulation/onnx-encoder.ts');
+  const pctrEncoder = cfg.reward === 'pctr' ? await createEncoder(cfg.pctrEncoder) : lexicalEncoder();
 
   for (let t = 1; t <= cfg.epochs; t++) {
     const dir = join(out, `epoch-${t}`);
@@ -210,9 +213,11 @@ export async function trainIrpo(opts: IrpoOptions): Promise<EpochMetrics[]> {
       const pctrFile = join(dir, 'pctr.json');
       const prevFile = join(out, `epoch-${t - 1}`, 'pctr.json');
       if (existsSync(pctrFile)) {
-        pctr = PctrModel.load(pctrFile, lexicalEncoder());
+        pctr = PctrModel.load(pctrFile, pctrEncoder);
       } else {
-        pctr = existsSync(prevFile) ? PctrModel.load(prevFile, lexicalEncoder()) : PctrModel.create({ seed: deriveSeed(seed, 'pctr'), epochs: cfg.pctrEpochs, textDim: cfg.pctrTextDim }, lexicalEncoder());
+        pctr = existsSync(prevFile)
+          ? PctrModel.load(prevFile, pctrEncoder)
+          : PctrModel.create({ seed: deriveSeed(seed, 'pctr'), epochs: cfg.pctrEpochs, textDim: cfg.pctrTextDim }, pctrEncoder);
         // Algorithm 1 fits psi_t on this epoch's data, starting from psi_{t-1}; 'all' also replays
         // the earlier epochs' logs, so the model does not drift toward the newest policy's habits.
         const history: Episode[] = cfg.pctrHistory === 'all' ? [] : episodes;
@@ -223,11 +228,13 @@ export async function trainIrpo(opts: IrpoOptions): Promise<EpochMetrics[]> {
           }
         }
         const fitSet = onlineExamples(history, userOf, queryText, (q) => !isHeldOut(q));
+        await pctr.prepare(fitSet);
         pctr.fit(fitSet, { seed: deriveSeed(seed, 'pctr-fit', t) });
         pctr.save(pctrFile);
       }
       const held = onlineExamples(episodes, userOf, queryText, isHeldOut);
       if (held.length > 0) {
+        await pctr.prepare(held);
         const ev = pctr.evaluate(held);
         pctrEval = { auc: ev.auc, logLoss: ev.logLoss, ece: ev.ece };
       }
@@ -369,6 +376,7 @@ async function scoreResponses(
   }
   const examples: PctrExample[] = [];
   parsed.forEach((p, m) => p.exposures.forEach((e) => examples.push({ query: input.query, response: texts[m]!, userId, adId: e.id })));
+  if (examples.length > 0) await pctr.prepare(examples);
   const pred = examples.length > 0 ? pctr.predict(examples) : new Float64Array(0);
   let k = 0;
   return parsed.map((p) => {

@@ -18,6 +18,7 @@ export interface TrainOptions {
   trainerCommand?: string;
   baseModel?: string;
   reload: string;
+  encoder: string;
   resume?: boolean;
   json?: string;
   seed: number;
@@ -31,7 +32,7 @@ export async function runTrain(opts: TrainOptions): Promise<number> {
     opts.trainer === 'external'
       ? ExternalTrainerConfig.parse({ adLlm: opts.adLlm ?? '', command: opts.trainerCommand ?? '', baseModel: opts.baseModel ?? '', reload: opts.reload })
       : undefined;
-  const config = irpoConfig({ preset: opts.preset, epochs: opts.epochs, trainer: opts.trainer, reward: opts.reward, trainQueries: opts.queries, external });
+  const config = irpoConfig({ preset: opts.preset, epochs: opts.epochs, trainer: opts.trainer, reward: opts.reward, trainQueries: opts.queries, external, pctrEncoder: opts.encoder });
   let bar = progressBar('train');
   let phase = '';
   const metrics = await trainIrpo({
