@@ -3,6 +3,7 @@
  * Loaders (jsonl.ts) run these and turn the first problem into a one-line error.
  */
 import { z } from 'zod';
+import { UsageError } from './errors.ts';
 
 /** Ad ids look like `Ad-0001`: the prefix `Ad-`, then letters, digits, `_` or `-`. */
 export const AD_ID_PATTERN = /^Ad-[A-Za-z0-9_-]+$/;
@@ -83,3 +84,15 @@ export type CatalogLine = z.infer<typeof catalogLine>;
 export type ProfileLine = z.infer<typeof profileLine>;
 export type QueryLine = z.infer<typeof queryLine>;
 export type AuctionLine = z.infer<typeof auctionLine>;
+
+/**
+ * Validate a component's config object (backends, judges): the first bad field becomes one
+ * UsageError, `LABEL: FIELD: what is wrong`; `fieldNames` maps schema keys to the names users type.
+ */
+export function validatedConfig<S extends z.ZodType>(schema: S, input: unknown, label: string, fieldNames: Record<string, string> = {}): z.output<S> {
+  const parsed = schema.safeParse(input);
+  if (parsed.success) return parsed.data;
+  const issue = parsed.error.issues[0]!;
+  const key = String(issue.path[0] ?? '');
+  throw new UsageError(`${label}: ${fieldNames[key] ?? key}: ${issue.message}`);
+}

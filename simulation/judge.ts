@@ -16,6 +16,7 @@ import type { ClickContext, ClickModel } from '../mechanism/click-model.ts';
 import { UsageError } from '../mechanism/errors.ts';
 import { neutralizeText } from '../mechanism/format.ts';
 import { fillTemplate } from '../mechanism/prompt.ts';
+import { validatedConfig } from '../mechanism/schemas.ts';
 import type { Profile } from '../mechanism/types.ts';
 import {
   ChatClient,
@@ -48,10 +49,7 @@ export type JudgeConfig = z.output<typeof judgeConfigSchema>;
 export type JudgeConfigInput = z.input<typeof judgeConfigSchema>;
 
 export function resolveJudgeConfig(input: JudgeConfigInput): JudgeConfig {
-  const parsed = judgeConfigSchema.safeParse(input);
-  if (parsed.success) return parsed.data;
-  const issue = parsed.error.issues[0]!;
-  throw new UsageError(`judge config: ${String(issue.path[0] ?? '')}: ${issue.message}`);
+  return validatedConfig(judgeConfigSchema, input, 'judge config');
 }
 
 /**

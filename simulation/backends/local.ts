@@ -31,6 +31,7 @@ import type { ClickContext, ClickModel } from '../../mechanism/click-model.ts';
 import { UsageError } from '../../mechanism/errors.ts';
 import { buildAdPrompt } from '../../mechanism/prompt.ts';
 import { deriveSeed } from '../../mechanism/rng.ts';
+import { validatedConfig } from '../../mechanism/schemas.ts';
 import type { AllocationRule, AuctionInput, SampleOptions } from '../../mechanism/types.ts';
 import { resolveGguf, type GgufFile } from '../../models/registry.ts';
 import { buildClickPrompt, loadJudgeTemplate, parseClickFeedback, USER_LLM_DEFAULTS, type JudgeVerdict } from '../judge.ts';
@@ -70,10 +71,7 @@ export type LocalConfig = z.output<typeof localConfigSchema>;
 export type LocalConfigInput = z.input<typeof localConfigSchema>;
 
 export function resolveLocalConfig(input: LocalConfigInput): LocalConfig {
-  const parsed = localConfigSchema.safeParse(input);
-  if (parsed.success) return parsed.data;
-  const issue = parsed.error.issues[0]!;
-  throw new UsageError(`local backend: ${String(issue.path[0] ?? '')}: ${issue.message}`);
+  return validatedConfig(localConfigSchema, input, 'local backend');
 }
 
 const SPEC_PARAMS: Record<string, keyof LocalConfig> = {

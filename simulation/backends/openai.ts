@@ -22,6 +22,7 @@ import { z } from 'zod';
 import { UsageError } from '../../mechanism/errors.ts';
 import { buildAdPrompt } from '../../mechanism/prompt.ts';
 import { deriveSeed } from '../../mechanism/rng.ts';
+import { validatedConfig } from '../../mechanism/schemas.ts';
 import type { AllocationRule, AuctionInput, SampleOptions } from '../../mechanism/types.ts';
 
 // ---------------------------------------------------------------------------------------------
@@ -81,11 +82,7 @@ export type OpenAIConfigInput = z.input<typeof openAIConfigSchema>;
 
 /** Validate a config object; a bad field is a UsageError naming it. */
 export function resolveOpenAIConfig(input: OpenAIConfigInput, fieldNames: Record<string, string> = {}): OpenAIConfig {
-  const parsed = openAIConfigSchema.safeParse(input);
-  if (parsed.success) return parsed.data;
-  const issue = parsed.error.issues[0]!;
-  const key = String(issue.path[0] ?? '');
-  throw new UsageError(`openai backend: ${fieldNames[key] ?? key}: ${issue.message}`);
+  return validatedConfig(openAIConfigSchema, input, 'openai backend', fieldNames);
 }
 
 // ---------------------------------------------------------------------------------------------
