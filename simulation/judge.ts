@@ -329,23 +329,27 @@ export interface JudgeClickModel extends ClickModel {
   stats(): UsageStats;
 }
 
-export function createJudgeClickModel(input: JudgeConfigInput): JudgeClickModel {
-  const { config, client } = judgeClient(input);
-  const template = loadJudgeTemplate('click-judge', config.clickTemplate);
-  const seed = config.seed ?? undefined;
+/** A chat client the judge can talk to: the openai backend's ChatClient, or the local LLM's. */
+export interface JudgeChat {
+  chat(messages: ChatMessage[], opts: { n: number; seed?: number }): Promise<{ texts: string[] }>;
+  stats(): UsageStats;
+}
 
+/**
+ * The LLM-as-a-judge click model over any chat client: one call per response with the click
+ * prompt, the reply parsed leniently, a click read as probability 1.
+ */
+export function judgeOn<C extends JudgeChat>(client: C, opts: { name: string; template: string; seed?: number }) {
   async function judge(ctx: ClickContext): Promise<JudgeVerdict> {
     const ids = ctx.parsed.exposures.map((e) => e.id);
     // No valid exposure, nothing to click: asking the judge would only cost tokens.
     if (ids.length === 0) return { clicks: {}, reasons: {}, problems: [], raw: null };
-    const messages: ChatMessage[] = [{ role: 'user', content: buildClickPrompt(ctx, template) }];
-    const r = await client.chat(messages, { n: 1, seed });
+    const messages: ChatMessage[] = [{ role: 'user', content: buildClickPrompt(ctx, opts.template) }];
+    const r = await client.chat(messages, { n: 1, seed: opts.seed });
     return parseClickFeedback(r.texts[0], ids);
   }
-
   return {
-    name: config.name ?? `judge:${config.model}`,
-    config,
+    name: opts.name,
     client,
     judge,
     stats: () => client.stats(),
@@ -354,6 +358,13 @@ export function createJudgeClickModel(input: JudgeConfigInput): JudgeClickModel 
       return Object.fromEntries(Object.entries(v.clicks).map(([id, c]) => [id, c ? 1 : 0]));
     },
   };
+}
+
+export function createJudgeClickModel(input: JudgeConfigInput): JudgeClickModel {
+  const { config, client } = judgeClient(input);
+  const template = loadJudgeTemplate('click-judge', config.clickTemplate);
+  const seed = config.seed ?? undefined;
+  return { ...judgeOn(client, { name: config.name ?? `judge:${config.model}`, template, seed }), config };
 }
 
 /**

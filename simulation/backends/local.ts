@@ -34,7 +34,7 @@ import { deriveSeed } from '../../mechanism/rng.ts';
 import { validatedConfig } from '../../mechanism/schemas.ts';
 import type { AllocationRule, AuctionInput, SampleOptions } from '../../mechanism/types.ts';
 import { resolveGguf, type GgufFile } from '../../models/registry.ts';
-import { buildClickPrompt, loadJudgeTemplate, parseClickFeedback, USER_LLM_DEFAULTS, type JudgeVerdict } from '../judge.ts';
+import { judgeOn, loadJudgeTemplate, USER_LLM_DEFAULTS, type JudgeVerdict } from '../judge.ts';
 import { AD_LLM_DEFAULTS, stripThinking, type ChatMessage, type ChatOptions, type ChatResult, type UsageStats } from './openai.ts';
 
 // ---------------------------------------------------------------------------------------------
@@ -359,23 +359,7 @@ export function createLocalJudgeClickModel(spec: string | LocalConfigInput, opts
   const base = typeof spec === 'string' ? parseLocalSpec(spec) : resolveLocalConfig(spec);
   const explicitTemperature = typeof spec === 'string' ? /[?&]temperature=/.test(spec) : spec.temperature !== undefined;
   const config = resolveLocalConfig({ ...base, temperature: explicitTemperature ? base.temperature : USER_LLM_DEFAULTS.temperature });
-  const client = new LocalChat(config);
   const template = loadJudgeTemplate('click-judge', opts.clickTemplate);
   const seed = opts.seed === undefined ? 0 : (opts.seed ?? undefined);
-  async function judge(ctx: ClickContext): Promise<JudgeVerdict> {
-    const ids = ctx.parsed.exposures.map((e) => e.id);
-    if (ids.length === 0) return { clicks: {}, reasons: {}, problems: [], raw: null };
-    const r = await client.chat([{ role: 'user', content: buildClickPrompt(ctx, template) }], { n: 1, seed });
-    return parseClickFeedback(r.texts[0], ids);
-  }
-  return {
-    name: config.name ?? `judge:local:${config.model}`,
-    client,
-    judge,
-    stats: () => client.stats(),
-    async clickProbabilities(ctx: ClickContext): Promise<Record<string, number>> {
-      const v = await judge(ctx);
-      return Object.fromEntries(Object.entries(v.clicks).map(([id, c]) => [id, c ? 1 : 0]));
-    },
-  };
+  return judgeOn(new LocalChat(config), { name: config.name ?? `judge:local:${config.model}`, template, seed });
 }
