@@ -5,4 +5,8 @@ import { register } from 'tsx/esm/api';
 
 register();
 const { main } = await import('../cli/main.ts');
-process.exitCode = await main(process.argv.slice(2));
+const code = await main(process.argv.slice(2));
+process.exitCode = code;
+// Nothing may keep a finished command alive (a keep-alive socket, a retry timer of a request
+// that was aborted): leave shortly after the result, whatever is still scheduled.
+setTimeout(() => process.exit(code), 200).unref();

@@ -1,31 +1,49 @@
 /**
- * The `llm-auction` command line. Every command takes `--help`, `--json FILE` (machine-readable
- * result; stdout stays human-readable) and `--seed N`. Exit codes: 0 ok / all checks pass, 1 a
+ * The `llm-auction` command line. Every command takes `--help`, `--version`, `--json FILE`
+ * (machine-readable result; with `--json -` stdout carries only that JSON and human output goes to
+ * stderr) and `--seed N`. Exit codes: 0 ok / all checks pass, 1 a
  * property or check failed, 2 bad usage or bad input (one line naming file, line and field),
  * 3 inconclusive.
  */
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { readFileSync } from 'node:fs';
+import { abortInFlight } from '../mechanism/abort.ts';
 import { InputError, UsageError } from '../mechanism/errors.ts';
+import { checkJsonTarget, reserveStdoutForJson } from './output.ts';
 
 export const EXIT = { ok: 0, failed: 1, usage: 2, inconclusive: 3 } as const;
 
-function intArg(name: string, min = 0) {
-  return (value: string): number => {
-    if (!/^-?\d+$/.test(value) || Number(value) < min) throw new InvalidArgumentError(`${name} must be an integer >= ${min}`);
-    return Number(value);
-  };
-}
+/** Largest value each integer flag takes: far beyond any sensible run, well short of exhausting memory. */
+const MAX_INT = 2 ** 31 - 1;
 
-function numberArg(name: string) {
+function intArg(name: string, min = 0, max = MAX_INT) {
   return (value: string): number => {
-    const x = Number(value);
-    if (value.trim() === '' || !Number.isFinite(x)) throw new InvalidArgumentError(`${name} must be a number`);
+    const v = value.trim();
+    if (!/^[+-]?\d+$/.test(v)) throw new InvalidArgumentError(`${name} must be an integer from ${min} to ${max}, got ${JSON.stringify(value)}`);
+    const x = Number(v);
+    if (x < min || x > max) throw new InvalidArgumentError(`${name} must be an integer from ${min} to ${max}, got ${v}`);
     return x;
   };
 }
 
+/** A finite number in (lo, hi) or [lo, hi] as `open` says. */
+function numberArg(name: string, lo = -Infinity, hi = Infinity, open: { lo?: boolean; hi?: boolean } = {}) {
+  const range = `${open.lo ? '(' : '['}${lo}, ${hi}${open.hi ? ')' : ']'}`;
+  return (value: string): number => {
+    const x = Number(value);
+    if (value.trim() === '' || !Number.isFinite(x)) throw new InvalidArgumentError(`${name} must be a number in ${range}, got ${JSON.stringify(value)}`);
+    if (x < lo || x > hi || (open.lo && x === lo) || (open.hi && x === hi)) throw new InvalidArgumentError(`${name} must be in ${range}, got ${value}`);
+    return x;
+  };
+}
+
+/** The package version (package.json). */
+export function packageVersion(): string {
+  return (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+}
+
 const jsonOption = () => new Option('--json <file>', 'write the machine-readable result to FILE ("-" for stdout)');
-const seedOption = () => new Option('--seed <n>', 'seed that makes the run reproducible').argParser(intArg('--seed')).default(0);
+const seedOption = () => new Option('--seed <n>', 'seed that makes the run reproducible (0 to 4294967295)').argParser(intArg('--seed', 0, 2 ** 32 - 1)).default(0);
 
 // Commands load their implementation on use, so `--help` and light commands start fast.
 
@@ -39,17 +57,22 @@ function notAvailable(name: string): () => never {
 export function buildProgram(result: { code: number }): Command {
   const program = new Command('llm-auction')
     .description('Verify and benchmark auction mechanisms for LLM-native advertising.')
-    .showHelpAfterError('(run with --help for usage)')
-    .exitOverride();
+    .version(packageVersion(), '-V, --version', 'print the version')
+    .configureOutput({
+      // Option-parser errors on one line, like every other usage error.
+      outputError: (text, write) => write(`llm-auction: ${text.replace(/^error: /, '').replace(/\s*\n\s*/g, ' ').trim()} (see --help)\n`),
+    })
+    .exitOverride()
+    .hook('preAction', (_program, command) => checkJsonTarget((command.opts() as { json?: string }).json));
 
   program
     .command('demo')
     .description('the main job on the embedded default: build the world, train IRPO, compare with the baselines, verify the properties, write reports/demo/')
     .option('--run <dir>', 'run directory for everything the demo computes', 'runs/demo')
     .option('--out <dir>', 'where the report goes', 'reports/demo')
-    .addOption(new Option('--queries <n>', 'training queries per IRPO epoch (tiny preset)').argParser(intArg('--queries', 1)).default(2000))
-    .addOption(new Option('--bench-queries <n>', 'test queries for Table 2').argParser(intArg('--bench-queries', 1)).default(1000))
-    .addOption(new Option('--epochs <t>', 'IRPO epochs').argParser(intArg('--epochs', 1)).default(3))
+    .addOption(new Option('--queries <n>', 'training queries per IRPO epoch (tiny preset)').argParser(intArg('--queries', 1, 1_000_000)).default(2000))
+    .addOption(new Option('--bench-queries <n>', 'test queries for Table 2').argParser(intArg('--bench-queries', 1, 1_000_000)).default(1000))
+    .addOption(new Option('--epochs <t>', 'IRPO epochs').argParser(intArg('--epochs', 1, 1000)).default(3))
     .addOption(jsonOption())
     .addOption(seedOption())
     .action(async (opts) => {
@@ -70,16 +93,16 @@ export function buildProgram(result: { code: number }): Command {
     .requiredOption('-m, --mechanism <spec>', 'mechanism spec, e.g. embedded:pretrained (see README: mechanism specs)')
     .requiredOption('--out <dir>', 'run directory: episodes.jsonl and manifest.json are written there')
     .option('--queries <set>', 'train, test, a queries.jsonl file, or "generate" (the --user LLM writes them from the profiles)', 'test')
-    .addOption(new Option('--queries-per-profile <n>', 'with --queries generate: questions written per profile').argParser(intArg('--queries-per-profile', 1)).default(5))
+    .addOption(new Option('--queries-per-profile <n>', 'with --queries generate: questions written per profile').argParser(intArg('--queries-per-profile', 1, 100)).default(5))
     .option('--catalog <file>', 'catalog.jsonl to use instead of the embedded catalog')
     .option('--profiles <file>', 'profiles.jsonl to use instead of the embedded profiles')
-    .addOption(new Option('--limit <n>', 'run at most N queries').argParser(intArg('--limit', 1)))
-    .addOption(new Option('--samples <k>', 'responses per query').argParser(intArg('--samples', 1)).default(1))
+    .addOption(new Option('--limit <n>', 'run at most N queries').argParser(intArg('--limit', 1, 100_000_000)))
+    .addOption(new Option('--samples <k>', 'responses per query').argParser(intArg('--samples', 1, 1000)).default(1))
     .option('--user <spec>', 'user (click) model: embedded:parametric or openai:URL?model=NAME', 'embedded:parametric')
     .option('--resume', 'continue an interrupted run in DIR without losing or repeating episodes')
-    .addOption(new Option('--candidates <k>', 'candidate ads per auction: the k best matches of the query and profile (0 = the whole catalog)').argParser(intArg('--candidates', 0)).default(10))
-    .addOption(new Option('--world-seed <n>', 'seed of the embedded world (profiles and queries)').argParser(intArg('--world-seed')).default(0))
-    .addOption(new Option('--concurrency <c>', 'auctions in flight at once (for endpoint backends)').argParser(intArg('--concurrency', 1)).default(8))
+    .addOption(new Option('--candidates <k>', 'candidate ads per auction: the k best matches of the query and profile (0 = the whole catalog)').argParser(intArg('--candidates', 0, 100_000)).default(10))
+    .addOption(new Option('--world-seed <n>', 'seed of the embedded world (profiles and queries)').argParser(intArg('--world-seed', 0, 2 ** 32 - 1)).default(0))
+    .addOption(new Option('--concurrency <c>', 'auctions in flight at once (for endpoint backends)').argParser(intArg('--concurrency', 1, 1024)).default(8))
     .addOption(jsonOption())
     .addOption(seedOption())
     .action(async (opts) => {
@@ -91,10 +114,10 @@ export function buildProgram(result: { code: number }): Command {
     .description('IRPO (Algorithm 1): alternate pCTR reward-model fitting and DPO updates of the allocation rule')
     .requiredOption('--out <dir>', 'run directory for checkpoints, metrics and episodes')
     .addOption(new Option('--preset <name>', 'size preset').choices(['tiny', 'paper']).default('tiny'))
-    .addOption(new Option('--epochs <t>', 'number of IRPO epochs T').argParser(intArg('--epochs', 1)))
+    .addOption(new Option('--epochs <t>', 'number of IRPO epochs T').argParser(intArg('--epochs', 1, 1000)))
     .addOption(new Option('--trainer <kind>', 'DPO trainer').choices(['embedded', 'external']).default('embedded'))
     .addOption(new Option('--reward <model>', "reward model: the fitted pCTR model, or the user's true click probabilities (LLM-Auction (Oracle))").choices(['pctr', 'oracle']).default('pctr'))
-    .addOption(new Option('--queries <n>', 'training queries per epoch (overrides the preset)').argParser(intArg('--queries', 1)))
+    .addOption(new Option('--queries <n>', 'training queries per epoch (overrides the preset)').argParser(intArg('--queries', 1, 1_000_000)))
     .option('--ad-llm <spec>', 'with --trainer external: openai: spec of the endpoint serving the base model (vLLM with --enable-lora)')
     .option('--trainer-command <cmd>', 'with --trainer external: shell command that trains on the pairs (e.g. python training/python/train_dpo.py)')
     .option('--base-model <name>', 'with --trainer external: base model given to the trainer')
@@ -112,10 +135,10 @@ export function buildProgram(result: { code: number }): Command {
     .description("Table 2: revenue and reward per query with 95% intervals, and cost per query, for each mechanism")
     .requiredOption('-m, --mechanism <specs>', 'comma-separated mechanism specs')
     .option('--queries <set>', 'train, test, or a queries.jsonl file', 'test')
-    .addOption(new Option('--limit <n>', 'evaluate at most N queries').argParser(intArg('--limit', 1)))
+    .addOption(new Option('--limit <n>', 'evaluate at most N queries').argParser(intArg('--limit', 1, 100_000_000)))
     .option('--user <spec>', 'user (click) model: embedded:parametric or openai:URL?model=NAME', 'embedded:parametric')
-    .addOption(new Option('--candidates <k>', 'candidate ads per auction (0 = the whole catalog)').argParser(intArg('--candidates', 0)).default(10))
-    .addOption(new Option('--world-seed <n>', 'seed of the embedded world').argParser(intArg('--world-seed')).default(0))
+    .addOption(new Option('--candidates <k>', 'candidate ads per auction (0 = the whole catalog)').argParser(intArg('--candidates', 0, 100_000)).default(10))
+    .addOption(new Option('--world-seed <n>', 'seed of the embedded world').argParser(intArg('--world-seed', 0, 2 ** 32 - 1)).default(0))
     .option('--out <dir>', 'also write bench.json and every episode there (for `report`)')
     .addOption(jsonOption())
     .addOption(seedOption())
@@ -128,10 +151,10 @@ export function buildProgram(result: { code: number }): Command {
     .description('statistical checks of the incentive properties; exit 0 pass, 1 fail, 3 inconclusive')
     .requiredOption('-m, --mechanism <spec>', 'mechanism spec')
     .option('--property <names>', 'comma-separated: monotonicity,continuity,ir,vm-truthfulness (um-equilibrium adds a report)', 'monotonicity,continuity,ir,vm-truthfulness')
-    .addOption(new Option('--alpha <a>', 'family-wise false-alarm rate').argParser(numberArg('--alpha')).default(0.05))
-    .addOption(new Option('--budget <n>', 'most responses to sample per property (default 20000; raise it for endpoints that ignore seeds)').argParser(intArg('--budget', 1)))
-    .addOption(new Option('--effect <d>', 'smallest violation to detect, in itctr units (default 0.05)').argParser(numberArg('--effect')))
-    .addOption(new Option('--cases <n>', 'auctions drawn per property').argParser(intArg('--cases', 1)))
+    .addOption(new Option('--alpha <a>', 'family-wise false-alarm rate').argParser(numberArg('--alpha', 0, 1, { lo: true, hi: true })).default(0.05))
+    .addOption(new Option('--budget <n>', 'most responses to sample per property (default 20000; raise it for endpoints that ignore seeds)').argParser(intArg('--budget', 1, 1_000_000_000)))
+    .addOption(new Option('--effect <d>', 'smallest violation to detect, in itctr units (default 0.05)').argParser(numberArg('--effect', 0, 1, { lo: true })))
+    .addOption(new Option('--cases <n>', 'auctions drawn per property').argParser(intArg('--cases', 1, 1_000_000)))
     .option('--sampled', 'estimate itctr from samples even when the rule can enumerate its responses')
     .option('--user <spec>', 'user (click) model: embedded:parametric or openai:URL?model=NAME', 'embedded:parametric')
     .addOption(jsonOption())
@@ -157,8 +180,8 @@ export function buildProgram(result: { code: number }): Command {
     .description('Table 2 and Figure 4(a)(b) as SVG, with an index.html, from a run directory')
     .requiredOption('--run <dir>', 'run directory written by demo, or by train (with bench.json/verify.json beside it)')
     .requiredOption('--out <dir>', 'where to write the report')
-    .addOption(new Option('--queries <n>', 'test queries of Figure 4(a)').argParser(intArg('--queries', 1)).default(200))
-    .addOption(new Option('--responses <n>', 'sampled responses per bid in Figure 4(b)').argParser(intArg('--responses', 1)).default(200))
+    .addOption(new Option('--queries <n>', 'test queries of Figure 4(a)').argParser(intArg('--queries', 1, 100_000)).default(200))
+    .addOption(new Option('--responses <n>', 'sampled responses per bid in Figure 4(b)').argParser(intArg('--responses', 1, 100_000)).default(200))
     .addOption(jsonOption())
     .addOption(seedOption())
     .action(async (opts) => {
@@ -192,7 +215,7 @@ export function buildProgram(result: { code: number }): Command {
     .command('serve')
     .description('expose any mechanism as an OpenAI-compatible chat-completions endpoint')
     .requiredOption('-m, --mechanism <spec>', 'mechanism spec')
-    .addOption(new Option('--port <p>', 'port (0 picks a free one)').argParser(intArg('--port', 0)).default(8000))
+    .addOption(new Option('--port <p>', 'port (0 picks a free one)').argParser(intArg('--port', 0, 65535)).default(8000))
     .option('--host <host>', 'address to listen on', '127.0.0.1')
     .addOption(jsonOption())
     .addOption(seedOption())
@@ -205,6 +228,15 @@ export function buildProgram(result: { code: number }): Command {
   return program;
 }
 
+/** `--json -` anywhere before a `--`: stdout is the JSON result's alone. */
+function jsonToStdout(argv: readonly string[]): boolean {
+  for (let i = 0; i < argv.length; i++) {
+    if (argv[i] === '--') return false;
+    if (argv[i] === '--json=-' || (argv[i] === '--json' && argv[i + 1] === '-')) return true;
+  }
+  return false;
+}
+
 /** Run the CLI; returns the exit code instead of exiting, so tests can call it. */
 export async function main(argv: string[]): Promise<number> {
   const result = { code: EXIT.ok as number };
@@ -213,20 +245,31 @@ export async function main(argv: string[]): Promise<number> {
     program.outputHelp();
     return EXIT.ok;
   }
+  // `--version` is every command's, not only the program's.
+  const dashdash = argv.indexOf('--');
+  const before = dashdash < 0 ? argv : argv.slice(0, dashdash);
+  if (before.includes('--version') || before.includes('-V')) {
+    process.stdout.write(`${packageVersion()}\n`);
+    return EXIT.ok;
+  }
+  const restore = jsonToStdout(argv) ? reserveStdoutForJson() : undefined;
   try {
     await program.parseAsync(argv, { from: 'user' });
     return result.code;
   } catch (e) {
+    abortInFlight('the command stopped');
     if (e instanceof CommanderError) {
       // Help and version requests come through here too, as "errors" with exit code 0.
       return e.exitCode === 0 ? EXIT.ok : EXIT.usage;
     }
     // An endpoint that refuses the request or cannot be reached makes the spec unusable: one line, exit 2.
-    if (e instanceof InputError || e instanceof UsageError || (e instanceof Error && e.name === 'OpenAIBackendError')) {
-      process.stderr.write(`llm-auction: ${e.message}\n`);
+    if (e instanceof InputError || e instanceof UsageError || (e instanceof Error && (e.name === 'OpenAIBackendError' || e.name === 'InputError' || e.name === 'UsageError'))) {
+      process.stderr.write(`llm-auction: ${e.message.replace(/\s*\n\s*/g, ' ')}\n`);
       return EXIT.usage;
     }
     process.stderr.write(`llm-auction: internal error: ${(e as Error).stack ?? String(e)}\n`);
     return EXIT.failed;
+  } finally {
+    restore?.();
   }
 }

@@ -8,7 +8,14 @@ import { ResponseParser } from '../mechanism/parser.ts';
 import { Ledger, paymentRule, type GspSlot, type PaymentRule, type SettlementEvent } from '../mechanism/payment.ts';
 import { DEFAULT_REWARD, reward, type RewardConfig } from '../mechanism/reward.ts';
 import { deriveSeed, Rng } from '../mechanism/rng.ts';
+import { UsageError } from '../mechanism/errors.ts';
 import type { AllocationRule, AuctionInput, Charge } from '../mechanism/types.ts';
+
+function describe(x: unknown): string {
+  if (x === null) return 'null';
+  if (Array.isArray(x)) return 'an array';
+  return typeof x === 'object' ? 'an object' : `a ${typeof x}`;
+}
 
 /** One line of episodes.jsonl (the contract's fields first). */
 export interface Episode {
@@ -51,8 +58,19 @@ export async function runAuction(ctx: EpisodeContext): Promise<Episode[]> {
   const payment = ctx.payment ?? paymentRule(rule.payment ?? 'first-price-click');
   const cfg = ctx.rewardConfig ?? DEFAULT_REWARD;
   const label = [ctx.stage ?? 'sim', ctx.epoch ?? 0, queryId];
-  const responses = await rule.sample(input, samples, { seed: deriveSeed(seed, 'response', ...label) });
-  if (responses.length !== samples) throw new Error(`${rule.name} returned ${responses.length} responses for ${samples} requested`);
+  let responses: unknown;
+  try {
+    responses = await rule.sample(input, samples, { seed: deriveSeed(seed, 'response', ...label) });
+  } catch (e) {
+    // Endpoint failures keep their own type (the run decides whether to retry them later); any
+    // other failure of the rule is the rule's: one line naming it and the auction.
+    if (e instanceof Error && (e.name === 'OpenAIBackendError' || e.name === 'UsageError' || e.name === 'InputError')) throw e;
+    throw new UsageError(`mechanism ${rule.name}: sample() failed on query ${queryId}: ${e instanceof Error ? e.message.split('\n')[0] : String(e)}`);
+  }
+  if (!Array.isArray(responses)) throw new UsageError(`mechanism ${rule.name}: sample() must return an array of strings, got ${describe(responses)} (query ${queryId})`);
+  if (responses.length !== samples) throw new UsageError(`mechanism ${rule.name}: sample() returned ${responses.length} responses for ${samples} requested (query ${queryId})`);
+  const bad = responses.findIndex((r) => typeof r !== 'string');
+  if (bad >= 0) throw new UsageError(`mechanism ${rule.name}: sample() response [${bad}] is ${describe(responses[bad])}, not a string (query ${queryId})`);
   // A pre-generation auction (GSP) allocates slots before the Ad-LLM writes; it is settled with them.
   const slotted = rule as AllocationRule & { slots?: (input: AuctionInput) => GspSlot[] };
   const slots = typeof slotted.slots === 'function' ? slotted.slots(input) : undefined;
@@ -60,7 +78,7 @@ export async function runAuction(ctx: EpisodeContext): Promise<Episode[]> {
   const bids = Object.fromEntries(input.ads.map((a) => [a.id, a.bid]));
   const out: Episode[] = [];
   for (let m = 0; m < responses.length; m++) {
-    const response = typeof responses[m] === 'string' ? responses[m]! : String(responses[m] ?? '');
+    const response = responses[m] as string;
     const parsed = parser.parse(response);
     const click = { input, response, parsed };
     const ctr = await clicks.clickProbabilities(click);

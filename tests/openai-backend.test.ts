@@ -247,7 +247,7 @@ describe('parseOpenAISpec', () => {
       topK: 20,
       maxTokens: 2048,
       concurrency: 8,
-      maxRetries: 4,
+      maxRetries: 6,
       timeoutMs: 120_000,
       apiKey: 'EMPTY',
       cacheDir: '.cache/llm-auction/openai',

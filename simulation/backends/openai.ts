@@ -19,6 +19,7 @@ import path from 'node:path';
 import OpenAI from 'openai';
 import { httpFetch } from './http-fetch.ts';
 import { z } from 'zod';
+import { abortableSleep, inFlightSignal } from '../../mechanism/abort.ts';
 import { UsageError } from '../../mechanism/errors.ts';
 import { buildAdPrompt } from '../../mechanism/prompt.ts';
 import { deriveSeed } from '../../mechanism/rng.ts';
@@ -57,7 +58,7 @@ export const openAIConfigSchema = z.object({
     .default(16)
     .describe('Most responses asked for in one request; larger n is split into several requests'),
   concurrency: z.number().int().positive().default(8).describe('Most requests in flight at once'),
-  maxRetries: z.number().int().min(0).default(4).describe('Retries of a transient failure (429, 5xx, timeout, connection)'),
+  maxRetries: z.number().int().min(0).max(100).default(6).describe('Retries of a transient failure (429, 5xx, timeout, connection, a malformed body, no choices)'),
   retryBaseMs: z.number().min(0).default(500).describe('First backoff delay; doubles on each retry, with jitter'),
   retryMaxMs: z.number().min(0).default(30_000).describe('Longest backoff delay (also caps a Retry-After header)'),
   timeoutMs: z.number().int().positive().default(120_000).describe('Per-request timeout in milliseconds'),
@@ -241,7 +242,7 @@ export interface TraceRecord {
   n: number;
   seed: number | null;
   latency_ms: number;
-  status: number | 'cache' | 'timeout' | 'connection' | 'error';
+  status: number | 'cache' | 'timeout' | 'connection' | 'malformed' | 'aborted' | 'error';
   ok: boolean;
   cache_hit: boolean;
   retries: number;
@@ -254,11 +255,14 @@ export interface TraceRecord {
 export class OpenAIBackendError extends Error {
   readonly status: number | undefined;
   readonly retryable: boolean;
-  constructor(message: string, status: number | undefined, retryable: boolean) {
+  /** The run stopped while this request was in flight (not the endpoint's fault). */
+  readonly aborted: boolean;
+  constructor(message: string, status: number | undefined, retryable: boolean, aborted = false) {
     super(message);
     this.name = 'OpenAIBackendError';
     this.status = status;
     this.retryable = retryable;
+    this.aborted = aborted;
   }
 }
 
@@ -311,7 +315,6 @@ interface CacheEntry {
   request: unknown;
 }
 
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 interface Failure {
   status: TraceRecord['status'];
@@ -343,6 +346,11 @@ function classify(e: unknown): Failure {
       message: e.message,
       retryAfterMs: Number.isFinite(seconds) && seconds >= 0 ? seconds * 1000 : undefined,
     };
+  }
+  // A body cut short or not JSON at all (a proxy's error page, a crashed worker): the server
+  // stumbled, as with a 5xx, so it is retried.
+  if (e instanceof SyntaxError) {
+    return { status: 'malformed', httpStatus: undefined, retryable: true, message: `malformed response body (${e.message})`, retryAfterMs: undefined };
   }
   const message = e instanceof Error ? e.message : String(e);
   return { status: 'error', httpStatus: undefined, retryable: false, message, retryAfterMs: undefined };
@@ -433,40 +441,54 @@ export class ChatClient {
       }
     }
 
+    // The run's stop signal: when a run stops, requests in flight and backoff sleeps end at once.
+    const signal = inFlightSignal();
     return this.gate.run(async () => {
       for (let attempt = 0; ; attempt++) {
-        let completion: OpenAI.Chat.Completions.ChatCompletion;
-        try {
-          this.counters.requests++;
-          // top_k and extraBody are not in the SDK's types; the SDK sends unknown fields as they are.
-          completion = await this.api.chat.completions.create(body as unknown as OpenAI.Chat.Completions.ChatCompletionCreateParamsNonStreaming);
-        } catch (e) {
-          const f = classify(e);
+        let f: Failure | undefined;
+        let completion: OpenAI.Chat.Completions.ChatCompletion | undefined;
+        if (signal.aborted) f = { status: 'aborted', httpStatus: undefined, retryable: false, message: 'aborted: the run stopped', retryAfterMs: undefined };
+        else {
+          try {
+            this.counters.requests++;
+            // top_k and extraBody are not in the SDK's types; the SDK sends unknown fields as they are.
+            completion = await this.api.chat.completions.create(body as unknown as OpenAI.Chat.Completions.ChatCompletionCreateParamsNonStreaming, { signal });
+          } catch (e) {
+            f = signal.aborted ? { status: 'aborted', httpStatus: undefined, retryable: false, message: 'aborted: the run stopped', retryAfterMs: undefined } : classify(e);
+          }
+        }
+        let texts: string[] = [];
+        let finishReasons: (string | null)[] = [];
+        let usage = { promptTokens: 0, completionTokens: 0 };
+        if (completion !== undefined) {
+          const choices = Array.isArray(completion.choices) ? [...completion.choices].sort((a, b) => a.index - b.index) : [];
+          texts = choices.map((ch) => (typeof ch?.message?.content === 'string' ? ch.message.content : ''));
+          finishReasons = choices.map((ch) => ch?.finish_reason ?? null);
+          usage = {
+            promptTokens: completion.usage?.prompt_tokens ?? 0,
+            completionTokens: completion.usage?.completion_tokens ?? 0,
+          };
+          this.counters.promptTokens += usage.promptTokens;
+          this.counters.completionTokens += usage.completionTokens;
+          // A 200 without choices (or not shaped like a completion) is the server stumbling: retried like a 5xx.
+          if (texts.length === 0) f = { status: 200, httpStatus: undefined, retryable: true, message: 'the response has no choices', retryAfterMs: undefined };
+        }
+        if (f !== undefined) {
           if (f.retryable && attempt < this.config.maxRetries) {
             this.counters.retries++;
-            await sleep(this.backoff(attempt, f.retryAfterMs));
+            try {
+              await abortableSleep(this.backoff(attempt, f.retryAfterMs), signal);
+            } catch {
+              // stopped while waiting: the next turn of the loop reports it
+            }
             continue;
           }
           this.counters.failures++;
           const why = f.httpStatus === undefined ? f.message : `HTTP ${f.httpStatus}: ${f.message}`;
           const tries = attempt > 0 ? ` after ${attempt + 1} attempts` : '';
           const message = `openai backend: ${this.config.baseURL}/chat/completions (model ${this.config.model}) failed${tries}: ${why}${hint(f.httpStatus)}`;
-          await this.trace({ started, hash, n, seed, status: f.status, ok: false, cacheHit: false, retries: attempt, choices: 0, usage: { promptTokens: 0, completionTokens: 0 }, error: why });
-          throw new OpenAIBackendError(message, f.httpStatus, f.retryable);
-        }
-        const choices = [...(completion.choices ?? [])].sort((a, b) => a.index - b.index);
-        const texts = choices.map((ch) => ch.message?.content ?? '');
-        const finishReasons = choices.map((ch) => ch.finish_reason ?? null);
-        const usage = {
-          promptTokens: completion.usage?.prompt_tokens ?? 0,
-          completionTokens: completion.usage?.completion_tokens ?? 0,
-        };
-        this.counters.promptTokens += usage.promptTokens;
-        this.counters.completionTokens += usage.completionTokens;
-        if (texts.length === 0) {
-          this.counters.failures++;
-          await this.trace({ started, hash, n, seed, status: 200, ok: false, cacheHit: false, retries: attempt, choices: 0, usage, error: 'no choices' });
-          throw new OpenAIBackendError(`openai backend: ${this.config.baseURL} returned no choices (model ${this.config.model})`, 200, false);
+          await this.trace({ started, hash, n, seed, status: f.status, ok: false, cacheHit: false, retries: attempt, choices: 0, usage, error: why });
+          throw new OpenAIBackendError(message, f.httpStatus, f.retryable, f.status === 'aborted');
         }
         this.counters.generations += texts.length;
         if (cacheFile !== null) {

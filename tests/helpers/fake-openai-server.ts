@@ -51,6 +51,14 @@ export interface FakeOpenAIServer {
   rejectNAbove: number | null;
   /** LoRA adapters loaded through vLLM's `POST /v1/load_lora_adapter` ({lora_name, lora_path}). */
   readonly adapters: Map<string, string>;
+  /**
+   * Random faults, each request drawn independently (a seeded stream, so a run is repeatable up
+   * to arrival order): a share answered 500, a share never answered (the client must time out), a
+   * share cut off mid-JSON, a share with an empty `choices` array.
+   */
+  faults: { error500?: number; hang?: number; truncated?: number; emptyChoices?: number; seed?: number } | null;
+  /** Requests that met each fault so far. */
+  readonly faultCounts: { error500: number; hang: number; truncated: number; emptyChoices: number };
   /** Compute the reply text of a choice; return undefined for the default text. */
   responder: ((body: ChatBody, index: number) => string | undefined) | null;
   enqueue(...behaviours: Behaviour[]): void;
@@ -117,6 +125,18 @@ export async function startFakeOpenAIServer(): Promise<FakeOpenAIServer> {
   const bodies: ChatBody[] = [];
   const queue: Behaviour[] = [];
   const timers = new Set<NodeJS.Timeout>();
+  const faultCounts = { error500: 0, hang: 0, truncated: 0, emptyChoices: 0 };
+  let faultState = 0;
+  let faultSeed: number | undefined;
+  /** mulberry32: a small seeded stream for the fault draws. */
+  const draw = () => {
+    faultState = (faultState + 0x6d2b79f5) | 0;
+    let t = faultState;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+  const hung = new Set<ServerResponse>();
 
   const wait = (ms: number, res: ServerResponse) =>
     new Promise<boolean>((resolve) => {
@@ -146,6 +166,39 @@ export async function startFakeOpenAIServer(): Promise<FakeOpenAIServer> {
         return send(res, 400, errorBody('body is not JSON', 400));
       }
       bodies.push(body);
+      const f = server.faults;
+      if (f) {
+        if (faultSeed !== (f.seed ?? 0)) {
+          faultSeed = f.seed ?? 0;
+          faultState = faultSeed;
+        }
+        let u = draw();
+        const pick = (p: number | undefined) => {
+          const hit = u < (p ?? 0);
+          u -= p ?? 0;
+          return hit;
+        };
+        if (pick(f.error500)) {
+          faultCounts.error500++;
+          return send(res, 500, errorBody('injected fault', 500));
+        }
+        if (pick(f.hang)) {
+          faultCounts.hang++;
+          hung.add(res);
+          res.on('close', () => hung.delete(res));
+          return; // never answered: the client's timeout must end it
+        }
+        if (pick(f.truncated)) {
+          faultCounts.truncated++;
+          res.writeHead(200, { 'content-type': 'application/json' });
+          res.end('{"id":"chatcmpl-x","object":"chat.completion","choices":[{"index":0,"message":{"role":"assis');
+          return;
+        }
+        if (pick(f.emptyChoices)) {
+          faultCounts.emptyChoices++;
+          return send(res, 200, { id: 'chatcmpl-empty', object: 'chat.completion', created: 0, model: body.model ?? FAKE_MODEL, choices: [], usage: { prompt_tokens: 1, completion_tokens: 0, total_tokens: 1 } });
+        }
+      }
       const behaviour = queue.shift();
       const alive = await wait(server.latencyMs + (behaviour && 'delayMs' in behaviour ? behaviour.delayMs : 0), res);
       if (!alive) return;
@@ -234,6 +287,8 @@ export async function startFakeOpenAIServer(): Promise<FakeOpenAIServer> {
     capN: null,
     rejectNAbove: null,
     responder: null,
+    faults: null,
+    faultCounts,
     enqueue(...b) {
       queue.push(...b);
     },
@@ -247,10 +302,15 @@ export async function startFakeOpenAIServer(): Promise<FakeOpenAIServer> {
       server.capN = null;
       server.rejectNAbove = null;
       server.responder = null;
+      server.faults = null;
+      faultSeed = undefined;
+      for (const k of Object.keys(faultCounts) as (keyof typeof faultCounts)[]) faultCounts[k] = 0;
     },
     close() {
       for (const t of timers) clearTimeout(t);
       timers.clear();
+      for (const res of hung) res.destroy();
+      hung.clear();
       http.closeAllConnections();
       return new Promise<void>((resolve) => http.close(() => resolve()));
     },
