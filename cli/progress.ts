@@ -1,4 +1,8 @@
-/** Progress bars on stderr (only on a terminal, so logs and pipes stay clean). */
+/**
+ * Progress on stderr: a bar on a terminal; elsewhere (CI logs, pipes, files) one plain line every
+ * few seconds, so a long run never looks dead in a log. LLM_AUCTION_PROGRESS_MS sets that interval
+ * (default 5000; 0 turns the lines off).
+ */
 import cliProgress from 'cli-progress';
 
 export interface Progress {
@@ -7,7 +11,7 @@ export interface Progress {
 }
 
 export function progressBar(label: string, stream: NodeJS.WriteStream = process.stderr): Progress {
-  if (!stream.isTTY || process.env.CI) return { update() {}, stop() {} };
+  if (!stream.isTTY || process.env.CI) return logLines(label, stream);
   const bar = new cliProgress.SingleBar(
     {
       format: `${label} |{bar}| {value}/{total} {percentage}% | {rate}/s | ETA {eta_formatted}`,
@@ -32,6 +36,38 @@ export function progressBar(label: string, stream: NodeJS.WriteStream = process.
     },
     stop() {
       if (started) bar.stop();
+    },
+  };
+}
+
+function logLines(label: string, stream: NodeJS.WritableStream): Progress {
+  const raw = Number(process.env.LLM_AUCTION_PROGRESS_MS ?? 5000);
+  const every = Number.isFinite(raw) && raw >= 0 ? raw : 5000;
+  const t0 = Date.now();
+  let last = t0;
+  let latest: [number, number] | undefined;
+  let printed = false;
+  const line = (done: number, total: number) => {
+    const secs = (Date.now() - t0) / 1000;
+    const rate = secs > 0 ? done / secs : 0;
+    const pct = total > 0 ? ` (${((100 * done) / total).toFixed(0)}%)` : '';
+    const eta = rate > 0 && total > done ? `, about ${Math.ceil((total - done) / rate)} s left` : '';
+    stream.write(`${label}: ${done}/${total}${pct}, ${secs.toFixed(0)} s${eta}\n`);
+    printed = true;
+  };
+  return {
+    update(done, total) {
+      latest = [done, total];
+      if (every === 0) return;
+      const now = Date.now();
+      if (now - last >= every) {
+        last = now;
+        line(done, total);
+      }
+    },
+    stop() {
+      // A run that showed progress says where it ended.
+      if (printed && latest) line(latest[0], latest[1]);
     },
   };
 }

@@ -23,13 +23,47 @@ function firstIssue(error: z.ZodError): { field: string | undefined; message: st
   return { field: fieldPath(issue.path), message: issue.message };
 }
 
-function readText(file: string): string {
+/**
+ * A text file as editors write it: UTF-8, an optional byte-order mark (dropped), CRLF or LF line
+ * ends. Bytes that are not UTF-8 are refused with their line, never turned into U+FFFD.
+ */
+export function readText(file: string): string {
+  let buf: Buffer;
   try {
-    return readFileSync(file, 'utf8');
+    buf = readFileSync(file);
   } catch (e) {
     const err = e as NodeJS.ErrnoException;
-    throw new InputError(file, undefined, undefined, err.code === 'ENOENT' ? 'no such file' : `cannot read (${err.code ?? err.message})`);
+    const why =
+      err.code === 'ENOENT' ? 'no such file' : err.code === 'EISDIR' ? 'is a directory, expected a file' : err.code === 'EACCES' ? 'permission denied' : `cannot read (${err.code ?? err.message})`;
+    throw new InputError(file, undefined, undefined, why);
   }
+  return decodeText(buf, file);
+}
+
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
+
+/** Decode UTF-8 strictly (naming the first bad line) and drop a byte-order mark. */
+export function decodeText(buf: Buffer, file: string): string {
+  let text: string;
+  try {
+    text = strictUtf8.decode(buf);
+  } catch {
+    let line = 1;
+    let start = 0;
+    for (let i = 0; i <= buf.length; i++) {
+      if (i === buf.length || buf[i] === 10) {
+        try {
+          strictUtf8.decode(buf.subarray(start, i));
+        } catch {
+          break;
+        }
+        line++;
+        start = i + 1;
+      }
+    }
+    throw new InputError(file, line, undefined, 'not valid UTF-8 text (save the file as UTF-8)');
+  }
+  return text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
 }
 
 export interface JsonlRecord<T> {
@@ -136,7 +170,13 @@ function lineOf(text: string, offset: number): number {
  */
 export function parseJsonArray<S extends z.ZodType>(text: string, file: string, schema: S, opts: { uniqueBy?: string } = {}): z.infer<S>[] {
   const errors: ParseError[] = [];
-  const tree: Node | undefined = parseTree(text, errors, { allowTrailingComma: false, disallowComments: true });
+  let tree: Node | undefined;
+  try {
+    tree = parseTree(text, errors, { allowTrailingComma: false, disallowComments: true });
+  } catch (e) {
+    if (e instanceof RangeError) throw new InputError(file, 1, undefined, 'nested too deeply to be read');
+    throw e;
+  }
   if (errors.length > 0) {
     const e = errors[0]!;
     throw new InputError(file, lineOf(text, e.offset), undefined, `not valid JSON (${printParseErrorCode(e.error)})`);

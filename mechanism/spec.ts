@@ -30,6 +30,33 @@ export const SPEC_KINDS = ['embedded', 'run', 'mosaic', 'gsp', 'local', 'openai'
 const WRAPPER_KEYS: Record<'mosaic' | 'gsp', string[]> = { mosaic: ['n', 'rm'], gsp: ['k'] };
 const WRAPPER_DEFAULTS = { mosaic: { n: 20 }, gsp: { k: 1 } };
 
+/** Edit distance (insertions, deletions, substitutions, adjacent swaps). */
+function distance(a: string, b: string): number {
+  const d = Array.from({ length: a.length + 1 }, (_, i) => Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)));
+  for (let i = 1; i <= a.length; i++) {
+    for (let j = 1; j <= b.length; j++) {
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      d[i]![j] = Math.min(d[i - 1]![j]! + 1, d[i]![j - 1]! + 1, d[i - 1]![j - 1]! + cost);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) d[i]![j] = Math.min(d[i]![j]!, d[i - 2]![j - 2]! + 1);
+    }
+  }
+  return d[a.length]![b.length]!;
+}
+
+/** ` (did you mean "x"?)` for the closest known word within a few edits, else ''. */
+export function didYouMean(word: string, known: readonly string[]): string {
+  let best: string | undefined;
+  let bestD = Infinity;
+  for (const k of known) {
+    const dist = distance(word.toLowerCase(), k.toLowerCase());
+    if (dist < bestD) {
+      best = k;
+      bestD = dist;
+    }
+  }
+  return best !== undefined && bestD <= Math.max(1, Math.min(3, Math.floor(best.length / 3))) ? ` (did you mean "${best}"?)` : '';
+}
+
 function bad(spec: string, why: string): never {
   throw new UsageError(`bad mechanism spec ${JSON.stringify(spec)}: ${why}`);
 }
@@ -73,7 +100,19 @@ export function parseSpec(spec: string): MechanismSpec {
     case 'gsp': {
       const { inner, params } = splitWrapper(rest, WRAPPER_KEYS[kind]);
       if (inner === '') bad(spec, `expected ${kind}:SPEC`);
-      const innerSpec = parseSpec(inner);
+      let innerSpec: MechanismSpec;
+      try {
+        innerSpec = parseSpec(inner);
+      } catch (e) {
+        // A trailing ?… that the inner spec cannot take either was meant for the wrapper: name the key it does not know.
+        const q = rest.lastIndexOf('?');
+        const unknown = q < 0 ? [] : [...new URLSearchParams(rest.slice(q + 1)).keys()].filter((k) => !WRAPPER_KEYS[kind].includes(k));
+        if (unknown.length > 0) {
+          const near = didYouMean(unknown[0]!, WRAPPER_KEYS[kind]);
+          bad(spec, `unknown ${kind} parameter ${JSON.stringify(unknown[0])}${near} (known: ${WRAPPER_KEYS[kind].join(', ')})`);
+        }
+        throw e;
+      }
       if (kind === 'mosaic') {
         const n = params.has('n') ? positiveInt(spec, 'n', params.get('n')!) : WRAPPER_DEFAULTS.mosaic.n;
         const rm = params.get('rm');
@@ -100,7 +139,7 @@ export function parseSpec(spec: string): MechanismSpec {
       if (rest.trim() === '') bad(spec, 'expected module:PATH');
       return { kind, path: rest };
     default:
-      return bad(spec, `unknown kind ${JSON.stringify(kind)}; expected one of ${SPEC_KINDS.join(', ')}`);
+      return bad(spec, `unknown kind ${JSON.stringify(kind)}${didYouMean(kind, SPEC_KINDS)}; expected one of ${SPEC_KINDS.join(', ')}`);
   }
 }
 

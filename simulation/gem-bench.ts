@@ -11,6 +11,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { InputError } from '../mechanism/errors.ts';
+import { readText } from '../mechanism/jsonl.ts';
 import { parseJsonArray } from '../mechanism/jsonl.ts';
 import { Rng } from '../mechanism/rng.ts';
 import { AD_ID_PATTERN } from '../mechanism/schemas.ts';
@@ -87,12 +88,8 @@ export function splitTsvLine(line: string): string[] {
 }
 
 function readSource(file: string): string {
-  try {
-    return readFileSync(file, 'utf8');
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    throw new InputError(file, undefined, undefined, code === 'ENOENT' ? 'no such file' : `cannot read (${code ?? 'error'})`);
-  }
+  // UTF-8 strictly (bad bytes named by line), a byte-order mark dropped.
+  return readText(file);
 }
 
 /** Parse a TSV text with a header line; `required` columns must be present. Blank lines are skipped. */

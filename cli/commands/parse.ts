@@ -1,7 +1,7 @@
 /** `llm-auction parse --ads ADS.json [FILE|-]`: classify the ad insertions of one response. */
 import { readFileSync } from 'node:fs';
 import { InputError } from '../../mechanism/errors.ts';
-import { loadAdRefs } from '../../mechanism/jsonl.ts';
+import { decodeText, loadAdRefs, readText } from '../../mechanism/jsonl.ts';
 import { parseResponse } from '../../mechanism/parser.ts';
 import { writeJsonResult } from '../output.ts';
 
@@ -12,13 +12,16 @@ export interface ParseOptions {
 }
 
 function readResponse(file: string | undefined): string {
-  if (file === undefined || file === '-') return readFileSync(0, 'utf8');
-  try {
-    return readFileSync(file, 'utf8');
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    throw new InputError(file, undefined, undefined, code === 'ENOENT' ? 'no such file' : `cannot read (${code})`);
+  if (file === undefined || file === '-') {
+    let buf: Buffer;
+    try {
+      buf = readFileSync(0);
+    } catch (e) {
+      throw new InputError('standard input', undefined, undefined, `cannot read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+    }
+    return decodeText(buf, 'standard input');
   }
+  return readText(file);
 }
 
 export async function runParse(opts: ParseOptions): Promise<number> {
