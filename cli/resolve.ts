@@ -10,24 +10,33 @@ import { UsageError } from '../mechanism/errors.ts';
 import { formatSpec, parseSpec, type MechanismSpec } from '../mechanism/spec.ts';
 import type { AllocationRule } from '../mechanism/types.ts';
 import { EmbeddedPolicy } from '../simulation/embedded-policy.ts';
-import { OptimalRule } from '../simulation/optimal.ts';
+import { bestInClass, CeilingRule, OptimalRule } from '../simulation/optimal.ts';
 import { ParametricUser } from '../simulation/user-model.ts';
 
-/** The embedded world's shared parts: one policy (plan tables are cached) and one user. */
-let embedded: { policy: EmbeddedPolicy; user: ParametricUser } | undefined;
-export function embeddedParts() {
-  return (embedded ??= { policy: new EmbeddedPolicy(), user: new ParametricUser() });
+/** The embedded world's shared parts: one policy (plan tables are cached) and one user per world seed. */
+const embedded = new Map<number, { policy: EmbeddedPolicy; user: ParametricUser }>();
+let sharedPolicy: EmbeddedPolicy | undefined;
+export function embeddedParts(worldSeed = 0) {
+  let parts = embedded.get(worldSeed);
+  if (!parts) {
+    parts = { policy: (sharedPolicy ??= new EmbeddedPolicy()), user: new ParametricUser({ worldSeed }) };
+    embedded.set(worldSeed, parts);
+  }
+  return parts;
 }
 
-export async function resolveUser(spec: string): Promise<ClickModel> {
-  if (spec === 'embedded:parametric' || spec === 'embedded') return embeddedParts().user;
+/** `embedded:best-in-class` per (world seed, user): fitted once per process. */
+const bestInClassMemo = new WeakMap<ClickModel, Map<number, Promise<AllocationRule>>>();
+
+export async function resolveUser(spec: string, opts: { worldSeed?: number } = {}): Promise<ClickModel> {
+  if (spec === 'embedded:parametric' || spec === 'embedded') return embeddedParts(opts.worldSeed).user;
   // embedded:parametric?encoder=onnx:all-minilm-l6-v2: the same user judging relevance through
   // another text encoder (semantic similarity instead of shared words).
   const withEncoder = /^embedded:parametric\?encoder=(.+)$/.exec(spec);
   if (withEncoder) {
     const { createEncoder } = await import('../simulation/onnx-encoder.ts');
     try {
-      return new ParametricUser({}, await createEncoder(decodeURIComponent(withEncoder[1]!)));
+      return new ParametricUser({ worldSeed: opts.worldSeed ?? 0 }, await createEncoder(decodeURIComponent(withEncoder[1]!)));
     } catch (e) {
       throw new UsageError(`user spec ${JSON.stringify(spec)}: ${(e as Error).message.replace(/\s*\n\s*/g, ' ')}`);
     }
@@ -80,14 +89,28 @@ async function pctrCtr(dir: string) {
   };
 }
 
-export async function resolveRule(specText: string, opts: { user?: ClickModel } = {}): Promise<AllocationRule> {
+export async function resolveRule(specText: string, opts: { user?: ClickModel; worldSeed?: number } = {}): Promise<AllocationRule> {
   const spec: MechanismSpec = parseSpec(specText);
   switch (spec.kind) {
     case 'embedded': {
-      const { policy, user } = embeddedParts();
+      const { policy, user: worldUser } = embeddedParts(opts.worldSeed);
+      const user = opts.user ?? worldUser;
       if (spec.name === 'pretrained') return policy.rule();
-      if (spec.name === 'optimal') return new OptimalRule(policy, opts.user ?? user);
-      throw new UsageError(`bad mechanism spec ${JSON.stringify(specText)}: unknown embedded rule "${spec.name}" (expected pretrained or optimal)`);
+      if (spec.name === 'optimal') return new OptimalRule(policy, user);
+      if (spec.name === 'ceiling') return new CeilingRule(policy, user);
+      if (spec.name === 'best-in-class') {
+        let perSeed = bestInClassMemo.get(user);
+        if (!perSeed) bestInClassMemo.set(user, (perSeed = new Map()));
+        const ws = opts.worldSeed ?? 0;
+        let rule = perSeed.get(ws);
+        if (!rule) {
+          const { embeddedWorld } = await import('../simulation/world.ts');
+          rule = bestInClass(policy, user, embeddedWorld(ws)).then((r) => r.rule);
+          perSeed.set(ws, rule);
+        }
+        return rule;
+      }
+      throw new UsageError(`bad mechanism spec ${JSON.stringify(specText)}: unknown embedded rule "${spec.name}" (expected pretrained, optimal, ceiling or best-in-class)`);
     }
     case 'openai': {
       const { createOpenAIRule, openAIConfigFromParams } = await import('../simulation/backends/openai.ts');
@@ -102,7 +125,7 @@ export async function resolveRule(specText: string, opts: { user?: ClickModel } 
       const { wrapRule, oracleCtr } = await import('../baselines/index.ts');
       const inner = await resolveRule(formatSpec(spec.inner), opts);
       if (spec.kind === 'gsp') return wrapRule(spec, inner);
-      const user = opts.user ?? embeddedParts().user;
+      const user = opts.user ?? embeddedParts(opts.worldSeed).user;
       return wrapRule(spec, inner, { ctr: spec.rm === undefined || spec.rm === 'oracle' ? oracleCtr(user) : await pctrCtr(spec.rm) });
     }
     case 'run': {
@@ -126,8 +149,8 @@ export async function resolveMechanismUnderTest(specText: string, opts: { user?:
   const { paymentRule } = await import('../mechanism/payment.ts');
   const { candidateAds } = await import('../simulation/auctions.ts');
   const { embeddedWorld } = await import('../simulation/world.ts');
-  const clicks = await resolveUser(opts.user ?? 'embedded:parametric');
-  const rule = await resolveRule(specText, { user: clicks });
+  const clicks = await resolveUser(opts.user ?? 'embedded:parametric', { worldSeed: opts.worldSeed ?? 0 });
+  const rule = await resolveRule(specText, { user: clicks, worldSeed: opts.worldSeed ?? 0 });
   const world = embeddedWorld(opts.worldSeed ?? 0);
   const profiles = new Map(world.profiles.map((p) => [p.id, p]));
   const test = world.queries.filter((q) => q.split === 'test');

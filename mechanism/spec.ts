@@ -1,7 +1,8 @@
 /**
  * The mechanism spec grammar (`-m SPEC`), one grammar for every command:
  *
- *   embedded:pretrained | embedded:optimal        the embedded Ad-LLM before training / its exact optimum
+ *   embedded:pretrained | embedded:optimal        the embedded Ad-LLM before training / its exact KL optimum
+ *   embedded:ceiling | embedded:best-in-class     per-query best response / best theta of the policy class
  *   run:DIR[@EPOCH]                               a rule trained by `train` (last epoch by default)
  *   mosaic:SPEC[?n=20&rm=oracle|DIR]             MOSAIC aggregation over another rule (rm: its reward model)
  *   gsp:SPEC[?k=1]                                pre-generation position auction over another rule
@@ -89,7 +90,7 @@ export function parseSpec(spec: string): MechanismSpec {
   const rest = raw.slice(colon + 1);
   switch (kind) {
     case 'embedded':
-      if (!/^[a-z][a-z0-9-]*$/.test(rest)) bad(spec, 'expected embedded:pretrained or embedded:optimal');
+      if (!/^[a-z][a-z0-9-]*$/.test(rest)) bad(spec, 'expected embedded:pretrained, embedded:optimal, embedded:ceiling or embedded:best-in-class');
       return { kind, name: rest };
     case 'run': {
       const m = /^(.+?)(?:@(\d+))?$/.exec(rest);

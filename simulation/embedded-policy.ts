@@ -9,9 +9,12 @@
  *   pi_theta(plan | x) ∝ pi_0(plan | x) * exp(theta · phi(x, plan))
  *
  * pi_0 (`embedded:pretrained`) ignores bids, inserts too many ads, picks them only weakly by
- * relevance, and breaks the markup of an ad with probability `errorRate`. phi holds bid-aware
- * features (bid, bid x relevance, number of ads, errors, nativeness, competing ads); theta = 0 is
- * the pretrained model, and IRPO's DPO steps move theta. The normalizer is computed by enumerating
+ * relevance, and breaks the markup of an ad with probability `errorRate`. phi holds what a
+ * pretrained LLM could know from the prompt alone: its own relevance guess (from a cheaper text
+ * representation than the user's: word stems only, a small hashed space), the bids as given, and
+ * the plan's shape (number of ads, errors, woven or listed, similar titles side by side). It never
+ * sees the user's click function or the user's latent tastes (see simulation/README.md), so the
+ * policy class cannot express them; theta = 0 is the pretrained model, and IRPO's DPO steps move theta. The normalizer is computed by enumerating
  * every plan of the (short-listed) candidates, so sampling, log-probabilities, ITCTR and the
  * KL-regularized optimum pi_0 * exp(R / beta) are all exact.
  */
@@ -19,7 +22,7 @@ import { z } from 'zod';
 import { displayTitle, insertion } from '../mechanism/format.ts';
 import { hash32, Rng } from '../mechanism/rng.ts';
 import type { AllocationRule, AuctionInput, BiddedAd, SampleOptions, WeightedResponse } from '../mechanism/types.ts';
-import { cosine, lexicalEncoder, stems, type TextEncoder } from './text-encoder.ts';
+import { cosine, LexicalEncoder, stems, type TextEncoder } from './text-encoder.ts';
 import { logSumExp } from '../mechanism/stats.ts';
 
 export const PolicyConfig = z.object({
@@ -36,14 +39,14 @@ export const PolicyConfig = z.object({
 export type PolicyConfig = z.infer<typeof PolicyConfig>;
 
 /**
- * Names of the features phi(x, plan), in the order of theta. `expected_value` is the model's own
- * guess of the revenue a plan earns, sum of b_i * c_i / 10 over well-formed ads, where c_i is how
- * likely it believes a click to be (from the relevance of the title to the question and to the
- * interests, whether the ad is woven in, and how many ads share the answer): the kind of judgment
- * an LLM brings, which training learns to weigh against the costs of ads and errors.
+ * Names of the features phi(x, plan), in the order of theta. `value_guess` is the model's own
+ * guess of the revenue a plan earns, sum of b_i * g_i / 10 over well-formed ads, where g_i is a
+ * click guess from its own relevance estimate and whether the ad is woven in: the kind of prior
+ * an LLM brings. It knows nothing of the user's fatigue, position effects or latent tastes, which
+ * is what the pCTR reward model has to learn from clicks and training has to weigh.
  */
 export const FEATURES = [
-  'expected_value', // sum of b_i * c_i / 10 over well-formed ads
+  'value_guess', // sum of b_i * g_i / 10 over well-formed ads
   'bid', // sum of b_i / 100 over well-formed ads
   'relevance', // sum of rel_i over inserted ads
   'ads', // number of inserted ads
@@ -116,13 +119,23 @@ const WOVEN = [
 ];
 
 
+let cheap: LexicalEncoder | undefined;
+/**
+ * The policy's own text representation: word stems only (no character trigrams), hashed into 256
+ * dimensions. Cheaper and coarser than the user's (1024 dimensions with trigrams), so the policy's
+ * relevance guess agrees with the user's judgment only roughly.
+ */
+export function policyEncoder(): LexicalEncoder {
+  return (cheap ??= new LexicalEncoder(256, 0));
+}
+
 export class EmbeddedPolicy {
   readonly config: PolicyConfig;
   private readonly tables = new Map<string, PlanTable>();
 
   constructor(
     config: Partial<PolicyConfig> = {},
-    readonly encoder: TextEncoder & { encodeSync(texts: readonly string[]): Float32Array[] } = lexicalEncoder(),
+    readonly encoder: TextEncoder & { encodeSync(texts: readonly string[]): Float32Array[] } = policyEncoder(),
   ) {
     this.config = PolicyConfig.parse(config);
     if (this.config.adCountPrior.length < this.config.maxAds + 1) throw new Error('adCountPrior needs maxAds + 1 entries');
@@ -144,9 +157,11 @@ export class EmbeddedPolicy {
     });
     const relAll = input.ads.map((_, k) => Math.min(1, 0.6 * relQ[k]! + 0.4 * relP[k]!));
     const sig = (x: number) => 1 / (1 + Math.exp(-x));
+    // The policy's prior on clicks: a smooth function of its own relevance estimate, a little
+    // higher when the ad is woven in. Not fitted to the user (it cannot be: it never sees clicks).
     const guess = (k: number): [number, number] => {
-      const base = -3.2 + 6 * relQ[k]! + 3 * relP[k]!;
-      return [sig(base), sig(base + 1.8 * Math.min(1, Math.max(relQ[k]!, relP[k]!) / 0.35))];
+      const base = -2.5 + 5 * relAll[k]!;
+      return [sig(base), sig(base + 0.7)];
     };
     const order = input.ads.map((_, k) => k).sort((a, b) => relAll[b]! - relAll[a]! || a - b);
     const shortlist = order.slice(0, c.shortlist).sort((a, b) => a - b);
@@ -211,13 +226,11 @@ export class EmbeddedPolicy {
     t.plans.forEach((p, j) => {
       let bid = 0;
       let value = 0;
-      // Attention is shared among every insertion the user sees, as the user model assumes.
-      const share = Math.pow(0.8, Math.max(0, p.ads.length - 1));
       p.ads.forEach((a, k) => {
         if (!p.ok[k]) return;
         const b = bids[a]!;
         bid += b;
-        value += b * t.clickGuess[a]![p.woven ? 1 : 0] * share;
+        value += b * t.clickGuess[a]![p.woven ? 1 : 0];
       });
       const o = j * NUM_FEATURES;
       f[o] = value * 10;

@@ -1,44 +1,88 @@
 /**
- * The exact optimum of the embedded world (Thm. 4.3, Eq. 13):
+ * The ceilings of the embedded world, each exact (every plan of the embedded Ad-LLM enumerated,
+ * R the mechanism reward of Eq. 8 under the user's true click probabilities):
  *
- *   pi*(y | x) = pi_0(y | x) * exp(R(y) / beta) / Z
+ * - `embedded:optimal` (OptimalRule): the KL-regularized optimum of Thm. 4.3 / Eq. 13,
+ *   pi*(y | x) = pi_0(y | x) * exp(R(y) / beta) / Z, at the beta IRPO's DPO trains with (0.1 by
+ *   default; its name shows it). It maximizes E[R] - beta * KL(pi || pi_0). beta is in the
+ *   reward's units (bids are 1..100): small values approach the best single response.
+ * - `embedded:ceiling` (CeilingRule): the best single plan of each query, argmax_y R(y): the
+ *   unconstrained ceiling of any rule over the same responses.
+ * - `embedded:best-in-class` (BestInClassRule): pi_theta* with theta* = argmax_theta E[R] over the
+ *   policy's own class (the log-linear Ad-LLM of embedded-policy.ts), found by exact gradient
+ *   ascent on training auctions. The gap between it and the ceiling is what the policy's features
+ *   cannot express; IRPO, which trains theta, can at best reach it.
  *
- * with R the mechanism reward (Eq. 8) under the user's true click probabilities, summed over every
- * plan of the embedded Ad-LLM. It is the ceiling any allocation rule over the same response space
- * can reach on the objective E[R] - beta * KL(pi || pi_0). beta is in the reward's units (bids
- * are 1..100): small values approach the best single response, large ones stay near pi_0.
+ * These are judges' rules: they read the user's click model, which no trained mechanism does.
  */
 import type { ClickModel } from '../mechanism/click-model.ts';
 import { ResponseParser } from '../mechanism/parser.ts';
 import { DEFAULT_REWARD, reward, type RewardConfig } from '../mechanism/reward.ts';
 import { Rng } from '../mechanism/rng.ts';
-import type { AllocationRule, AuctionInput, SampleOptions, WeightedResponse } from '../mechanism/types.ts';
-import type { EmbeddedPolicy } from './embedded-policy.ts';
+import type { Ad, AllocationRule, AuctionInput, ParsedResponse, Profile, Query, SampleOptions, WeightedResponse } from '../mechanism/types.ts';
+import { NUM_FEATURES, type EmbeddedPolicy } from './embedded-policy.ts';
 
+/** MOSAIC's KL weight (its tau) in reward units. */
 export const DEFAULT_OBJECTIVE_BETA = 2;
+/** The beta IRPO's DPO trains with: the default of `embedded:optimal`. */
+export const IRPO_BETA = 0.1;
+
+/**
+ * The parse and the true click probabilities of one response to one auction, memoized per click
+ * model. Neither depends on the bids, so the key is the query, the profile, the candidates' ids
+ * and titles, and the text; every exact expectation in the suite (the ceilings, Table 2's exact
+ * rows) reads responses through here and scores each distinct text once.
+ */
+const outcomeMemo = new WeakMap<ClickModel, Map<string, { parsed: ParsedResponse; ctr: Record<string, number> }>>();
+const parserMemo = new Map<string, ResponseParser>();
+
+export async function responseOutcome(clicks: ClickModel, input: AuctionInput, response: string): Promise<{ parsed: ParsedResponse; ctr: Record<string, number> }> {
+  let memo = outcomeMemo.get(clicks);
+  if (!memo) outcomeMemo.set(clicks, (memo = new Map()));
+  const ads = input.ads.map((a) => `${a.id}=${a.title}`).join('|');
+  const key = `${input.query}\u0001${input.profile.id}\u0001${input.profile.interests.join('|')}\u0001${ads}\u0001${response}`;
+  const hit = memo.get(key);
+  if (hit) return hit;
+  let parser = parserMemo.get(ads);
+  if (!parser) {
+    if (parserMemo.size > 1000) parserMemo.clear();
+    parserMemo.set(ads, (parser = new ResponseParser(input.ads)));
+  }
+  const parsed = parser.parse(response);
+  const out = { parsed, ctr: await clicks.clickProbabilities({ input, response, parsed }) };
+  if (memo.size > 60_000) memo.clear();
+  memo.set(key, out);
+  return out;
+}
 
 export class OptimalRule implements AllocationRule {
   readonly payment = 'first-price-click' as const;
-  readonly name = 'embedded:optimal';
-  private readonly cache = new Map<string, { texts: string[]; ctr: Record<string, number>[] }>();
+  readonly name: string;
+  private readonly cache = new Map<string, { texts: string[]; parsed: ParsedResponse[]; ctr: Record<string, number>[] }>();
 
   constructor(
     readonly policy: EmbeddedPolicy,
     readonly clicks: ClickModel,
-    readonly beta = DEFAULT_OBJECTIVE_BETA,
+    readonly beta = IRPO_BETA,
     readonly rewardConfig: RewardConfig = DEFAULT_REWARD,
-  ) {}
+  ) {
+    this.name = `embedded:optimal(beta=${beta})`;
+  }
 
   /** Texts and true click probabilities of every plan (bid-independent, so cached per auction). */
-  private async outcomes(input: AuctionInput) {
+  async outcomes(input: AuctionInput): Promise<{ texts: string[]; parsed: ParsedResponse[]; ctr: Record<string, number>[] }> {
     const t = this.policy.table(input);
     const hit = this.cache.get(t.key);
     if (hit) return hit;
-    const parser = new ResponseParser(input.ads);
     const texts = t.plans.map((p) => this.policy.render(input, p, t));
     const ctr: Record<string, number>[] = [];
-    for (const response of texts) ctr.push(await this.clicks.clickProbabilities({ input, response, parsed: parser.parse(response) }));
-    const out = { texts, ctr };
+    const parsed: ParsedResponse[] = [];
+    for (const response of texts) {
+      const o = await responseOutcome(this.clicks, input, response);
+      ctr.push(o.ctr);
+      parsed.push(o.parsed);
+    }
+    const out = { texts, parsed, ctr };
     if (this.cache.size > 2000) this.cache.clear();
     this.cache.set(t.key, out);
     return out;
@@ -47,13 +91,12 @@ export class OptimalRule implements AllocationRule {
   /** Normalized log pi*(plan | x) and the responses. */
   async distribution(input: AuctionInput): Promise<{ texts: string[]; logp: Float64Array; rewards: Float64Array }> {
     const t = this.policy.table(input);
-    const { texts, ctr } = await this.outcomes(input);
-    const parser = new ResponseParser(input.ads);
+    const { texts, parsed, ctr } = await this.outcomes(input);
     const rewards = new Float64Array(texts.length);
     const logp = new Float64Array(texts.length);
     let max = -Infinity;
     for (let j = 0; j < texts.length; j++) {
-      rewards[j] = reward(parser.parse(texts[j]!), input.ads, ctr[j]!, this.rewardConfig).reward;
+      rewards[j] = reward(parsed[j]!, input.ads, ctr[j]!, this.rewardConfig).reward;
       logp[j] = t.logp0[j]! + rewards[j]! / this.beta;
       if (logp[j]! > max) max = logp[j]!;
     }
@@ -75,4 +118,152 @@ export class OptimalRule implements AllocationRule {
     const { texts, logp } = await this.distribution(input);
     return texts.map((response, j) => ({ response, prob: Math.exp(logp[j]!) }));
   }
+}
+
+/** `embedded:ceiling`: the best single plan of each auction under the true reward (ties: the first). */
+export class CeilingRule implements AllocationRule {
+  readonly payment = 'first-price-click' as const;
+  readonly name = 'embedded:ceiling';
+  private readonly exact: OptimalRule;
+
+  constructor(policy: EmbeddedPolicy, clicks: ClickModel, rewardConfig: RewardConfig = DEFAULT_REWARD) {
+    this.exact = new OptimalRule(policy, clicks, 1, rewardConfig);
+  }
+
+  async best(input: AuctionInput): Promise<{ response: string; reward: number }> {
+    const { texts, rewards } = await this.exact.distribution(input);
+    let j = 0;
+    for (let k = 1; k < rewards.length; k++) if (rewards[k]! > rewards[j]!) j = k;
+    return { response: texts[j]!, reward: rewards[j]! };
+  }
+
+  async sample(input: AuctionInput, n: number): Promise<string[]> {
+    const { response } = await this.best(input);
+    return Array.from({ length: n }, () => response);
+  }
+
+  async enumerate(input: AuctionInput): Promise<WeightedResponse[]> {
+    return [{ response: (await this.best(input)).response, prob: 1 }];
+  }
+}
+
+/** One auction as the class optimizer sees it: per-plan features, log pi_0 and true reward. */
+export interface ClassProblem {
+  features: Float64Array;
+  logp0: Float64Array;
+  rewards: Float64Array;
+}
+
+/** The true reward of every plan of an auction. */
+export async function planRewards(policy: EmbeddedPolicy, clicks: ClickModel, input: AuctionInput, rewardConfig: RewardConfig = DEFAULT_REWARD): Promise<ClassProblem> {
+  const t = policy.table(input);
+  const { rewards } = await new OptimalRule(policy, clicks, 1, rewardConfig).distribution(input);
+  return { features: policy.features(input, t), logp0: t.logp0, rewards };
+}
+
+/** Mean E_{pi_theta}[R] over the auctions, and its exact gradient Cov_{pi_theta}(R, phi). */
+export function classObjective(problems: readonly ClassProblem[], theta: ArrayLike<number>): { value: number; grad: Float64Array } {
+  const D = NUM_FEATURES;
+  const grad = new Float64Array(D);
+  let value = 0;
+  for (const { features: f, logp0, rewards } of problems) {
+    const n = rewards.length;
+    const lp = new Float64Array(n);
+    let max = -Infinity;
+    for (let j = 0; j < n; j++) {
+      let s = logp0[j]!;
+      for (let d = 0; d < D; d++) s += theta[d]! * f[j * D + d]!;
+      lp[j] = s;
+      if (s > max) max = s;
+    }
+    let z = 0;
+    for (let j = 0; j < n; j++) z += lp[j] = Math.exp(lp[j]! - max);
+    let er = 0;
+    const ef = new Float64Array(D);
+    const erf = new Float64Array(D);
+    for (let j = 0; j < n; j++) {
+      const p = lp[j]! / z;
+      if (p === 0) continue;
+      er += p * rewards[j]!;
+      for (let d = 0; d < D; d++) {
+        ef[d]! += p * f[j * D + d]!;
+        erf[d]! += p * rewards[j]! * f[j * D + d]!;
+      }
+    }
+    value += er;
+    for (let d = 0; d < D; d++) grad[d]! += erf[d]! - er * ef[d]!;
+  }
+  const m = Math.max(1, problems.length);
+  for (let d = 0; d < D; d++) grad[d]! /= m;
+  return { value: value / m, grad };
+}
+
+export interface ClassOptimum {
+  theta: Float64Array;
+  /** Mean expected reward of pi_theta* on the auctions it was fitted on. */
+  value: number;
+  iterations: number;
+}
+
+/**
+ * argmax_theta of mean E_{pi_theta}[R] by exact gradient ascent (Adam with a decaying step), from
+ * each of the given starting points; the best point visited wins. The objective is smooth but not
+ * concave, and it keeps rising slowly as theta grows (pi_theta sharpens toward the best response
+ * its linear score can pick), so the supremum is approached, not attained: more iterations only
+ * raise the ceiling, which makes IRPO's "share of the gap closed" against it conservative.
+ */
+export function optimizeClass(problems: readonly ClassProblem[], starts: readonly ArrayLike<number>[] = [new Float64Array(NUM_FEATURES)], iterations = 600, lr = 1): ClassOptimum {
+  let best: ClassOptimum | undefined;
+  for (const start of starts) {
+    const theta = Float64Array.from(start);
+    const m = new Float64Array(NUM_FEATURES);
+    const v = new Float64Array(NUM_FEATURES);
+    let bestHere = { theta: Float64Array.from(theta), value: -Infinity };
+    for (let it = 1; it <= iterations; it++) {
+      const { value, grad } = classObjective(problems, theta);
+      if (value > bestHere.value) bestHere = { theta: Float64Array.from(theta), value };
+      const step = lr * (0.1 + 0.9 * (1 - it / iterations));
+      for (let d = 0; d < NUM_FEATURES; d++) {
+        m[d] = 0.9 * m[d]! + 0.1 * grad[d]!;
+        v[d] = 0.999 * v[d]! + 0.001 * grad[d]! * grad[d]!;
+        theta[d]! += (step * (m[d]! / (1 - 0.9 ** it))) / (Math.sqrt(v[d]! / (1 - 0.999 ** it)) + 1e-8);
+      }
+    }
+    const last = classObjective(problems, theta).value;
+    if (last > bestHere.value) bestHere = { theta: Float64Array.from(theta), value: last };
+    if (!best || bestHere.value > best.value) best = { ...bestHere, iterations };
+  }
+  return best!;
+}
+
+export interface BestInClassOptions {
+  /** Training queries the class optimum is fitted on (each with fresh bids, stage 'best-in-class'). */
+  queries?: number;
+  iterations?: number;
+  /** Extra starting points for the ascent (theta = 0 is always one). */
+  starts?: readonly ArrayLike<number>[];
+  rewardConfig?: RewardConfig;
+}
+
+/**
+ * `embedded:best-in-class`: fit theta* = argmax_theta mean E_{pi_theta}[R] on the world's training
+ * queries (their own bids, drawn from seed 0 at stage 'best-in-class', so they share nothing with
+ * the test bids) and return pi_theta* as a rule. Deterministic for a world seed.
+ */
+export async function bestInClass(
+  policy: EmbeddedPolicy,
+  clicks: ClickModel,
+  world: { queries: readonly Query[]; profiles: readonly Profile[]; catalog: readonly Ad[] },
+  opts: BestInClassOptions = {},
+): Promise<{ rule: AllocationRule; optimum: ClassOptimum }> {
+  const { auctionInput } = await import('./auctions.ts');
+  const profiles = new Map(world.profiles.map((p) => [p.id, p]));
+  const train = world.queries.filter((q) => q.split === 'train').slice(0, opts.queries ?? 200);
+  const problems: ClassProblem[] = [];
+  for (const q of train) {
+    const input = auctionInput(q, profiles.get(q.profile_id)!, world.catalog, { seed: 0, stage: 'best-in-class', epoch: 0, candidates: 10 });
+    problems.push(await planRewards(policy, clicks, input, opts.rewardConfig));
+  }
+  const optimum = optimizeClass(problems, [new Float64Array(NUM_FEATURES), ...(opts.starts ?? [])], opts.iterations ?? 600);
+  return { rule: policy.rule(optimum.theta, 'embedded:best-in-class'), optimum };
 }

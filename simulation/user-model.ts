@@ -2,16 +2,21 @@
  * The parametric user: the embedded default click model. Like the paper's User-LLM it reads only
  * the query, the profile and the response text, never how the response was generated.
  *
- * For each validly exposed ad i it forms
+ * For each validly exposed ad i, the (k_i)-th exposure in reading order, it forms
  *
  *   p_i = sigmoid(bias + wQuery * rel(title_i, query) + wProfile * rel(title_i, interests)
- *                 + wNative * native_i * fit_i) * decay^(M - 1)
+ *                 + wNative * native_i * fit_i
+ *                 + affinity(user, category_i) + quality(ad_i) + noise(query, ad_i)
+ *                 - positionCost * k_i) * decay^(M - 1)
  *
  * where rel is a cosine similarity from the text encoder, native_i measures whether the sentence
  * that carries the ad talks about the question (an ad woven into the answer, not tacked on), fit_i
  * = min(1, max(rel) / fitAt) keeps an unrelated product from looking native just because the
  * sentence around it mentions the question, and M counts every insertion the user sees, valid or
- * broken. Then:
+ * broken (fatigue). The latent terms are fixed per world (`worldSeed`) and never written anywhere
+ * a mechanism can read: a user's taste for a product category (affinitySd), an ad's quality
+ * (qualitySd) and an idiosyncratic (query, ad) term (noiseSd), each a seeded normal draw. Only
+ * clicks reveal them; see simulation/README.md for the generative story. Then:
  *  - competition: ads whose titles are similar form a group; at most one ad of a group is clicked,
  *    with probability max_g p_g, and it is ad j with probability p_j / sum_g p_g;
  *  - flooding: with `floodAt` or more insertions, or text that talks about inserting ads, the user
@@ -19,7 +24,9 @@
  */
 import { z } from 'zod';
 import type { ClickContext, ClickModel } from '../mechanism/click-model.ts';
+import { deriveSeed } from '../mechanism/rng.ts';
 import { cosine, lexicalEncoder, stems, type TextEncoder } from './text-encoder.ts';
+import { embeddedCatalog } from './world.ts';
 
 export const UserModelConfig = z.object({
   bias: z.number().default(-3.2).describe('Logit of a click on an ad with no relevance, tacked on'),
@@ -27,7 +34,12 @@ export const UserModelConfig = z.object({
   wProfile: z.number().default(3).describe("Weight of the title's best similarity to one of the user's interests"),
   wNative: z.number().default(1.8).describe('Weight of nativeness (the ad sits in a sentence about the question)'),
   fitAt: z.number().positive().default(0.35).describe('Similarity at which an ad fits the question well enough to read as native'),
-  decay: z.number().min(0).max(1).default(0.8).describe('Click probabilities shrink by this factor for each insertion beyond the first'),
+  decay: z.number().min(0).max(1).default(0.7).describe('Fatigue: click probabilities shrink by this factor for each insertion beyond the first'),
+  positionCost: z.number().min(0).default(0.35).describe('Logit lost per valid exposure read before this one (position within the answer)'),
+  affinitySd: z.number().min(0).default(1).describe("Spread (logit) of a user's latent affinity to a product category"),
+  qualitySd: z.number().min(0).default(0.8).describe("Spread (logit) of an ad's latent quality (how appealing its offer is)"),
+  noiseSd: z.number().min(0).default(0.5).describe('Spread (logit) of the idiosyncratic term of one (question, ad)'),
+  worldSeed: z.number().int().default(0).describe('Seed of the latent terms (the embedded world seed)'),
   floodAt: z.number().int().min(1).default(4).describe('With this many insertions or more the user clicks nothing'),
   similarTitles: z.number().min(0).max(1).default(0.45).describe('Titles at least this similar (cosine) compete: at most one of them is clicked'),
 });
@@ -81,11 +93,36 @@ export class ParametricUser implements ClickModel {
   private readonly memo = new Map<string, { relQuery: number; relProfile: number; native: number }>();
   private readonly pairMemo = new Map<string, boolean>();
 
+  private readonly latentMemo = new Map<string, number>();
+  /** Product category of each ad id (the embedded catalog's unless given). */
+  private readonly categoryOf: (adId: string) => string | undefined;
+
   constructor(
     config: Partial<UserModelConfig> = {},
     private readonly encoder: TextEncoder = lexicalEncoder(),
+    categories?: ReadonlyMap<string, string>,
   ) {
     this.config = UserModelConfig.parse(config);
+    let map = categories;
+    this.categoryOf = (id) => (map ??= new Map(embeddedCatalog().map((a) => [a.id, a.category ?? '']))).get(id) || undefined;
+  }
+
+  /**
+   * The latent part of the click logit of one ad for one user and question: category affinity,
+   * ad quality and the (question, ad) term, each a standard normal draw seeded by the world seed
+   * and scaled by its spread. Deterministic, so expected rewards stay exact.
+   */
+  latentLogit(userId: string, query: string, adId: string): number {
+    const c = this.config;
+    const key = `${userId}\u0001${query}\u0001${adId}`;
+    const hit = this.latentMemo.get(key);
+    if (hit !== undefined) return hit;
+    const category = this.categoryOf(adId);
+    let z = c.qualitySd * stdNormal(c.worldSeed, 'quality', adId) + c.noiseSd * stdNormal(c.worldSeed, 'noise', query, adId);
+    if (category !== undefined) z += c.affinitySd * stdNormal(c.worldSeed, 'affinity', userId, category);
+    if (this.latentMemo.size > 200_000) this.latentMemo.clear();
+    this.latentMemo.set(key, z);
+    return z;
   }
 
   /**
@@ -138,7 +175,9 @@ export class ParametricUser implements ClickModel {
       }
       const { relQuery, relProfile, native } = seen;
       const fit = Math.min(1, Math.max(relQuery, relProfile) / c.fitAt);
-      const logit = c.bias + c.wQuery * relQuery + c.wProfile * relProfile + c.wNative * native * fit;
+      // Exposures are parsed in reading order, so k is the number of ads read before this one.
+      const logit =
+        c.bias + c.wQuery * relQuery + c.wProfile * relProfile + c.wNative * native * fit + this.latentLogit(input.profile.id, input.query, e.id) - c.positionCost * k;
       ads.push({ id: e.id, relQuery, relProfile, native, base: flooded ? 0 : scale / (1 + Math.exp(-logit)), group: k });
     }
     // Competition groups: union of titles that are similar to each other.
@@ -187,6 +226,13 @@ export class ParametricUser implements ClickModel {
     }
     return clicked;
   }
+}
+
+/** A standard normal draw keyed by (seed, labels): Box-Muller over two derived uniforms. */
+function stdNormal(seed: number, ...labels: string[]): number {
+  const u1 = (deriveSeed(seed, 'latent', ...labels, 1) + 0.5) / 2 ** 32;
+  const u2 = (deriveSeed(seed, 'latent', ...labels, 2) + 0.5) / 2 ** 32;
+  return Math.sqrt(-2 * Math.log(u1)) * Math.cos(2 * Math.PI * u2);
 }
 
 /** Marginal click probabilities under "at most one click per group of similar ads". */

@@ -14,7 +14,16 @@ export const IrpoConfig = z.object({
   rmSamples: z.number().int().positive().default(10).describe('Responses per query in the reward-model phase (paper: 10)'),
   dpoSamples: z.number().int().min(2).default(5).describe('Responses per query in the LLM phase (paper: 5)'),
   deltaTh: z.number().min(0).default(10).describe('A response is a loser when the winner beats it by more than this reward (paper: 10)'),
-  reward: z.enum(['pctr', 'oracle']).default('pctr').describe('Reward model: the fitted pCTR model, or the user model\'s true click probabilities (LLM-Auction (Oracle))'),
+  reward: z
+    .enum(['pctr', 'oracle', 'shuffled'])
+    .default('pctr')
+    .describe("Reward model: the fitted pCTR model, the user model's true click probabilities (LLM-Auction (Oracle)), or a control: the pCTR model fitted on clicks permuted across exposures"),
+  pctrDataShare: z
+    .number()
+    .gt(0)
+    .max(1)
+    .default(1)
+    .describe('Share of the online queries whose logs the pCTR model is fitted on (the pCTR-quality figure uses 0.1, 0.3, 1)'),
   candidates: z.number().int().min(0).default(10).describe('Candidate ads per auction (0: the whole catalog)'),
   pctrHistory: z
     .enum(['epoch', 'all'])

@@ -12,9 +12,10 @@
  */
 import { z } from 'zod';
 import { Rng } from '../mechanism/rng.ts';
+import { IRPO_BETA } from '../simulation/optimal.ts';
 
 export const DpoConfig = z.object({
-  beta: z.number().positive().default(0.1).describe('DPO temperature beta (paper: 0.1)'),
+  beta: z.number().positive().default(IRPO_BETA).describe('DPO temperature beta (paper: 0.1; embedded:optimal uses the same)'),
   lr: z.number().positive().default(0.1).describe('Peak Adam learning rate for theta (the embedded policy has few parameters, so far above the LLM rate of 1e-6)'),
   batchSize: z.number().int().positive().default(64).describe('Pairs per update (paper: 64)'),
   passes: z.number().int().positive().default(4).describe('Passes over the epoch\'s pairs'),

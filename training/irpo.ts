@@ -26,7 +26,7 @@ import { UsageError } from '../mechanism/errors.ts';
 import { ResponseParser } from '../mechanism/parser.ts';
 import { buildAdPrompt } from '../mechanism/prompt.ts';
 import { reward } from '../mechanism/reward.ts';
-import { deriveSeed } from '../mechanism/rng.ts';
+import { deriveSeed, Rng } from '../mechanism/rng.ts';
 import type { AllocationRule, AuctionInput, Profile, Query } from '../mechanism/types.ts';
 import { auctionInput } from '../simulation/auctions.ts';
 import { EmbeddedPolicy, FEATURES, NUM_FEATURES } from '../simulation/embedded-policy.ts';
@@ -153,7 +153,7 @@ export async function trainIrpo(opts: IrpoOptions): Promise<EpochMetrics[]> {
   const profiles = new Map<string, Profile>(world.profiles.map((p) => [p.id, p]));
   const train: Query[] = world.queries.filter((q) => q.split === 'train').slice(0, cfg.trainQueries);
   const policy = new EmbeddedPolicy();
-  const user = new ParametricUser();
+  const user = new ParametricUser({ worldSeed: cfg.worldSeed });
   const auctionsFor = (stage: string, epoch: number) =>
     train.map((q) => ({ queryId: q.id, input: auctionInput(q, profiles.get(q.profile_id)!, world.catalog, { seed, stage, epoch, candidates: cfg.candidates }) }));
 
@@ -174,7 +174,8 @@ export async function trainIrpo(opts: IrpoOptions): Promise<EpochMetrics[]> {
   let pctr: PctrModel | null = null;
   // The pCTR model's frozen encoder; an ONNX one embeds asynchronously, so texts are prepared first.
   const { createEncoder } = await import('../simulation/onnx-encoder.ts');
-  const pctrEncoder = cfg.reward === 'pctr' ? await createEncoder(cfg.pctrEncoder) : lexicalEncoder();
+  const fitsPctr = cfg.reward !== 'oracle';
+  const pctrEncoder = fitsPctr ? await createEncoder(cfg.pctrEncoder) : lexicalEncoder();
 
   for (let t = 1; t <= cfg.epochs; t++) {
     const dir = join(out, `epoch-${t}`);
@@ -209,7 +210,9 @@ export async function trainIrpo(opts: IrpoOptions): Promise<EpochMetrics[]> {
     const userOf = new Map(train.map((q) => [q.id, q.profile_id]));
     const isHeldOut = (qid: string) => deriveSeed(seed, 'heldout', qid) / 2 ** 32 < cfg.heldOutShare;
     let pctrEval: { auc: number; logLoss: number; ece: number } | null = null;
-    if (cfg.reward === 'pctr') {
+    // pctrDataShare < 1 keeps only that share of the (non-held-out) queries' logs for fitting.
+    const inFitShare = (qid: string) => cfg.pctrDataShare >= 1 || deriveSeed(seed, 'pctr-share', qid) / 2 ** 32 < cfg.pctrDataShare;
+    if (fitsPctr) {
       const pctrFile = join(dir, 'pctr.json');
       const prevFile = join(out, `epoch-${t - 1}`, 'pctr.json');
       if (existsSync(pctrFile)) {
@@ -227,7 +230,13 @@ export async function trainIrpo(opts: IrpoOptions): Promise<EpochMetrics[]> {
             history.push(...readFileSync(f, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Episode));
           }
         }
-        const fitSet = onlineExamples(history, userOf, queryText, (q) => !isHeldOut(q));
+        const fitSet = onlineExamples(history, userOf, queryText, (q) => !isHeldOut(q) && inFitShare(q));
+        // The control: the same exposures with their clicks permuted among them, so the model can
+        // learn the click rate but nothing about which exposure gets clicked.
+        if (cfg.reward === 'shuffled') {
+          const clicks = new Rng(deriveSeed(seed, 'shuffle-clicks', t)).shuffle(fitSet.map((x) => x.click!));
+          fitSet.forEach((x, k) => (x.click = clicks[k]!));
+        }
         await pctr.prepare(fitSet);
         pctr.fit(fitSet, { seed: deriveSeed(seed, 'pctr-fit', t) });
         pctr.save(pctrFile);
@@ -257,7 +266,7 @@ export async function trainIrpo(opts: IrpoOptions): Promise<EpochMetrics[]> {
       const feats = table ? policy.features(input, table) : null;
       const plans = table ? policy.samplePlans(input, thetaPrev, cfg.dpoSamples, sampleSeed) : [];
       const texts = table ? plans.map((j) => policy.render(input, table.plans[j]!, table)) : await rule.sample(input, cfg.dpoSamples, { seed: sampleSeed });
-      const rewards = await scoreResponses(input, texts, queryId, userOf.get(queryId)!, cfg.reward === 'pctr' ? pctr : null, user, cfg);
+      const rewards = await scoreResponses(input, texts, queryId, userOf.get(queryId)!, fitsPctr ? pctr : null, user, cfg);
       const pair = preferencePairs(rewards, cfg.deltaTh);
       if (pair) {
         const prompt = buildAdPrompt(input);

@@ -12,7 +12,9 @@ export interface TrainOptions {
   preset: 'tiny' | 'paper';
   epochs?: number;
   trainer: 'embedded' | 'external';
-  reward: 'pctr' | 'oracle';
+  reward: 'pctr' | 'oracle' | 'shuffled';
+  worldSeed?: number;
+  pctrShare?: number;
   queries?: number;
   adLlm?: string;
   trainerCommand?: string;
@@ -32,7 +34,17 @@ export async function runTrain(opts: TrainOptions): Promise<number> {
     opts.trainer === 'external'
       ? ExternalTrainerConfig.parse({ adLlm: opts.adLlm ?? '', command: opts.trainerCommand ?? '', baseModel: opts.baseModel ?? '', reload: opts.reload })
       : undefined;
-  const config = irpoConfig({ preset: opts.preset, epochs: opts.epochs, trainer: opts.trainer, reward: opts.reward, trainQueries: opts.queries, external, pctrEncoder: opts.encoder });
+  const config = irpoConfig({
+    preset: opts.preset,
+    epochs: opts.epochs,
+    trainer: opts.trainer,
+    reward: opts.reward,
+    trainQueries: opts.queries,
+    external,
+    pctrEncoder: opts.encoder,
+    worldSeed: opts.worldSeed,
+    pctrDataShare: opts.pctrShare,
+  });
   let bar = progressBar('train');
   let phase = '';
   const metrics = await trainIrpo({
