@@ -329,13 +329,19 @@ describe('pre-generation GSP', () => {
   });
 
   it("has an exposure curve with a step at the rank change, unlike the embedded optimum's (Figure 4(b))", async () => {
-    const input = auction(0);
-    const target = ranked(input)[0]!.ad; // the best quality wins at bid 100, loses at bid 1
     const rule = new GspRule(inner, { k: 1 });
-    const optimal = new OptimalRule(policy, user);
+    const optimal = new OptimalRule(policy, user, DEFAULT_OBJECTIVE_BETA); // the smooth KL optimum (MOSAIC's beta), not the near-argmax at IRPO's
+    const parses = new Map<string, string[]>();
+    // The first auction whose best-quality ad (it wins at bid 100, loses at bid 1) is worth
+    // inserting for the user at bid 100: an ad the user ignores has a flat curve under any rule.
+    let input = auction(0);
+    for (let k = 0; k < 30; k++) {
+      input = auction(k);
+      if ((await exposures(optimal, withBid(input, ranked(input)[0]!.ad.id, 100), parses)).get(ranked(input)[0]!.ad.id)! > 0.5) break;
+    }
+    const target = ranked(input)[0]!.ad;
     const gspCurve: number[] = [];
     const optCurve: number[] = [];
-    const parses = new Map<string, string[]>();
     for (let b = 1; b <= 100; b++) {
       const at = withBid(input, target.id, b);
       gspCurve.push((await exposures(rule, at, parses)).get(target.id)!);
