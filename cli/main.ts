@@ -71,8 +71,9 @@ export function buildProgram(result: { code: number }): Command {
     .option('--run <dir>', 'run directory for everything the demo computes', 'runs/demo')
     .option('--out <dir>', 'where the report goes', 'reports/demo')
     .addOption(new Option('--queries <n>', 'training queries per IRPO epoch (tiny preset)').argParser(intArg('--queries', 1, 1_000_000)).default(2000))
-    .addOption(new Option('--bench-queries <n>', 'test queries for Table 2').argParser(intArg('--bench-queries', 1, 1_000_000)).default(1000))
+    .addOption(new Option('--bench-queries <n>', 'test queries for Table 2 (exact expectations per query)').argParser(intArg('--bench-queries', 1, 1_000_000)).default(500))
     .addOption(new Option('--epochs <t>', 'IRPO epochs').argParser(intArg('--epochs', 1, 1000)).default(3))
+    .addOption(new Option('--world-seed <n>', 'seed of the embedded world (profiles, queries, the user\'s latent tastes)').argParser(intArg('--world-seed', 0, 2 ** 32 - 1)).default(0))
     .addOption(jsonOption())
     .addOption(seedOption())
     .action(async (opts) => {
@@ -82,6 +83,7 @@ export function buildProgram(result: { code: number }): Command {
         queries: opts.queries,
         benchQueries: opts.benchQueries,
         epochs: opts.epochs,
+        worldSeed: opts.worldSeed,
         json: opts.json,
         seed: opts.seed,
       });
@@ -116,8 +118,14 @@ export function buildProgram(result: { code: number }): Command {
     .addOption(new Option('--preset <name>', 'size preset').choices(['tiny', 'paper']).default('tiny'))
     .addOption(new Option('--epochs <t>', 'number of IRPO epochs T').argParser(intArg('--epochs', 1, 1000)))
     .addOption(new Option('--trainer <kind>', 'DPO trainer').choices(['embedded', 'external']).default('embedded'))
-    .addOption(new Option('--reward <model>', "reward model: the fitted pCTR model, or the user's true click probabilities (LLM-Auction (Oracle))").choices(['pctr', 'oracle']).default('pctr'))
+    .addOption(
+      new Option('--reward <model>', "reward model: the fitted pCTR model, the user's true click probabilities (LLM-Auction (Oracle)), or the control: pCTR fitted on clicks shuffled across exposures")
+        .choices(['pctr', 'oracle', 'shuffled'])
+        .default('pctr'),
+    )
     .addOption(new Option('--queries <n>', 'training queries per epoch (overrides the preset)').argParser(intArg('--queries', 1, 1_000_000)))
+    .addOption(new Option('--world-seed <n>', 'seed of the embedded world (profiles, queries, the user\'s latent tastes)').argParser(intArg('--world-seed', 0, 2 ** 32 - 1)).default(0))
+    .addOption(new Option('--pctr-share <x>', 'share of the online logs the pCTR model is fitted on (0 < x <= 1)').argParser(numberArg('--pctr-share', 0, 1, { lo: true })).default(1))
     .option('--ad-llm <spec>', 'with --trainer external: openai: spec of the endpoint serving the base model (vLLM with --enable-lora)')
     .option('--trainer-command <cmd>', 'with --trainer external: shell command that trains on the pairs (e.g. python training/python/train_dpo.py)')
     .option('--base-model <name>', 'with --trainer external: base model given to the trainer')

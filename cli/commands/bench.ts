@@ -35,6 +35,8 @@ export interface BenchOptions {
   out?: string;
   json?: string;
   seed: number;
+  /** More rows to give paired differences against (beside Pretrained and MOSAIC), e.g. a control. */
+  pairAgainst?: string[];
 }
 
 export interface PairedDifference {
@@ -188,7 +190,8 @@ export async function benchMechanisms(opts: BenchOptions, onProgress?: (label: s
     };
   });
   // Paired differences against Pretrained and MOSAIC: same queries, same bids, per-query values.
-  const baselines = specs.map((s, m) => ({ s, m })).filter(({ s }) => s === 'embedded:pretrained' || s.startsWith('mosaic:'));
+  const extra = new Set((opts.pairAgainst ?? []).map((x) => formatSpec(parseSpecList(x)[0]!)));
+  const baselines = specs.map((s, m) => ({ s, m })).filter(({ s }) => s === 'embedded:pretrained' || s.startsWith('mosaic:') || extra.has(s));
   rows.forEach((row, m) => {
     const paired: PairedDifference[] = [];
     for (const b of baselines) {
