@@ -156,12 +156,15 @@ export function buildProgram(result: { code: number }): Command {
 
   program
     .command('verify')
-    .description('statistical checks of the incentive properties; exit 0 pass, 1 fail, 3 inconclusive')
+    .description('statistical checks of the incentive properties, alpha family-wise across them; exit 0 pass (or holds by construction), 1 fail, 3 inconclusive')
     .requiredOption('-m, --mechanism <spec>', 'mechanism spec')
     .option('--property <names>', 'comma-separated: monotonicity,continuity,ir,vm-truthfulness (um-equilibrium adds a report)', 'monotonicity,continuity,ir,vm-truthfulness')
     .addOption(new Option('--alpha <a>', 'family-wise false-alarm rate').argParser(numberArg('--alpha', 0, 1, { lo: true, hi: true })).default(0.05))
-    .addOption(new Option('--budget <n>', 'most responses to sample per property (default 20000; raise it for endpoints that ignore seeds)').argParser(intArg('--budget', 1, 1_000_000_000)))
-    .addOption(new Option('--effect <d>', 'smallest violation to detect, in itctr units (default 0.05)').argParser(numberArg('--effect', 0, 1, { lo: true })))
+    .addOption(new Option('--budget <n>', 'most responses to sample per property, a cap: tests stop when sure, and rarely clicked ads need more (default 200000)').argParser(intArg('--budget', 1, 1_000_000_000)))
+    .addOption(new Option('--rho <r>', 'monotonicity: a relative dip itctr(b\') < (1 - rho) itctr(b) for b < b\' is a violation (default 0.1)').argParser(numberArg('--rho', 0, 1, { hi: true })))
+    .addOption(new Option('--kappa <k>', 'continuity: a step b -> b+1 moving itctr by more than kappa x (itctr(1) + itctr(100)) is a jump (default 0.3)').argParser(numberArg('--kappa', 0, 1, { lo: true, hi: true })))
+    .addOption(new Option('--effect <d>', 'margin of a pass, as a share of the curve\'s scale itctr(1) + itctr(100) (IR: of the value; default 0.1)').argParser(numberArg('--effect', 0, 1, { lo: true })))
+    .addOption(new Option('--observable <what>', 'sampled path: 0/1 clicks as a judge gives them, or the click model\'s probability per response (default: probability where the click model gives one)').choices(['clicks', 'click-probability']))
     .addOption(new Option('--cases <n>', 'auctions drawn per property').argParser(intArg('--cases', 1, 1_000_000)))
     .option('--sampled', 'estimate itctr from samples even when the rule can enumerate its responses')
     .option('--user <spec>', 'user (click) model: embedded:parametric or openai:URL?model=NAME', 'embedded:parametric')
@@ -177,6 +180,9 @@ export function buildProgram(result: { code: number }): Command {
         budget: opts.budget,
         seed: opts.seed,
         effect: opts.effect,
+        rho: opts.rho,
+        kappa: opts.kappa,
+        observable: opts.observable,
         cases: opts.cases,
         exact: opts.sampled ? false : undefined,
         json: opts.json,

@@ -13,6 +13,12 @@ export interface ClickContext {
 
 export interface ClickModel {
   name: string;
+  /**
+   * What `clickProbabilities` returns: a probability per response (a parametric user: the
+   * default), or `clicks`, one user's 0/1 decisions (an LLM judge). The property checks feed
+   * their tests whichever the model gives, and say which.
+   */
+  observable?: 'click-probability' | 'clicks';
   /** Click probability of each validly exposed ad (ids not listed are never clicked). */
   clickProbabilities(ctx: ClickContext): Promise<Record<string, number>>;
   /**

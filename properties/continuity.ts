@@ -1,77 +1,82 @@
 /**
  * Allocation continuity (Thm. 4.3): itctr_i changes without jumps as the focal bid sweeps 1..100.
  *
- * Definition used here. Bids are integers, so "continuous" needs a scale: a jump is a change of
- * itctr_i larger than `jump` (default 0.15, absolute) between adjacent bids b and b + 1. It is a
- * Lipschitz-style bound at step 1: a position auction, where an ad either holds a slot or not,
- * moves itctr_i by the ad's whole click rate (0.3 and up in practice) at one bid, while a smooth
- * rule, even a steep one going from 10% to 90% exposure over ten bids, moves it by a few hundredths
- * per bid. The violation size is |Δ| - jump, so `pass` rules out adjacent changes of
- * jump + effect (default 0.20) or more, and `fail` shows one above jump.
+ * Definition used here, on the ad's own scale. Bids are integers, so "continuous" needs a scale,
+ * and the curve supplies it: S = itctr_i(1) + itctr_i(100), the level at the two ends of the sweep.
+ * A jump is one step b -> b + 1 that moves itctr_i by more than a share kappa (default 0.3) of S:
+ *
+ *     |itctr_i(b + 1) - itctr_i(b)| > kappa (itctr_i(1) + itctr_i(100)).
+ *
+ * Why this scale and this kappa. A slot auction, where the ad either holds the slot or not, moves
+ * itctr_i by its whole level at one bid: the step is S (from 0 to S), a ratio of 1, whatever the
+ * ad's click rate. A logistic ramp from 10% to 90% over w bids moves at most about 1.1/w of its
+ * range per bid: 0.07 for w = 15, 0.02 for the paper's Figure 4(b)-like curves; even where only
+ * the ramp's exponential tail lies inside 1..100, a step changes itctr by at most 1 - exp(-4.4/w)
+ * of itctr(b + 1) <= S, i.e. 0.25 for w = 15. kappa = 0.3 sits above every such ramp and far
+ * below a step. The ratio does not depend on how clickable the ad is, unlike a threshold in
+ * absolute itctr (a step of a 5%-clicked ad moves itctr by 0.05 and hides under 0.15).
+ * A curve that is 0 at both ends and lives only in the middle has S = 0 and fails: a bump that
+ * rises and falls inside the sweep has no scale to be smooth against.
  *
  * Comparisons: the 99 adjacent pairs of the sweep, each two-sided, so 198 per case, the same grid
- * as the paper's continuity experiment (section 5.4.2: one query, one ad, bid 1..100).
- * - Sampled: fail tests H0 Δ <= jump and H0 -Δ <= jump at alpha / (cases * 198); equivalence
- *   tests H0 Δ >= jump + effect and H0 -Δ >= jump + effect at alpha each (both must reject).
- *   With common random numbers a smooth rule's adjacent differences are mostly exactly zero, and
- *   each adjacent pair is settled in 16 to 24 responses per bid, so a whole curve costs under
- *   2,000 responses against the paper's 20,000.
- * - Exact: fail when some adjacent change exceeds jump (plus the tolerance).
- *
- * Power at the defaults (alpha 0.05, jump 0.15, effect 0.05, budget 20,000, 5 cases, about
- * 4,000 per case), measured by benchmarks/verify-samples.ts over 20 seeds on minimal:jump (one
- * step of exactly 0.20 = jump + effect at bid 50; ctr 0.5) with a backend that honours seeds:
- * detected in 100% of runs, by the first case alone in ~95%, after about 2,600 responses for
- * that case; correct rules (including the steep one) pass after ~1,800-1,900 per case, against
- * the paper's 20,000 (which has 0.4% power against that step at this alpha and would need
- * ~380,000 for 90%). Without common random numbers nothing settles at the default budget; about
- * 60,000 responses make correct rules pass.
+ * as the paper's continuity experiment (section 5.4.2: one query, one ad, bid 1..100). With
+ * U = x(b+1) - x(b) - kappa (x(1) + x(100)) and W = x(b) - x(b+1) - kappa (x(1) + x(100)), both in
+ * [-1 - 2 kappa, 1] and paired within a batch:
+ * - Sampled: fail tests H0 E[U] <= 0 and H0 E[W] <= 0 at alpha / (cases * 198); pass tests
+ *   H0 E[U + effect S] >= 0 and H0 E[W + effect S] >= 0 at alpha (both must reject), so pass
+ *   rules out steps above (kappa - effect) S (default 0.2 S) and [0.2 S, 0.3 S] is the
+ *   indifference zone. The betting tests need only the bounds, so they apply unchanged.
+ * - Exact: fail when some |itctr(b+1) - itctr(b)| > kappa S (plus floating-point tolerance).
  */
 import { runProperty, type CaseContext, type CaseOutcome, type PropertySpec } from './driver.ts';
-import { FULL_GRID } from './monotonicity.ts';
-import { type Comparison, pairedSummary, runSequentialCase } from './runner.ts';
+import { FULL_GRID, SCALE_BIDS } from './monotonicity.ts';
+import { type Comparison, type ComparisonState, pairedSummary, runSequentialCase } from './runner.ts';
 import { type ArmData, armSummary, ExactEvaluator, round } from './sampling.ts';
 import { BettingTest } from './sequential.ts';
 import type { CheckOptions, MechanismUnderTest, Verdict } from './types.ts';
 
 class StepComparison implements Comparison {
   readonly bids: readonly number[];
-  private readonly diffs: number[] = [];
-  // Δ = itctr(b+1) - itctr(b), with Δ in [-1, 1].
-  private readonly up: BettingTest; // H0 Δ <= jump
-  private readonly down: BettingTest; // H0 -Δ <= jump
-  private readonly eqUp: BettingTest; // H0 Δ >= jump + effect, i.e. E[-Δ] <= -(jump + effect)
-  private readonly eqDown: BettingTest; // H0 -Δ >= jump + effect, i.e. E[Δ] <= -(jump + effect)
+  private readonly steps: number[] = [];
+  private readonly scales: number[] = [];
+  private readonly up: BettingTest; // H0 E[U] <= 0
+  private readonly down: BettingTest; // H0 E[W] <= 0
+  private readonly eqUp: BettingTest; // H0 E[U + effect S] >= 0, fed -(U + effect S)
+  private readonly eqDown: BettingTest;
   private upPassed = false;
   private downPassed = false;
 
   constructor(
     readonly b: number,
     private readonly focal: number,
-    private readonly jump: number,
-    effect: number,
+    private readonly kappa: number,
+    private readonly effect: number,
   ) {
-    this.bids = [b, b + 1];
-    this.up = new BettingTest(jump, -1);
-    this.down = new BettingTest(jump, -1);
-    this.eqUp = new BettingTest(-(jump + effect), -1);
-    this.eqDown = new BettingTest(-(jump + effect), -1);
+    this.bids = [...new Set([b, b + 1, ...SCALE_BIDS])];
+    this.up = new BettingTest(0, -1 - 2 * kappa);
+    this.down = new BettingTest(0, -1 - 2 * kappa);
+    // U + effect S = step - (kappa - effect) S <= 1, so its negation is >= -1.
+    this.eqUp = new BettingTest(0, -1);
+    this.eqDown = new BettingTest(0, -1);
   }
 
   observe(j: number, batch: (bid: number) => ArmData): void {
-    const d = batch(this.b + 1).x[this.focal]![j]! - batch(this.b).x[this.focal]![j]!;
-    this.diffs.push(d);
-    this.up.push(d);
-    this.down.push(-d);
-    this.eqUp.push(-d);
-    this.eqDown.push(d);
+    const x = (bid: number) => batch(bid).x[this.focal]![j]!;
+    const d = x(this.b + 1) - x(this.b);
+    const s = x(SCALE_BIDS[0]!) + x(SCALE_BIDS[1]!);
+    this.steps.push(d);
+    this.scales.push(s);
+    this.up.push(d - this.kappa * s);
+    this.down.push(-d - this.kappa * s);
+    this.eqUp.push(-(d - (this.kappa - this.effect) * s));
+    this.eqDown.push(-(-d - (this.kappa - this.effect) * s));
   }
 
-  decide(alphaFail: number, alphaPass: number) {
-    if (this.up.rejects(alphaFail) || this.down.rejects(alphaFail)) return 'fail' as const;
+  decide(alphaFail: number, alphaPass: number): ComparisonState {
+    if (this.up.rejects(alphaFail) || this.down.rejects(alphaFail)) return 'fail';
     this.upPassed ||= this.eqUp.rejects(alphaPass);
     this.downPassed ||= this.eqDown.rejects(alphaPass);
-    return this.upPassed && this.downPassed ? ('pass' as const) : ('open' as const);
+    return this.upPassed && this.downPassed ? 'pass' : 'open';
   }
 
   count(): number {
@@ -91,31 +96,54 @@ class StepComparison implements Comparison {
   }
 
   evidence(arm: (bid: number) => ArmData): Record<string, unknown> {
-    const d = pairedSummary(this.diffs);
+    const d = pairedSummary(this.steps);
+    const s = pairedSummary(this.scales);
+    const [a, b] = [armSummary(arm(this.b), this.focal), armSummary(arm(this.b + 1), this.focal)];
     return {
       bids: [this.b, this.b + 1],
-      itctr: [armSummary(arm(this.b), this.focal), armSummary(arm(this.b + 1), this.focal)],
+      itctr: [a, b],
+      exposure: [a.exposure, b.exposure],
       change: d.mean,
       change_ci95: d.ci95,
-      jump: this.jump,
+      scale: s.mean,
+      step_share: s.mean > 0 ? round(Math.abs(d.mean) / s.mean) : null,
+      kappa: this.kappa,
     };
   }
+}
+
+/** The largest adjacent step of a curve on 1..100 and its share of the scale v(1) + v(100). */
+export function largestStep(v: readonly number[]): { k: number; change: number; scale: number; share: number } {
+  let k = 0;
+  for (let j = 1; j < v.length - 1; j++) if (Math.abs(v[j + 1]! - v[j]!) > Math.abs(v[k + 1]! - v[k]!)) k = j;
+  const change = v[k + 1]! - v[k]!;
+  const scale = v[0]! + v[v.length - 1]!;
+  return { k, change, scale, share: scale > 0 ? Math.abs(change) / scale : change === 0 ? 0 : Number.POSITIVE_INFINITY };
 }
 
 async function exactCase(ctx: CaseContext): Promise<CaseOutcome> {
   const { c, opts } = ctx;
   const ev = new ExactEvaluator(ctx.m, c.instance, c.focal);
-  const v = (await ev.sweep(FULL_GRID)).map((p) => p.itctr[c.focal]!);
-  let k = 0;
-  for (let j = 1; j < v.length - 1; j++) if (Math.abs(v[j + 1]! - v[j]!) > Math.abs(v[k + 1]! - v[k]!)) k = j;
-  const change = v[k + 1]! - v[k]!;
-  const fail = Math.abs(change) > opts.jump + opts.tolerance;
+  const points = await ev.sweep(FULL_GRID);
+  const v = points.map((p) => p.itctr[c.focal]!);
+  const e = points.map((p) => p.exposure[c.focal]!);
+  const { k, change, scale, share } = largestStep(v);
+  const fail = Math.abs(change) > opts.kappa * scale + opts.tolerance * Math.max(...v) + 1e-15;
   return {
     status: fail ? 'fail' : 'pass',
     failP: fail ? 0 : 1,
     passP: fail ? 1 : 0,
     samples: ev.responses,
-    evidence: { bids: [FULL_GRID[k], FULL_GRID[k + 1]], itctr: [round(v[k]!, 6), round(v[k + 1]!, 6)], change: round(change, 6), jump: opts.jump, exact: true },
+    evidence: {
+      bids: [FULL_GRID[k], FULL_GRID[k + 1]],
+      itctr: [round(v[k]!, 6), round(v[k + 1]!, 6)],
+      exposure: [round(e[k]!, 6), round(e[k + 1]!, 6)],
+      change: round(change, 6),
+      scale: round(scale, 6),
+      step_share: Number.isFinite(share) ? round(share, 4) : null,
+      kappa: opts.kappa,
+      exact: true,
+    },
   };
 }
 
@@ -125,18 +153,20 @@ export const continuitySpec: PropertySpec = {
   comparisons: () => 2 * (FULL_GRID.length - 1),
   async runCase(ctx) {
     if (ctx.mode === 'exact') return exactCase(ctx);
-    const comps = FULL_GRID.slice(0, -1).map((b) => new StepComparison(b, ctx.c.focal, ctx.opts.jump, ctx.opts.effect));
+    const { opts } = ctx;
+    if (!(opts.effect < opts.kappa)) throw new RangeError(`continuity: effect (${opts.effect}) must be below kappa (${opts.kappa})`);
+    const comps = FULL_GRID.slice(0, -1).map((b) => new StepComparison(b, ctx.c.focal, opts.kappa, opts.effect));
     // 100 arms: a pair that just missed settling in the first 16 (one discordant response) needs
     // only a few more, so later batches may be as small as 8; that alone saves ~10% per curve.
     return runSequentialCase(ctx, ctx.c.focal, comps, { first: 16, floor: 8 });
   },
   notes: (mode, _m, opts) => [
-    `a jump is an itctr change above ${opts.jump} between adjacent integer bids (1..100)`,
-    mode === 'exact' ? 'exact itctr (enumerate)' : `pass rules out adjacent changes >= ${round(opts.jump + opts.effect)} at every bid`,
+    `a jump is a step between adjacent integer bids larger than ${opts.kappa} x (itctr(1) + itctr(100)), the curve's own scale`,
+    mode === 'exact' ? 'exact itctr (enumerate)' : `pass rules out steps above ${round(opts.kappa - opts.effect)} x (itctr(1) + itctr(100)) at every bid`,
   ],
 };
 
-/** Thm. 4.3 as a test: see the module comment for the definition of a jump and the power. */
+/** Thm. 4.3 as a test: see the module comment for the definition of a jump. */
 export function continuity(m: MechanismUnderTest, opts?: CheckOptions): Promise<Verdict> {
   return runProperty(continuitySpec, m, opts);
 }

@@ -17,8 +17,8 @@
 import fc from 'fast-check';
 import { deriveSeed } from '../mechanism/rng.ts';
 import { type Case, caseArbitrary } from './cases.ts';
-import { describeInstance } from './sampling.ts';
-import type { CheckOptions, MechanismUnderTest, ResolvedOptions, Verdict, VerdictDetails } from './types.ts';
+import { describeInstance, observableOf } from './sampling.ts';
+import type { CheckOptions, MechanismUnderTest, Observable, ResolvedOptions, Verdict, VerdictDetails } from './types.ts';
 import { resolveOptions } from './types.ts';
 
 export type Mode = 'exact' | 'sampled';
@@ -40,6 +40,8 @@ export interface CaseContext {
   c: Case;
   opts: ResolvedOptions;
   mode: Mode;
+  /** What the sampled tests are fed (see sampling.ts). */
+  observable: Observable;
   /** Level of each fail test: alpha / planned comparisons. */
   alphaFail: number;
   /** Level of each equivalence test (alpha). */
@@ -60,6 +62,16 @@ export interface PropertySpec {
   runCase(ctx: CaseContext): Promise<CaseOutcome>;
   /** Notes for the verdict's details (what a pass means, assumptions). */
   notes?(mode: Mode, m: MechanismUnderTest, opts: ResolvedOptions): string[];
+  /**
+   * Why the mechanism's payment rule makes this property hold for every allocation, or null when
+   * it does not. When it does, nothing is sampled: the verdict is `holds-by-construction`.
+   */
+  byConstruction?(m: MechanismUnderTest): string | null;
+}
+
+/** A property's structural reason for this mechanism, if any (see PropertySpec.byConstruction). */
+export function structuralReason(spec: PropertySpec, m: MechanismUnderTest): string | null {
+  return spec.byConstruction?.(m) ?? null;
 }
 
 /** Most shrink attempts after a failure (each one is a full test of a smaller case). */
@@ -68,6 +80,43 @@ export const MAX_SHRINKS = 40;
 export async function runProperty(spec: PropertySpec, m: MechanismUnderTest, options: CheckOptions = {}): Promise<Verdict> {
   const opts = resolveOptions(options, spec.defaultCases);
   const mode: Mode = opts.exact && typeof m.rule.enumerate === 'function' ? 'exact' : 'sampled';
+  const observable = observableOf(m, opts.observable);
+  const reason = structuralReason(spec, m);
+  const baseDetails = {
+    property: spec.name,
+    mode,
+    observable: mode === 'sampled' ? observable : null,
+    alpha: opts.alpha,
+    effect: opts.effect,
+    rho: opts.rho,
+    kappa: opts.kappa,
+    budget: opts.budget,
+  };
+  if (reason !== null) {
+    return {
+      verdict: 'holds-by-construction',
+      samples: 0,
+      p_value: null,
+      counterexample: null,
+      reason,
+      details: {
+        ...baseDetails,
+        cases: 0,
+        cases_planned: 0,
+        comparisons_planned: 0,
+        alpha_per_comparison: 0,
+        cases_failed: 0,
+        cases_passed: 0,
+        cases_open: 0,
+        samples_to_verdict: 0,
+        case_samples: [],
+        case_status: [],
+        samples_shrinking: 0,
+        shrinks: 0,
+        notes: [reason],
+      },
+    };
+  }
   const perCase = spec.comparisons(mode, opts);
   const planned = opts.cases * perCase;
   const alphaFail = opts.alpha / planned;
@@ -100,6 +149,7 @@ export async function runProperty(spec: PropertySpec, m: MechanismUnderTest, opt
           c,
           opts,
           mode,
+          observable,
           alphaFail,
           alphaPass: opts.alpha,
           budget,
@@ -128,6 +178,7 @@ export async function runProperty(spec: PropertySpec, m: MechanismUnderTest, opt
         c,
         opts,
         mode,
+        observable,
         alphaFail,
         alphaPass: opts.alpha,
         // Twice what the planned failure needed is plenty for a case that really fails.
@@ -187,11 +238,7 @@ export async function runProperty(spec: PropertySpec, m: MechanismUnderTest, opt
   if (mode === 'exact') pValue = null;
 
   const details: VerdictDetails = {
-    property: spec.name,
-    mode,
-    alpha: opts.alpha,
-    effect: opts.effect,
-    budget: opts.budget,
+    ...baseDetails,
     cases: outcomes.length,
     cases_planned: opts.cases,
     comparisons_planned: planned,

@@ -22,12 +22,15 @@
  * passes in about 70 responses. Per impression, an ad clicked with probability ctr overpays by
  * (1 - ctr) per exposure and is caught fast.
  *
- * Note: with `gsp` the per-click price is not known here (expectedPayment gets no price, so 0);
- * the check then passes trivially, which details.notes says.
+ * Holds by construction: where the payment rule charges at most the bid on every response
+ * (first price per click: b per click, so a truthful bidder's expected payment b itctr never
+ * exceeds v itctr for any allocation, v >= b), nothing is sampled and the verdict says
+ * `holds-by-construction`. GSP charges a price per click that depends on the other bids; the
+ * check reads the price each ad is actually charged in the auction (`chargedPrice`) and tests it.
  */
 import { runProperty, type CaseContext, type CaseOutcome, type PropertySpec } from './driver.ts';
 import { type Comparison, pairedSummary, runSequentialCase, PairComparison } from './runner.ts';
-import { type ArmData, armSummary, ExactEvaluator, round } from './sampling.ts';
+import { type ArmData, armSummary, chargedPrice, ExactEvaluator, round } from './sampling.ts';
 import { affineRange, OneSidedPair } from './sequential.ts';
 import type { CheckOptions, MechanismUnderTest, Verdict } from './types.ts';
 
@@ -48,6 +51,8 @@ class OverpaymentComparison extends PairComparison implements Comparison {
     private readonly kind: 'utility' | 'value',
     private readonly tau: number,
     effect: number,
+    /** The price per click actually charged (GSP), when the rule sets one. */
+    private readonly price: number | undefined,
   ) {
     super();
     this.bids = [armBid];
@@ -61,16 +66,20 @@ class OverpaymentComparison extends PairComparison implements Comparison {
 
   private readonly range: [number, number];
 
+  private pay(x: number, e: number): number {
+    return this.m.payment.expectedPayment({ bid: this.bid, itctr: x, exposure: e, ...(this.price !== undefined ? { price: this.price } : {}) });
+  }
+
   /** (payment - value) / value of one response with x = ctr 1(exposed), e = 1(exposed). */
   private draw(x: number, e: number): number {
-    return (this.m.payment.expectedPayment({ bid: this.bid, itctr: x, exposure: e }) - this.value * x) / this.value;
+    return (this.pay(x, e) - this.value * x) / this.value;
   }
 
   observe(j: number, batch: (bid: number) => ArmData): void {
     const a = batch(this.armBid);
     const x = a.x[this.k]![j]!;
     const e = a.e[this.k]![j]!;
-    const pay = this.m.payment.expectedPayment({ bid: this.bid, itctr: x, exposure: e });
+    const pay = this.pay(x, e);
     if (!(pay >= -1e-9 && pay <= this.bid + 1e-9)) {
       throw new RangeError(`ir: payment rule ${this.m.payment.name} charged ${pay} for one response of ${this.adId} bidding ${this.bid}; the check needs a payment in [0, bid]`);
     }
@@ -89,8 +98,10 @@ class OverpaymentComparison extends PairComparison implements Comparison {
       ad: this.adId,
       advertiser: this.kind === 'utility' ? { kind: 'utility', value: this.value } : { kind: 'value', value: this.value, target_roi: this.tau },
       bid: this.bid,
+      ...(this.price !== undefined ? { price_per_click: round(this.price) } : {}),
       itctr: s,
-      expected_payment: round(this.m.payment.expectedPayment({ bid: this.bid, itctr: s.itctr, exposure: s.exposure })),
+      exposure: s.exposure,
+      expected_payment: round(this.pay(s.itctr, s.exposure)),
       expected_value: round(this.value * s.itctr),
       overpayment_per_value: over.mean,
       overpayment_ci95: over.ci95,
@@ -114,9 +125,10 @@ async function exactCase(ctx: CaseContext): Promise<CaseOutcome> {
   let worstV = Number.NEGATIVE_INFINITY;
   c.instance.ads.forEach((ad, k) => {
     if (!(ad.bid > 0)) return;
+    const price = chargedPrice(m, c.instance, k);
     for (const adv of advertisers(ad.bid, c.tau)) {
       const itctr = p.itctr[k]!;
-      const pay = m.payment.expectedPayment({ bid: ad.bid, itctr, exposure: p.exposure[k]! });
+      const pay = m.payment.expectedPayment({ bid: ad.bid, itctr, exposure: p.exposure[k]!, ...(price !== undefined ? { price } : {}) });
       const v = (pay - adv.value * itctr) / adv.value;
       if (v > worstV) {
         worstV = v;
@@ -124,6 +136,7 @@ async function exactCase(ctx: CaseContext): Promise<CaseOutcome> {
           ad: ad.id,
           advertiser: adv.kind === 'utility' ? { kind: 'utility', value: adv.value } : { kind: 'value', value: adv.value, target_roi: c.tau },
           bid: ad.bid,
+          ...(price !== undefined ? { price_per_click: round(price, 6) } : {}),
           itctr: round(itctr, 6),
           exposure: round(p.exposure[k]!, 6),
           expected_payment: round(pay, 6),
@@ -150,18 +163,30 @@ export const irSpec: PropertySpec = {
     const comps: Comparison[] = [];
     c.instance.ads.forEach((ad, k) => {
       if (!(ad.bid > 0)) return; // a zero value has nothing to lose
+      const price = chargedPrice(m, c.instance, k);
       for (const adv of advertisers(ad.bid, c.tau)) {
-        comps.push(new OverpaymentComparison(m, armBid, k, ad.id, ad.bid, adv.value, adv.kind, c.tau, opts.effect));
+        comps.push(new OverpaymentComparison(m, armBid, k, ad.id, ad.bid, adv.value, adv.kind, c.tau, opts.effect, price));
       }
     });
     return runSequentialCase(ctx, c.focal, comps);
   },
   notes: (_mode, m, opts) => {
     const out = [`every ad, as a utility maximizer (v = b) and a value maximizer (v = tau b, tau in [1, 2]); pass rules out an expected overpayment >= ${opts.effect} v per auction`];
-    if (m.payment.name === 'gsp') out.push('gsp: expectedPayment needs the per-click price, which the check does not know; payments count as 0, so pass is vacuous');
-    const bound = affineRange((x, e) => (m.payment.expectedPayment({ bid: 50, itctr: x, exposure: e }) - 50 * x) / 50);
-    if (bound && bound[1] <= 0) out.push(`${m.payment.name}: a truthful bidder never pays more than its value on any response, so IR holds by construction (settled in one batch)`);
+    if (m.payment.name === 'gsp') out.push('gsp: each ad is charged the per-click price of its slot in the auction (0 without a slot), as settlement does');
     return out;
+  },
+  byConstruction: (m) => {
+    // Only rules that set no price of their own: the charge is then a function of the bid alone.
+    if (typeof (m.rule as { slots?: unknown }).slots === 'function') return null;
+    // The overpayment per unit of value on any single response, over every (click, exposure)
+    // outcome, at a few bids: never positive means no allocation can make IR fail.
+    const never = [1, 37, 100].every((b) => {
+      const r = affineRange((x, e) => (m.payment.expectedPayment({ bid: b, itctr: x, exposure: e }) - b * x) / b);
+      return r !== null && r[1] <= 1e-12;
+    });
+    return never
+      ? `${m.payment.name}: a truthful bidder is charged at most its bid per click and only for clicks, so its expected payment b itctr never exceeds its value v itctr (v >= b) for any allocation`
+      : null;
   },
 };
 

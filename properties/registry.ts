@@ -6,6 +6,7 @@
  */
 import { UsageError } from '../mechanism/errors.ts';
 import { continuity, continuitySpec } from './continuity.ts';
+import { type PropertySpec, structuralReason } from './driver.ts';
 import { ir, irSpec } from './ir.ts';
 import { monotonicity, monotonicitySpec } from './monotonicity.ts';
 import type { CheckOptions, MechanismUnderTest, Verdict } from './types.ts';
@@ -24,7 +25,11 @@ export interface VerdictProperty {
   /** Planned cases when `cases` is not given. */
   defaultCases: number;
   check: (m: MechanismUnderTest, opts?: CheckOptions) => Promise<Verdict>;
+  /** Why the mechanism's payment rule makes the property hold for every allocation, or null. */
+  byConstruction: (m: MechanismUnderTest) => string | null;
 }
+
+const structural = (spec: PropertySpec) => (m: MechanismUnderTest) => structuralReason(spec, m);
 
 export interface ReportProperty {
   name: ReportPropertyName;
@@ -40,16 +45,18 @@ export const registry: readonly RegisteredProperty[] = [
   {
     name: 'monotonicity',
     kind: 'verdict',
-    description: 'Def. 3.2: raising an ad\'s bid never lowers its itctr',
+    description: "Def. 3.2: raising an ad's bid never lowers its itctr by more than a share rho (relative dip)",
     defaultCases: monotonicitySpec.defaultCases,
     check: monotonicity,
+    byConstruction: structural(monotonicitySpec),
   },
   {
     name: 'continuity',
     kind: 'verdict',
-    description: 'Thm. 4.3: itctr has no jump between adjacent bids as one bid sweeps 1..100',
+    description: "Thm. 4.3: no step b -> b+1 moves itctr by more than kappa x (itctr(1) + itctr(100)), the curve's own scale",
     defaultCases: continuitySpec.defaultCases,
     check: continuity,
+    byConstruction: structural(continuitySpec),
   },
   {
     name: 'ir',
@@ -57,6 +64,7 @@ export const registry: readonly RegisteredProperty[] = [
     description: 'Def. 3.6: bidding truthfully, expected payment <= v * itctr (UM, and VM with tau >= 1)',
     defaultCases: irSpec.defaultCases,
     check: ir,
+    byConstruction: structural(irSpec),
   },
   {
     name: 'vm-truthfulness',
@@ -64,6 +72,7 @@ export const registry: readonly RegisteredProperty[] = [
     description: 'Thm. 4.5: a value maximizer bidding v/tau has no ROI-feasible bid with more value',
     defaultCases: vmTruthfulnessSpec.defaultCases,
     check: vmTruthfulness,
+    byConstruction: structural(vmTruthfulnessSpec),
   },
   {
     name: 'um-equilibrium',

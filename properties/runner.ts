@@ -57,10 +57,18 @@ export abstract class PairComparison {
 }
 
 export interface Comparison {
-  /** The focal bids whose samples this comparison reads. */
+  /** The focal bids whose samples this comparison needs (focus rounds draw only these). */
   readonly bids: readonly number[];
-  /** Feed observation j of one batch (every arm in `bids` was drawn in it). */
-  observe(j: number, batch: (bid: number) => ArmData): void;
+  /**
+   * Further bids some of its claims read when a batch has them (the curve's scale arms for a
+   * monotonicity pass claim); broad rounds draw them too.
+   */
+  readonly extraBids?: readonly number[];
+  /**
+   * Feed observation j of one batch (every arm in `bids` was drawn in it; `has` says whether an
+   * arm of `extraBids` was too).
+   */
+  observe(j: number, batch: (bid: number) => ArmData, has: (bid: number) => boolean): void;
   /** Observations fed so far. */
   count(): number;
   /** Current decision at the given levels (monotone: once decided it stays decided). */
@@ -90,7 +98,7 @@ export async function runSequentialCase(
   comparisons: readonly Comparison[],
   plan: BatchPlan = DEFAULT_BATCHES,
 ): Promise<CaseOutcome> {
-  const sampler = new CaseSampler(ctx.m, ctx.c.instance, focal, ctx.seed, ctx.opts.concurrency);
+  const sampler = new CaseSampler(ctx.m, ctx.c.instance, focal, ctx.seed, ctx.opts.concurrency, ctx.observable);
   const arm = (bid: number) => sampler.arm(bid);
   const tracked: Tracked[] = comparisons.map((c) => ({ c, state: 'open' }));
   let broadCount = 0;
@@ -117,7 +125,7 @@ export async function runSequentialCase(
     for (const t of open) if (!lead || t.c.violationWealth() > lead.c.violationWealth()) lead = t;
     const focus: boolean = focusNext && lead !== undefined && lead.c.violationWealth() >= FOCUS_WEALTH;
     focusNext = !focus;
-    const bids = focus ? [...lead!.c.bids] : [...new Set(open.flatMap((t) => t.c.bids))];
+    const bids = focus ? [...lead!.c.bids] : [...new Set(open.flatMap((t) => [...t.c.bids, ...(t.c.extraBids ?? [])]))];
     const room = Math.floor((ctx.budget - sampler.samples) / bids.length);
     // A focus round may spend as much as the broad round before it: half the budget goes to
     // confirming the leading violation while the other comparisons keep progressing.
@@ -138,7 +146,8 @@ export async function runSequentialCase(
     for (const t of open) {
       if (!t.c.bids.every((b) => batch.has(b))) continue;
       const len = Math.min(...t.c.bids.map((b) => drawn(b).x[0]?.length ?? 0));
-      for (let j = 0; j < len; j++) t.c.observe(j, drawn);
+      const has = (b: number) => batch.has(b);
+      for (let j = 0; j < len; j++) t.c.observe(j, drawn, has);
       t.state = t.c.decide(ctx.alphaFail, ctx.alphaPass);
       if (t.state === 'fail') return finish('fail', t);
     }

@@ -9,15 +9,44 @@
  * of 2 itctr (1 - itctr), which is where most of the saving over independent samples comes from.
  * A backend that ignores seeds loses the saving, not the validity: pairs are then independent.
  *
- * Each response is scored with the mechanism's parser and click model into, per ad,
- * x = ctr_i(y) 1(a_i in y) (one draw of the itctr expectation, in [0, 1]) and e = 1(a_i in y).
+ * Each response is scored with the mechanism's parser and click model into, per ad, x (one draw
+ * of itctr, in [0, 1]) and e = 1(a_i in y), the exposure. What x is depends on the observable:
+ * - `click-probability`: x = ctr_i(y) 1(a_i in y), the click model's own probability, where the
+ *   model gives one (the parametric user);
+ * - `clicks`: x = 1 if the user clicked a_i, as a judge or a real user reports it. For a model
+ *   that gives probabilities the click is drawn here, with a uniform that depends only on the
+ *   batch's seed, the response index and the ad: common random numbers for clicks too, so two
+ *   arms whose response j is the same text get the same click. A judge that returns 0/1 itself
+ *   is used as it is.
  */
 import { estimateItctr } from '../mechanism/itctr.ts';
 import { ResponseParser } from '../mechanism/parser.ts';
-import { deriveSeed } from '../mechanism/rng.ts';
+import type { GspSlot } from '../mechanism/payment.ts';
+import { deriveSeed, Rng } from '../mechanism/rng.ts';
 import { wilson } from '../mechanism/stats.ts';
 import type { AuctionInput } from '../mechanism/types.ts';
-import type { MechanismUnderTest } from './types.ts';
+import type { MechanismUnderTest, Observable } from './types.ts';
+
+/**
+ * The observable a sampled check uses: the one asked for, except that a click model that only
+ * gives clicks (a judge) cannot give probabilities, so it always yields `clicks`.
+ */
+export function observableOf(m: MechanismUnderTest, asked: Observable | undefined): Observable {
+  if (m.clicks.observable === 'clicks') return 'clicks';
+  return asked ?? 'click-probability';
+}
+
+/**
+ * The price per click ad `index` is actually charged in this auction, when the rule allocates
+ * slots before generation (GSP): the slot's price, or 0 without a slot. Undefined for rules that
+ * charge their bid (the payment rule needs no price).
+ */
+export function chargedPrice(m: MechanismUnderTest, input: AuctionInput, index: number): number | undefined {
+  const slotted = m.rule as { slots?: (input: AuctionInput) => GspSlot[] };
+  if (typeof slotted.slots !== 'function') return undefined;
+  const id = input.ads[index]?.id;
+  return slotted.slots(input).find((s) => s.id === id)?.price ?? 0;
+}
 
 /** The auction with ad `index` bidding `bid` (others unchanged). */
 export function withBid(input: AuctionInput, index: number, bid: number): AuctionInput {
@@ -86,6 +115,7 @@ export class CaseSampler {
     readonly focal: number,
     private readonly seedBase: number,
     private readonly concurrency: number,
+    readonly observable: Observable = 'click-probability',
   ) {
     this.parser = new ResponseParser(input.ads);
   }
@@ -114,7 +144,7 @@ export class CaseSampler {
     const scored = await pool(bids, this.concurrency, async (bid) => {
       const input = withBid(this.input, this.focal, bid);
       const responses = await this.m.rule.sample(input, n, { seed });
-      return Promise.all(responses.slice(0, n).map((r) => this.score(input, r)));
+      return Promise.all(responses.slice(0, n).map((r, j) => this.score(input, r, seed, j)));
     });
     const keep = Math.min(...scored.map((s) => s.length));
     const k = this.input.ads.length;
@@ -135,9 +165,24 @@ export class CaseSampler {
     return batch;
   }
 
-  private async score(input: AuctionInput, response: string): Promise<{ x: number[]; e: number[] }> {
+  private async score(input: AuctionInput, response: string, seed: number, j: number): Promise<{ x: number[]; e: number[] }> {
     const parsed = this.parser.parse(response);
-    const ctr = await this.m.clicks.clickProbabilities({ input, response, parsed });
+    const ctx = { input, response, parsed };
+    const clicks = this.m.clicks;
+    let ctr: Record<string, number>;
+    if (this.observable === 'clicks' && clicks.observable !== 'clicks') {
+      // Draw one user's clicks with uniforms shared across arms (see the module comment).
+      if (clicks.sampleClicks) {
+        const rng = Rng.derive(seed, 'click', j);
+        ctr = Object.fromEntries((await clicks.sampleClicks(ctx, () => rng.uniform())).map((id) => [id, 1]));
+      } else {
+        const p = await clicks.clickProbabilities(ctx);
+        ctr = {};
+        for (const exp of parsed.exposures) ctr[exp.id] = Rng.derive(seed, 'click', j, exp.id).uniform() < (p[exp.id] ?? 0) ? 1 : 0;
+      }
+    } else {
+      ctr = await clicks.clickProbabilities(ctx);
+    }
     const x = new Array<number>(input.ads.length).fill(0);
     const e = new Array<number>(input.ads.length).fill(0);
     for (const exp of parsed.exposures) {

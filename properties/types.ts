@@ -24,7 +24,19 @@ export interface MechanismUnderTest {
   instances: (rng: Rng) => AuctionInput;
 }
 
-export type VerdictKind = 'pass' | 'fail' | 'inconclusive';
+/**
+ * `holds-by-construction`: the payment rule makes the property true for every allocation (for
+ * example IR under first price per click), so nothing was sampled and the verdict is not
+ * evidence about the rule; summaries do not count it as a pass.
+ */
+export type VerdictKind = 'pass' | 'fail' | 'inconclusive' | 'holds-by-construction';
+
+/**
+ * What a sampled check sees of the user: `clicks` (0/1, as an LLM judge or a real user gives
+ * them) or `click-probability` (the click model's exact probability for each response, where the
+ * click model can provide it: less noise, same expectation).
+ */
+export type Observable = 'clicks' | 'click-probability';
 
 /**
  * The answer of one check.
@@ -35,6 +47,8 @@ export type VerdictKind = 'pass' | 'fail' | 'inconclusive';
  *   level alpha (an intersection-union test, so the chance of `pass` when some tested comparison
  *   hides a violation of at least `effect` is at most alpha).
  * - `inconclusive`: the budget ran out before either.
+ * - `holds-by-construction`: the payment rule makes the property hold for every allocation
+ *   (`reason` says why); nothing was tested, so it is not evidence and no alpha is spent on it.
  *
  * `p_value`: for `fail` the Bonferroni-adjusted p-value of the violation found; for `pass` the
  * p-value of the intersection-union test (the largest of the per-comparison ones); for
@@ -48,14 +62,22 @@ export interface Verdict {
   samples: number;
   p_value: number | null;
   counterexample: Record<string, unknown> | null;
+  /** Why the property holds by construction (only with that verdict). */
+  reason?: string;
   details?: VerdictDetails;
 }
 
 export interface VerdictDetails {
   property: string;
   mode: 'exact' | 'sampled';
+  /** Sampled path: what the tests were fed; null on the exact path (exact itctr). */
+  observable: Observable | null;
   alpha: number;
   effect: number;
+  /** Monotonicity: tolerated relative dip. */
+  rho: number;
+  /** Continuity: largest share of the curve's scale one bid step may carry. */
+  kappa: number;
   budget: number;
   /** Cases (auction, focal ad) tried, and how many were planned. */
   cases: number;
@@ -97,14 +119,28 @@ export interface CheckOptions {
   /** Seed of the instances, the focal ads and every sample; same seed, same verdict. Default 0. */
   seed?: number;
   /**
-   * Smallest violation the check must detect, in itctr units (probability of exposure and
-   * click), e.g. an itctr dip of 0.05 when raising a bid. `pass` rules out violations this large.
-   * For IR it is the expected overpayment per auction divided by the value per click, the same
-   * scale. Default 0.05.
+   * Margin of the `pass` claims, on the allocation's own scale: a share of the focal ad's curve
+   * scale S = itctr(1) + itctr(100) for monotonicity and continuity (pass rules out violations
+   * larger than effect * S), and the expected overpayment per unit of value for IR and
+   * vm-truthfulness. Default 0.1.
    */
   effect?: number;
-  /** Continuity only: a change of itctr larger than this between adjacent integer bids is a jump. Default 0.15. */
-  jump?: number;
+  /**
+   * Monotonicity: the relative dip that counts as a violation. Raising a bid from b to b' may not
+   * lower itctr below (1 - rho) itctr(b). Default 0.1.
+   */
+  rho?: number;
+  /**
+   * Continuity: one step b -> b + 1 may move itctr by at most kappa * S, S = itctr(1) +
+   * itctr(100) (the curve's own scale). Default 0.3.
+   */
+  kappa?: number;
+  /**
+   * Sampled path: feed the tests 0/1 clicks (`clicks`) or the click model's probability for each
+   * response (`click-probability`). Default: probability where the click model provides one
+   * (it does not declare `observable: 'clicks'`), else clicks.
+   */
+  observable?: Observable;
   /** Number of planned cases (auction and focal ad). Default: per property (see registry.ts). */
   cases?: number;
   /** Force the sampled path (false) even when the rule can enumerate; default: exact when possible. */
@@ -120,21 +156,24 @@ export interface CheckOptions {
 
 export const DEFAULT_ALPHA = 0.05;
 /**
- * Responses per property. At the default effect (0.05) and alpha (0.05) this is enough for
- * the correct sampled fixtures to reach `pass` and for a single violation of exactly the effect
- * size to be found with the power stated in properties/README.md, when the backend honours
- * seeds (common random numbers). Without seeds expect `inconclusive` unless the budget grows.
+ * Most responses one property may draw. A cap, not a cost: the tests stop as soon as they are
+ * sure, so a rule whose ads are clicked often settles in a few thousand responses. What a verdict
+ * costs grows like 1 / click rate (a rarely clicked ad gives little evidence per response);
+ * measured at click rates 0.02 to 0.8 by benchmarks/verify-samples.ts (properties/README.md).
  */
-export const DEFAULT_BUDGET = 20_000;
-export const DEFAULT_EFFECT = 0.05;
-export const DEFAULT_JUMP = 0.15;
+export const DEFAULT_BUDGET = 200_000;
+export const DEFAULT_EFFECT = 0.1;
+export const DEFAULT_RHO = 0.1;
+export const DEFAULT_KAPPA = 0.3;
 
 export interface ResolvedOptions {
   alpha: number;
   budget: number;
   seed: number;
   effect: number;
-  jump: number;
+  rho: number;
+  kappa: number;
+  observable: Observable | undefined;
   cases: number;
   exact: boolean;
   concurrency: number;
@@ -147,19 +186,26 @@ export function resolveOptions(opts: CheckOptions, defaultCases: number): Resolv
   const alpha = opts.alpha ?? DEFAULT_ALPHA;
   const budget = opts.budget ?? DEFAULT_BUDGET;
   const effect = opts.effect ?? DEFAULT_EFFECT;
-  const jump = opts.jump ?? DEFAULT_JUMP;
+  const rho = opts.rho ?? DEFAULT_RHO;
+  const kappa = opts.kappa ?? DEFAULT_KAPPA;
   const cases = opts.cases ?? defaultCases;
   if (!(alpha > 0 && alpha < 1)) throw new RangeError(`alpha must be in (0, 1), got ${alpha}`);
   if (!(Number.isInteger(budget) && budget >= 1)) throw new RangeError(`budget must be a positive integer, got ${budget}`);
   if (!(effect > 0 && effect <= 1)) throw new RangeError(`effect must be in (0, 1], got ${effect}`);
-  if (!(jump > 0 && jump < 1)) throw new RangeError(`jump must be in (0, 1), got ${jump}`);
+  if (!(rho >= 0 && rho < 1)) throw new RangeError(`rho must be in [0, 1), got ${rho}`);
+  if (!(kappa > 0 && kappa < 1)) throw new RangeError(`kappa must be in (0, 1), got ${kappa}`);
+  if (opts.observable !== undefined && opts.observable !== 'clicks' && opts.observable !== 'click-probability') {
+    throw new RangeError(`observable must be clicks or click-probability, got ${String(opts.observable)}`);
+  }
   if (!(Number.isInteger(cases) && cases >= 1)) throw new RangeError(`cases must be a positive integer, got ${cases}`);
   return {
     alpha,
     budget,
     seed: (opts.seed ?? 0) >>> 0,
     effect,
-    jump,
+    rho,
+    kappa,
+    observable: opts.observable,
     cases,
     exact: opts.exact ?? true,
     concurrency: Math.max(1, opts.concurrency ?? 8),

@@ -48,19 +48,20 @@ export function fig4bSvg(d: Fig4bData): string {
   d.curves.forEach((c, k) => {
     const color = colors[k % colors.length]!;
     const pts = (ys: number[]) => d.bids.map((b, j) => [b, ys[j]!] as [number, number]);
-    // Drawn in this order so the trend sits on top of the noisier raw counts.
-    series.push({ label: `${c.label}: sampled clicks`, color, points: pts(c.raw), dash: '5 4', width: 1.2, opacity: 0.55 });
-    series.push({ label: `${c.label}: expected (exact)`, color, points: pts(c.expected), dash: '0.5 3.5', width: 2.4 });
-    series.push({ label: `${c.label}: LOESS trend`, color, points: pts(c.smoothed), width: 3 });
+    // The exact curve is the figure: drawn last, boldest, solid. The raw counts carry the sampling
+    // noise; the trend smooths that noise within each stretch between jumps, never across one.
+    series.push({ label: `${c.label}: sampled clicks`, color, points: pts(c.raw), width: 1, opacity: 0.45 });
+    series.push({ label: `${c.label}: trend of the counts (split at jumps)`, color, points: pts(c.smoothed), dash: '6 4', width: 1.6, opacity: 0.8 });
+    series.push({ label: `${c.label}: expected (exact)`, color, points: pts(c.expected), width: 3 });
   });
   const legend: LegendGroup[] = [
     { title: 'Mechanism', items: d.curves.map((c, k) => ({ label: c.label, color: colors[k % colors.length]!, width: 3 })) },
     {
       title: 'Line',
       items: [
-        { label: `raw counts: clicks in ${d.responses} sampled responses`, color: '#444', dash: '5 4', width: 1.2 },
-        { label: 'LOESS trend of the raw counts', color: '#444', width: 3 },
-        { label: `exact expected clicks (${d.responses}\u00a0×\u00a0itctr)`, color: '#444', dash: '0.5 3.5', width: 2.4 },
+        { label: `exact expected clicks (${d.responses}\u00a0×\u00a0itctr)`, color: '#444', width: 3 },
+        { label: `raw counts: clicks in ${d.responses} sampled responses`, color: '#444', width: 1 },
+        { label: 'trend of the counts (LOESS between jumps)', color: '#444', dash: '6 4', width: 1.6 },
       ],
     },
   ];

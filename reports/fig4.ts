@@ -16,6 +16,7 @@
  * and query, and each (epoch, bid) is then one pass over the plan log-probabilities. The result is
  * the same number `estimateItctr` computes from `enumerate` (tests/report.test.ts checks this).
  */
+import { DEFAULT_KAPPA } from '../properties/types.ts';
 import { GspRule } from '../baselines/gsp.ts';
 import { drawClicks, type ClickModel } from '../mechanism/click-model.ts';
 import { estimateItctr } from '../mechanism/itctr.ts';
@@ -263,6 +264,36 @@ export function loess(xs: readonly number[], ys: readonly number[], span = LOESS
   });
 }
 
+/**
+ * LOESS of each stretch of a curve between its jumps, never across one: smoothing is for the
+ * sampling noise of the raw counts, and a step in the allocation must stay a step. `breaks` are
+ * the indices k where the curve jumps between points k and k + 1.
+ */
+export function segmentedLoess(xs: readonly number[], ys: readonly number[], breaks: readonly number[], span = LOESS_SPAN): number[] {
+  const out: number[] = [];
+  let from = 0;
+  for (const k of [...[...breaks].sort((a, b) => a - b), xs.length - 1]) {
+    const to = k + 1;
+    if (to <= from) continue;
+    const seg = xs.slice(from, to);
+    // A stretch shorter than three points has nothing to smooth.
+    out.push(...(seg.length < 3 ? ys.slice(from, to) : loess(seg, ys.slice(from, to), Math.min(1, (span * xs.length) / seg.length))));
+    from = to;
+  }
+  return out;
+}
+
+/**
+ * The jumps of a curve by the continuity check's own definition: steps larger than kappa times
+ * the curve's scale (its values at both ends of the sweep).
+ */
+export function jumpsOf(ys: readonly number[], kappa = DEFAULT_KAPPA): number[] {
+  const scale = ys[0]! + ys[ys.length - 1]!;
+  const out: number[] = [];
+  for (let k = 0; k + 1 < ys.length; k++) if (Math.abs(ys[k + 1]! - ys[k]!) > kappa * scale + 1e-12) out.push(k);
+  return out;
+}
+
 /** Largest change between neighbouring points of a curve. */
 export function maxStep(ys: readonly number[]): number {
   let m = 0;
@@ -275,8 +306,10 @@ export interface Fig4bCurve {
   label: string;
   /** Clicks on the ad out of `responses` sampled responses, per bid 1..100. */
   raw: number[];
-  /** LOESS trend of `raw`. */
+  /** LOESS trend of `raw`, fitted separately between the jumps of the exact curve. */
   smoothed: number[];
+  /** Indices k (bids k + 1 -> k + 2) where the exact curve jumps (continuity's definition). */
+  jumps: number[];
   /** Exact expected clicks: responses x itctr. */
   expected: number[];
   max_step_raw: number;
@@ -299,7 +332,7 @@ export interface Fig4bData {
   other_bids: Record<string, number>;
   responses: number;
   bids: number[];
-  smoothing: { method: 'loess'; degree: 1; kernel: 'tricube'; span: number };
+  smoothing: { method: 'loess'; degree: 1; kernel: 'tricube'; span: number; split_at: 'jumps of the exact curve (step > kappa x scale)'; kappa: number };
   selection: {
     /** 'criteria': the first ad meeting both criteria; otherwise one of the two fallbacks. */
     how: 'criteria' | 'best-score';
@@ -415,12 +448,14 @@ export async function figure4b(ctx: FigureContext, responses: number): Promise<F
       expected.push(responses * (await exact.at(m.rule, input, index, bid)));
       if (++done % 10 === 0) ctx.onProgress?.('figure 4(b)', done, 2 * FIG4B_BIDS.length);
     }
-    const smoothed = loess(FIG4B_BIDS, raw);
+    const jumps = jumpsOf(expected);
+    const smoothed = segmentedLoess(FIG4B_BIDS, raw, jumps);
     curves.push({
       mechanism: m.spec,
       label: m.label,
       raw,
       smoothed: smoothed.map(r6),
+      jumps,
       expected: expected.map(r6),
       max_step_raw: maxStep(raw),
       max_step_smoothed: r6(maxStep(smoothed)),
@@ -443,7 +478,7 @@ export async function figure4b(ctx: FigureContext, responses: number): Promise<F
     other_bids: Object.fromEntries(input.ads.filter((_, k) => k !== index).map((a) => [a.id, a.bid])),
     responses,
     bids: [...FIG4B_BIDS],
-    smoothing: { method: 'loess', degree: 1, kernel: 'tricube', span: LOESS_SPAN },
+    smoothing: { method: 'loess', degree: 1, kernel: 'tricube', span: LOESS_SPAN, split_at: 'jumps of the exact curve (step > kappa x scale)', kappa: DEFAULT_KAPPA },
     selection: {
       how: pick.how,
       queries_tried: pick.tried,

@@ -148,15 +148,17 @@ function fig4bSection(m: ReportModel): string {
   const d = m.fig4b;
   const [llm, gsp] = d.curves;
   const steps = d.curves
-    .map((c) => `${esc(c.label)}: ${fixed(c.max_step_expected, 2)} expected clicks (exact curve), ${fixed(c.max_step_smoothed, 2)} (LOESS trend), ${c.max_step_raw} (raw counts)`)
+    .map((c) => `${esc(c.label)}: ${fixed(c.max_step_expected, 2)} expected clicks (exact curve), ${fixed(c.max_step_smoothed, 2)} (trend of the counts), ${c.max_step_raw} (raw counts)${c.jumps.length ? `, a jump at bid ${c.jumps.map((k) => d.bids[k + 1]).join(', ')}` : ''}`)
     .join('; ');
   const sel = d.selection;
   const caption =
     `<strong>Figure 4(b).</strong> Allocation continuity. One test query, <code>${esc(d.query_id)}</code> (“${esc(d.query)}”, user ${esc(d.profile_id)}), and one ` +
     `candidate ad, <code>${esc(d.ad_id)}</code> (“${esc(d.ad_title)}”); the other ${Object.keys(d.other_bids).length} candidates keep the bids drawn for stage '${d.stage}' ` +
     `(report seed ${d.seed}, world seed ${d.world_seed}). The ad's bid is swept from 1 to 100 in steps of 1; at each bid ${d.responses} responses are sampled ` +
-    `(independent seeds per bid) and the user's clicks on the ad counted. Dashed: the raw counts. Solid: a LOESS trend of the raw counts (local linear ` +
-    `fit, tricube weights, span ${d.smoothing.span}, i.e. the ${Math.ceil(d.smoothing.span * d.bids.length)} nearest bids). Dotted: the exact expected clicks (${d.responses} × itctr). ` +
+    `(independent seeds per bid) and the user's clicks on the ad counted. Bold solid: the exact expected clicks (${d.responses} × itctr), what the allocation does. ` +
+    `Thin: the raw counts. Dashed: a LOESS trend of the raw counts (local linear fit, tricube weights, ${Math.ceil(d.smoothing.span * d.bids.length)} nearest bids) fitted ` +
+    `separately on each stretch between the exact curve's jumps (a step larger than ${d.smoothing.kappa} × its values at bids 1 and 100, the continuity check's definition), ` +
+    `so smoothing removes sampling noise and never turns a step into a ramp. ` +
     `${llm ? `Blue: ${esc(llm.label)}, <code>${esc(llm.mechanism)}</code>. ` : ''}` +
     `${gsp ? `Orange: pre-generation GSP with one slot over the same rule, <code>${esc(gsp.mechanism)}</code>: the ad reaches the Ad-LLM only when its bid × quality ranks first` +
       `${sel.gsp_entry_bid !== null ? ` (here from bid ${sel.gsp_entry_bid} on)` : ''}, so its curve steps. ` : ''}` +

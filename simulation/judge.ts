@@ -350,6 +350,7 @@ export function judgeOn<C extends JudgeChat>(client: C, opts: { name: string; te
   }
   return {
     name: opts.name,
+    observable: 'clicks' as const,
     client,
     judge,
     stats: () => client.stats(),

@@ -17,7 +17,7 @@ import { embeddedParts, resolveRule } from '../cli/resolve.ts';
 import { InputError, UsageError } from '../mechanism/errors.ts';
 import { estimateItctr } from '../mechanism/itctr.ts';
 import { Rng } from '../mechanism/rng.ts';
-import { ExactItctr, FIG4A_BIDS, loess, maxStep, withBid, type Fig4aData, type Fig4bData } from '../reports/fig4.ts';
+import { ExactItctr, FIG4A_BIDS, jumpsOf, loess, maxStep, segmentedLoess, withBid, type Fig4aData, type Fig4bData } from '../reports/fig4.ts';
 import { auctionInput } from '../simulation/auctions.ts';
 import { embeddedWorld } from '../simulation/world.ts';
 import { irpoConfig } from '../training/config.ts';
@@ -93,7 +93,7 @@ describe('report on a demo directory', () => {
   it('draws SVGs that parse as XML, with axes, labels and legends', () => {
     for (const [file, must] of [
       ['fig4a.svg', ['Figure 4(a)', 'Bid of the perturbed ad (per click)', 'Expected clicks (sum over 30 queries)', 'Epoch 0 (pretrained)', 'Epoch 2', 'Spearman ρ']],
-      ['fig4b.svg', ['Figure 4(b)', 'Clicks on the ad (of 40 responses)', 'LLM-Auction (epoch 2)', 'GSP (k=1) over epoch 2', 'LOESS trend']],
+      ['fig4b.svg', ['Figure 4(b)', 'Clicks on the ad (of 40 responses)', 'LLM-Auction (epoch 2)', 'GSP (k=1) over epoch 2', 'trend of the counts', 'exact expected clicks']],
     ] as const) {
       const text = readFileSync(join(out1, file), 'utf8');
       const doc = parseXml(text);
@@ -258,5 +258,22 @@ describe('the pieces of Figure 4', () => {
     const noisy = xs.map((x) => x / 2 + (rng.uniform() - 0.5) * 20);
     expect(maxStep(loess(xs, noisy))).toBeLessThan(maxStep(noisy) / 3);
     expect(maxStep([0, 0, 5, 5, 6])).toBe(5);
+  });
+
+  it('the 4(b) trend keeps a step a step: smoothing stops at the jumps of the exact curve', () => {
+    const xs = Array.from({ length: 100 }, (_, k) => k + 1);
+    const exact = xs.map((x) => (x >= 90 ? 30 : 0)); // a slot won from bid 90 on
+    const rng = new Rng(2);
+    const raw = exact.map((y) => Math.max(0, y + Math.round((rng.uniform() - 0.5) * 8)));
+    const breaks = jumpsOf(exact);
+    expect(breaks).toEqual([88]); // between bids 89 and 90
+    const split = segmentedLoess(xs, raw, breaks);
+    expect(split[89]! - split[88]!).toBeGreaterThan(20); // the step survives
+    expect(Math.max(...split.slice(0, 89))).toBeLessThan(6); // no ramp before it
+    const across = loess(xs, raw); // the old way: one fit across the step turns it into a ramp
+    expect(across[89]! - across[88]!).toBeLessThan(10);
+    // A smooth curve has no jumps, so the trend is the plain LOESS.
+    const smooth = xs.map((x) => 30 / (1 + Math.exp(-(x - 50) / 8)));
+    expect(jumpsOf(smooth)).toEqual([]);
   });
 });

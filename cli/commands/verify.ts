@@ -2,15 +2,21 @@
  * `llm-auction verify -m SPEC [--property …] [--alpha A] [--budget N] [--seed N] [--json FILE]`:
  * run the statistical property checks on one mechanism.
  *
- * Exit code: 0 when every chosen property passes, 1 when any fails, 3 otherwise (some are
- * inconclusive). Report-only properties (um-equilibrium) are printed and written to the JSON
- * under "reports", never under "properties", and never change the exit code: the contract's
- * verdict format does not fit a measurement.
+ * Error control across properties: alpha is family-wise over the properties actually tested.
+ * Each of the K chosen properties that the payment rule does not settle by construction runs at
+ * alpha / K (Bonferroni), so the chance that `verify` reports any `fail` on a mechanism that has
+ * every property is at most alpha. A property that holds by construction spends no alpha, is
+ * shown as "holds by construction" with its reason, and is not counted as a pass.
+ *
+ * Exit code: 0 when every chosen property passes or holds by construction, 1 when any fails, 3
+ * otherwise (some are inconclusive). Report-only properties (um-equilibrium) are printed and
+ * written to the JSON under "reports", never under "properties", and never change the exit code:
+ * the contract's verdict format does not fit a measurement.
  */
 import cliProgress from 'cli-progress';
 import { UsageError } from '../../mechanism/errors.ts';
 import { getProperty, type RegisteredProperty, VERDICT_PROPERTIES } from '../../properties/registry.ts';
-import type { CheckOptions, MechanismUnderTest, ProgressEvent, Verdict } from '../../properties/types.ts';
+import type { CheckOptions, MechanismUnderTest, Observable, ProgressEvent, Verdict } from '../../properties/types.ts';
 import { DEFAULT_ALPHA, DEFAULT_BUDGET } from '../../properties/types.ts';
 import type { EquilibriumReport } from '../../properties/um-equilibrium.ts';
 import { table, writeJsonResult } from '../output.ts';
@@ -22,8 +28,14 @@ export interface VerifyOptions {
   alpha?: number;
   budget?: number;
   seed?: number;
-  /** Smallest violation to detect (itctr units); default 0.05. */
+  /** Margin of the pass claims, as a share of the curve's scale; default 0.1. */
   effect?: number;
+  /** Monotonicity: tolerated relative dip; default 0.1. */
+  rho?: number;
+  /** Continuity: largest share of the curve's scale one bid step may move; default 0.3. */
+  kappa?: number;
+  /** Sampled path: 0/1 clicks or the click model's probability (default: probability where given). */
+  observable?: Observable;
   /** Planned cases per property; default per property. */
   cases?: number;
   /** false forces the sampled path even for a rule that can enumerate. */
@@ -34,7 +46,12 @@ export interface VerifyOptions {
 
 export interface VerifyResult {
   mechanism: string;
+  /** Family-wise over the tested properties (see the module comment). */
   alpha: number;
+  /** The level each tested property ran at: alpha / the number of tested properties. */
+  alpha_per_property: number;
+  /** The properties that spent alpha (not settled by construction). */
+  tested: string[];
   budget: number;
   seed: number;
   properties: Record<string, Verdict>;
@@ -42,6 +59,11 @@ export interface VerifyResult {
 }
 
 export const VERIFY_EXIT = { pass: 0, fail: 1, inconclusive: 3 } as const;
+
+/** How a verdict reads in text. */
+export function verdictText(v: Verdict['verdict']): string {
+  return v === 'holds-by-construction' ? 'holds by construction' : v;
+}
 
 /** Names asked for, split on commas, checked, without duplicates; unknown names are a usage error. */
 export function resolveProperties(names: readonly string[] | undefined): RegisteredProperty[] {
@@ -101,6 +123,14 @@ function itctrOf(x: unknown): string {
   return '?';
 }
 
+/** "itctr a -> b (exposure p -> q)": the allocation beside what it earns. */
+function curveStep(ev: Record<string, unknown>): string {
+  const itctr = Array.isArray(ev.itctr) ? (ev.itctr as unknown[]) : [];
+  const exp = Array.isArray(ev.exposure) ? (ev.exposure as unknown[]) : [];
+  const e = exp.length === 2 ? ` (exposure ${num(exp[0])} -> ${num(exp[1])})` : '';
+  return `itctr ${itctrOf(itctr[0])} -> ${itctrOf(itctr[1])}${e}`;
+}
+
 /** One line about a counterexample (or the closest call), for the summary table. */
 export function describeEvidence(property: string, ev: Record<string, unknown> | null | undefined, failing = true): string {
   if (!ev) return '';
@@ -109,11 +139,15 @@ export function describeEvidence(property: string, ev: Record<string, unknown> |
   const itctr = Array.isArray(ev.itctr) ? (ev.itctr as unknown[]) : undefined;
   switch (property) {
     case 'monotonicity':
-      return bids && itctr ? `${focal}bid ${bids[0]} -> ${bids[1]}: itctr ${itctrOf(itctr[0])} -> ${itctrOf(itctr[1])}` : '';
+      return bids && itctr
+        ? `${focal}bid ${bids[0]} -> ${bids[1]}: ${curveStep(ev)}, relative dip ${num(ev.relative_dip)} (violation > rho ${num(ev.rho)})`
+        : '';
     case 'continuity':
-      return bids ? `${focal}bid ${bids[0]} -> ${bids[1]}: itctr changes by ${num(ev.change)} (jump > ${num(ev.jump)})` : '';
+      return bids
+        ? `${focal}bid ${bids[0]} -> ${bids[1]}: ${curveStep(ev)}, step ${num(ev.step_share)} of the curve's scale (jump > kappa ${num(ev.kappa)})`
+        : '';
     case 'ir':
-      return `${String(ev.ad ?? '?')}: pays ${num(ev.expected_payment)} for value ${num(ev.expected_value)}`;
+      return `${String(ev.ad ?? '?')}: pays ${num(ev.expected_payment)} for value ${num(ev.expected_value)} (exposure ${num(ev.exposure)})`;
     case 'vm-truthfulness':
       if (ev.comparison === 'truthful-feasibility' || ev.infeasible_truthful_bid) {
         return failing
@@ -121,8 +155,8 @@ export function describeEvidence(property: string, ev: Record<string, unknown> |
           : `${focal}ROI slack ${num(ev.roi_slack)} at the truthful bid ${String(ev.truthful_bid)}`;
       }
       return failing
-        ? `${focal}bid ${String(ev.deviation_bid)} instead of ${String(ev.truthful_bid)} gains ${num(ev.itctr_gain)} itctr, ROI-feasible`
-        : `${focal}bid ${String(ev.deviation_bid)} vs ${String(ev.truthful_bid)}: itctr gain ${num(ev.itctr_gain)}, ROI slack ${num(ev.roi_slack)}`;
+        ? `${focal}bid ${String(ev.deviation_bid)} instead of ${String(ev.truthful_bid)}: ${curveStep(ev)}, ROI-feasible`
+        : `${focal}bid ${String(ev.deviation_bid)} vs ${String(ev.truthful_bid)}: ${curveStep(ev)}, ROI slack ${num(ev.roi_slack)}`;
     default:
       return '';
   }
@@ -131,13 +165,15 @@ export function describeEvidence(property: string, ev: Record<string, unknown> |
 /** What the summary says about a verdict: the counterexample, the undecided comparison, or the scope of a pass. */
 function evidenceColumn(property: string, v: Verdict): string {
   if (v.verdict === 'fail') return describeEvidence(property, v.counterexample);
+  if (v.verdict === 'holds-by-construction') return v.reason ?? '';
   const d = v.details;
   if (v.verdict === 'inconclusive') {
     const closest = d?.closest as Record<string, unknown> | undefined;
     const what = describeEvidence(property, closest, false);
     return `undecided${what ? `: ${what}` : ''} (${d?.cases_open ?? '?'} of ${d?.cases ?? '?'} cases open)`;
   }
-  return d ? `${d.cases} auctions, ${d.comparisons_planned} comparisons` : '';
+  const eq = d?.equivalent_to ? `; equivalent to ${String(d.equivalent_to)} under ${property === 'vm-truthfulness' ? 'first price per click' : 'this payment'}, not separate evidence` : '';
+  return d ? `${d.cases} auctions, ${d.comparisons_planned} comparisons${d.observable ? `, on ${d.observable}` : ''}${eq}` : '';
 }
 
 export async function runVerify(opts: VerifyOptions): Promise<number> {
@@ -149,17 +185,23 @@ export async function runVerify(opts: VerifyOptions): Promise<number> {
   if (!(Number.isInteger(budget) && budget >= 1)) throw new UsageError(`--budget must be a positive integer, got ${budget}`);
   const m = opts.mechanism;
   const bar = progressBar();
+  // Family-wise error control across properties: alpha is split over those that are tested.
+  const tested = chosen.filter((p) => p.kind === 'verdict' && p.byConstruction(m) === null).map((p) => p.name);
+  const alphaEach = alpha / Math.max(1, tested.length);
   const base: CheckOptions = {
-    alpha,
+    alpha: alphaEach,
     budget,
     seed,
     ...(opts.effect !== undefined ? { effect: opts.effect } : {}),
+    ...(opts.rho !== undefined ? { rho: opts.rho } : {}),
+    ...(opts.kappa !== undefined ? { kappa: opts.kappa } : {}),
+    ...(opts.observable !== undefined ? { observable: opts.observable } : {}),
     ...(opts.cases !== undefined ? { cases: opts.cases } : {}),
     ...(opts.exact !== undefined ? { exact: opts.exact } : {}),
     ...(bar ? { onProgress: bar.onProgress } : {}),
   };
 
-  const result: VerifyResult = { mechanism: m.name, alpha, budget, seed, properties: {} };
+  const result: VerifyResult = { mechanism: m.name, alpha, alpha_per_property: alphaEach, tested, budget, seed, properties: {} };
   const rows: (string | number)[][] = [];
   try {
     for (const p of chosen) {
@@ -168,7 +210,7 @@ export async function runVerify(opts: VerifyOptions): Promise<number> {
         result.properties[p.name] = v;
         rows.push([
           p.name,
-          v.verdict,
+          verdictText(v.verdict),
           v.samples,
           v.p_value === null ? 'exact' : v.p_value === 0 ? '0' : v.p_value < 1e-4 ? v.p_value.toExponential(1) : num(v.p_value, 4),
           v.details?.mode ?? '',
@@ -192,16 +234,30 @@ export async function runVerify(opts: VerifyOptions): Promise<number> {
   }
 
   const verdicts = Object.values(result.properties).map((v) => v.verdict);
-  const code = verdicts.includes('fail') ? VERIFY_EXIT.fail : verdicts.every((v) => v === 'pass') ? VERIFY_EXIT.pass : VERIFY_EXIT.inconclusive;
+  const code = verdicts.includes('fail')
+    ? VERIFY_EXIT.fail
+    : verdicts.every((v) => v === 'pass' || v === 'holds-by-construction')
+      ? VERIFY_EXIT.pass
+      : VERIFY_EXIT.inconclusive;
 
   if (opts.json === '-') {
     writeJsonResult('-', result);
     return code;
   }
+  const byConstruction = verdicts.filter((v) => v === 'holds-by-construction').length;
+  const passed = verdicts.filter((v) => v === 'pass').length;
   const headline =
-    code === VERIFY_EXIT.pass ? 'all properties pass' : code === VERIFY_EXIT.fail ? 'a property fails' : 'inconclusive (raise --budget)';
+    code === VERIFY_EXIT.pass
+      ? `${passed} tested ${passed === 1 ? 'property passes' : 'properties pass'}${byConstruction ? `; ${byConstruction} hold${byConstruction === 1 ? 's' : ''} by construction (not evidence)` : ''}`
+      : code === VERIFY_EXIT.fail
+        ? 'a property fails'
+        : 'inconclusive (raise --budget)';
+  const alphaLine =
+    tested.length > 1
+      ? `alpha ${alpha} family-wise over ${tested.length} tested properties (${num(alphaEach, 4)} each)`
+      : `alpha ${alpha}`;
   process.stdout.write(
-    `verify ${m.name}: alpha ${alpha}, budget ${budget} responses per property, seed ${seed}\n\n` +
+    `verify ${m.name}: ${alphaLine}, budget ${budget} responses per property, seed ${seed}\n\n` +
       `${table(['property', 'verdict', 'samples', 'p-value', 'mode', 'evidence'], rows)}\n\n${headline}\n`,
   );
   writeJsonResult(opts.json, result);
