@@ -25,6 +25,9 @@ export function summarize(): string {
       for (const t of r.tasks) out.push(`| ${t.name} | ${fmtMs(t.median_ms)} | ${fmtMs(t.p99_ms)} | ${Math.round(t.ops_per_s).toLocaleString('en-US')} |`);
       out.push('');
     }
+    // Suites whose result is a table (robustness) carry their own Markdown lines.
+    const md = (raw as { markdown?: string[] }).markdown;
+    if (md?.length) out.push(...md);
     for (const n of r.notes ?? []) out.push(`- ${n}`);
     if (r.notes?.length) out.push('');
   }

@@ -20,7 +20,7 @@ const TrainManifest = z.looseObject({
     trainQueries: z.number().int(),
     rmSamples: z.number().int(),
     dpoSamples: z.number().int(),
-    reward: z.enum(['pctr', 'oracle']),
+    reward: z.enum(['pctr', 'oracle', 'shuffled']),
     candidates: z.number().int(),
     worldSeed: z.number().int(),
   }),

@@ -41,10 +41,13 @@ function runReward(dir: string, pieces: RunPieces): string | undefined {
 function specLabel(s: MechanismSpec, pieces: RunPieces): string {
   switch (s.kind) {
     case 'embedded':
-      return s.name === 'pretrained' ? 'Pretrained LLM' : s.name === 'optimal' ? 'Exact optimum (ceiling)' : `embedded:${s.name}`;
+      return s.name === 'pretrained' ? 'Pretrained LLM' : s.name === 'optimal' ? 'Exact KL optimum (beta = 0.1)' : s.name === 'ceiling' ? 'Per-query best response (ceiling)' : s.name === 'best-in-class' ? 'Best in the policy class' : `embedded:${s.name}`;
     case 'run': {
       const reward = runReward(s.dir, pieces);
-      const which = reward === 'pctr' ? 'pCTR' : reward === 'oracle' ? 'Oracle' : basename(s.dir);
+      // The demo's pCTR-quality runs are named train-pctr-10 / -30 (share of the logs the pCTR model saw).
+      const share = /^train-pctr-(\d+)$/.exec(basename(s.dir))?.[1];
+      const which =
+        reward === 'pctr' ? (share ? `pCTR on ${share}% of logs` : 'pCTR') : reward === 'oracle' ? 'Oracle' : reward === 'shuffled' ? 'pCTR, shuffled clicks' : basename(s.dir);
       return `LLM-Auction (${which})${s.epoch === undefined ? '' : `, epoch ${s.epoch}`}`;
     }
     case 'mosaic':
@@ -119,10 +122,14 @@ export function table2Caption(t: Table2): string {
   return (
     `Revenue and reward per query of each mechanism on ${n ?? '?'} ${t.query_set ?? 'test'} queries of the embedded world` +
     `${t.limit !== null ? ` (the first ${t.limit})` : ''}, bench seed ${t.seed ?? '?'}: every mechanism answers the same queries with the same bids ` +
-    `(stage 'bench'), one response per query, and the simulated user clicks. Revenue is what the payment rule charged; reward is Eq. 8 under the ` +
-    `user model's true click probabilities. 95% intervals: Student t over queries. Cost: Ad-LLM generations and generated tokens per query ` +
-    `(tokens estimated at 4 characters each when the backend reports none).` +
-    (t.rows.some((r) => r.gap_closed !== undefined) ? ' Gap closed: share of the reward gap between the pretrained LLM and the exact optimum that a mechanism closes.' : '')
+    `(stage 'bench'). Rows whose rule enumerates its responses (${t.rows.filter((r) => (r as { exact?: boolean }).exact === true).map((r) => r.label).join(', ') || 'none'}) are exact expectations ` +
+    `per query: reward is E[R] (Eq. 8) under the user model's true click probabilities and revenue is the sum of price × click probability; ` +
+    `the others (${t.rows.filter((r) => (r as { exact?: boolean }).exact !== true).map((r) => r.label).join(', ') || 'none'}) are one sampled response per query with the user's clicks drawn, ` +
+    `revenue being what the payment rule charged. 95% intervals: Student t over queries; bench.json also holds paired differences against Pretrained and MOSAIC. ` +
+    `Cost: Ad-LLM generations and generated tokens per query (tokens estimated at 4 characters each when the backend reports none).` +
+    (t.rows.some((r) => r.gap_closed !== undefined)
+      ? ` Gap closed: share of the reward gap between the pretrained LLM and ${String((t.rows.find((r) => (r as { gap_reference?: string }).gap_reference) as { gap_reference?: string } | undefined)?.gap_reference ?? 'the exact optimum')} that a mechanism closes.`
+      : '')
   );
 }
 

@@ -80,3 +80,31 @@ describe('the misspecified embedded world', () => {
     expect(only!.prob).toBe(1);
   }, 60_000);
 });
+
+describe('the controls and the pCTR input', () => {
+  it('shuffled clicks keep every exposure and the click count, and break the link to the ad', async () => {
+    const { shuffleClicks } = await import('../training/irpo.ts');
+    // Clicks that depend entirely on the ad: Ad-0001 always clicked, Ad-0002 never.
+    const examples = Array.from({ length: 400 }, (_, k) => ({ query: `q${k}`, response: 'r', userId: `U-${k % 7}`, adId: k % 2 ? 'Ad-0001' : 'Ad-0002', click: (k % 2) as 0 | 1 }));
+    const before = examples.map((e) => `${e.query}|${e.adId}`);
+    shuffleClicks(examples, 7);
+    expect(examples.map((e) => `${e.query}|${e.adId}`)).toEqual(before);
+    expect(examples.reduce((s, e) => s + e.click, 0)).toBe(200);
+    const rate = (id: string) => examples.filter((e) => e.adId === id).reduce((s, e) => s + e.click, 0) / 200;
+    expect(Math.abs(rate('Ad-0001') - rate('Ad-0002'))).toBeLessThan(0.25);
+  });
+
+  it("reads an exposure's context off the response: insertions, position, woven or listed", async () => {
+    const { exposureContext } = await import('../training/pctr.ts');
+    const input = inputs('test', 1, 'bench')[0]!;
+    const t = policy.table(input);
+    const woven = t.plans.findIndex((p) => p.ads.length === 2 && p.ok.every(Boolean) && p.woven);
+    const listed = t.plans.findIndex((p) => p.ads.length === 2 && p.ok.every(Boolean) && !p.woven && p.ads.join() === t.plans[woven]!.ads.join());
+    const second = input.ads[t.shortlist[t.plans[woven]!.ads[1]!]!]!.id;
+    const w = exposureContext(input.query, policy.render(input, t.plans[woven]!, t), second);
+    const l = exposureContext(input.query, policy.render(input, t.plans[listed]!, t), second);
+    expect(w.slice(0, 3)).toEqual([2 / 4, 1 / 3, 1]);
+    expect(l.slice(0, 3)).toEqual([2 / 4, 1 / 3, 0]);
+    expect(w[3]).toBeCloseTo(l[3]!, 12);
+  });
+});

@@ -33,6 +33,10 @@ export const IrpoConfig = z.object({
     .string()
     .default('lexical')
     .describe('Frozen text encoder of the pCTR model: lexical, or onnx:all-minilm-l6-v2 / onnx:DIR (after bash scripts/fetch-models.sh)'),
+  pctrContext: z
+    .boolean()
+    .default(true)
+    .describe("Feed the pCTR model each exposure's context read off the response (insertions, position, woven or listed, title-question similarity); false is the paper's bare Eq. 3 input"),
   pctrEpochs: z.number().int().positive().default(4).describe('Passes over the online data each time the pCTR model is fitted'),
   pctrTextDim: z.number().int().positive().default(128).describe('Size of the frozen random projection of the text features fed to the pCTR model'),
   heldOutShare: z.number().min(0).max(0.5).default(0.1).describe('Share of the online data held out to measure the pCTR model (AUC, log loss, calibration)'),

@@ -220,7 +220,7 @@ export async function trainIrpo(opts: IrpoOptions): Promise<EpochMetrics[]> {
       } else {
         pctr = existsSync(prevFile)
           ? PctrModel.load(prevFile, pctrEncoder)
-          : PctrModel.create({ seed: deriveSeed(seed, 'pctr'), epochs: cfg.pctrEpochs, textDim: cfg.pctrTextDim }, pctrEncoder);
+          : PctrModel.create({ seed: deriveSeed(seed, 'pctr'), epochs: cfg.pctrEpochs, textDim: cfg.pctrTextDim, contextFeatures: cfg.pctrContext }, pctrEncoder);
         // Algorithm 1 fits psi_t on this epoch's data, starting from psi_{t-1}; 'all' also replays
         // the earlier epochs' logs, so the model does not drift toward the newest policy's habits.
         const history: Episode[] = cfg.pctrHistory === 'all' ? [] : episodes;
@@ -233,10 +233,7 @@ export async function trainIrpo(opts: IrpoOptions): Promise<EpochMetrics[]> {
         const fitSet = onlineExamples(history, userOf, queryText, (q) => !isHeldOut(q) && inFitShare(q));
         // The control: the same exposures with their clicks permuted among them, so the model can
         // learn the click rate but nothing about which exposure gets clicked.
-        if (cfg.reward === 'shuffled') {
-          const clicks = new Rng(deriveSeed(seed, 'shuffle-clicks', t)).shuffle(fitSet.map((x) => x.click!));
-          fitSet.forEach((x, k) => (x.click = clicks[k]!));
-        }
+        if (cfg.reward === 'shuffled') shuffleClicks(fitSet, deriveSeed(seed, 'shuffle-clicks', t));
         await pctr.prepare(fitSet);
         pctr.fit(fitSet, { seed: deriveSeed(seed, 'pctr-fit', t) });
         pctr.save(pctrFile);
@@ -349,6 +346,16 @@ export async function trainIrpo(opts: IrpoOptions): Promise<EpochMetrics[]> {
 
   writeAtomic(manifestPath, `${JSON.stringify({ ...manifest, status: 'complete' }, null, 2)}\n`);
   return metrics;
+}
+
+/**
+ * The shuffled-click control: permute the click labels across the examples (in place), keeping
+ * every exposure and the number of clicks, so a model fitted on them can learn the click rate and
+ * nothing about which exposure is clicked.
+ */
+export function shuffleClicks(examples: PctrExample[], seed: number): void {
+  const clicks = new Rng(seed).shuffle(examples.map((x) => x.click!));
+  examples.forEach((x, k) => (x.click = clicks[k]!));
 }
 
 /** One labelled example per valid exposure of the online data (Eq. 4 sums over exposed ads). */

@@ -33,7 +33,7 @@ import { dirname } from 'node:path';
 import { z } from 'zod';
 import { Rng } from '../mechanism/rng.ts';
 import type { Episode } from '../simulation/episode.ts';
-import type { TextEncoder } from '../simulation/text-encoder.ts';
+import { cosine, lexicalEncoder, type TextEncoder } from '../simulation/text-encoder.ts';
 import { adamStep, base64ToF64, bceWithLogit, Dense, denseForward, f64ToBase64, gaussian, Param, sigmoid } from './nn.ts';
 
 export const PctrConfig = z.strictObject({
@@ -64,6 +64,12 @@ export const PctrConfig = z.strictObject({
     .default(0)
     .describe('Training-time probability of replacing a user or ad id by the shared "unknown" row, so that row learns an average; 0 leaves it at zero'),
   textCacheMB: z.number().positive().default(256).describe('Memory cap of the cache of text features; it is emptied when a call would go past it'),
+  contextFeatures: z
+    .boolean()
+    .default(false)
+    .describe(
+      "Append the exposure's context, read off (x, a_i, y): insertions in the response, the ad's position among them, woven or listed, and the title's lexical similarity to the question",
+    ),
 });
 export type PctrConfig = z.infer<typeof PctrConfig>;
 export type PctrConfigInput = z.input<typeof PctrConfig>;
@@ -250,7 +256,40 @@ interface Prepared {
   user: Int32Array;
   ad: Int32Array;
   label: Float64Array | null;
+  /** n x CONTEXT_DIM exposure-context features (empty without contextFeatures). */
+  context: Float64Array;
   encodeSeconds: number;
+}
+
+/** Width of the exposure-context block (see exposureContext). */
+export const CONTEXT_DIM = 5;
+const INSERTION = /@[^@\n]{1,200}@\[[^\]\n]{1,40}\]|@[^@\n]{1,200}@|\[Ad-[0-9]+\]/g;
+
+/**
+ * What the response itself says about one exposure, all observable from (x, a_i, y) of Eq. 3:
+ * how many insertions the response carries (any markup, right or broken) / 4, this ad's position
+ * among them / 3, whether it is woven into a sentence (1) or listed on a line of its own (0), the
+ * lexical similarity of its title to the question, and that similarity when woven.
+ */
+export function exposureContext(query: string, response: string, adId: string): number[] {
+  let count = 0;
+  let position = -1;
+  let title = '';
+  let at = -1;
+  for (const m of response.matchAll(INSERTION)) {
+    if (position < 0 && m[0].endsWith(`@[${adId}]`)) {
+      position = count;
+      title = m[0].slice(1, m[0].lastIndexOf('@['));
+      at = m.index;
+    }
+    count++;
+  }
+  if (position < 0) return [count / 4, 0, 0, 0, 0];
+  const lineStart = response.lastIndexOf('\n', at) + 1;
+  const woven = response.startsWith('- ', lineStart) ? 0 : 1;
+  const [tv, qv] = lexicalEncoder().encodeSync([title, query]);
+  const rel = Math.max(0, cosine(tv!, qv!));
+  return [count / 4, position / 3, woven, rel, rel * woven];
 }
 
 /** Shared between a model and its clones: same encoder and projection, so same features. */
@@ -270,6 +309,7 @@ export class PctrModel {
   readonly textDim: number;
   /** Width of the MLP input [phi(x); phi(y); e_h; e_a]. */
   readonly inputDim: number;
+  readonly contextDim: number;
 
   private readonly text: TextFeatures;
   private readonly userRow = new Map<string, number>();
@@ -298,7 +338,8 @@ export class PctrModel {
     this.encoder = encoder;
     this.text = text;
     this.textDim = config.textDim ?? encoder.dim;
-    this.inputDim = 2 * this.textDim + config.userDim + config.adDim;
+    this.contextDim = config.contextFeatures ? CONTEXT_DIM : 0;
+    this.inputDim = 2 * this.textDim + config.userDim + config.adDim + this.contextDim;
     // Row 0 is the unknown row; it starts at zero, a neutral input, and moves only under idDropout.
     this.userEmb = new Param('user_embedding', config.userDim);
     this.adEmb = new Param('ad_embedding', config.adDim);
@@ -727,8 +768,11 @@ export class PctrModel {
     const user = new Int32Array(n);
     const ad = new Int32Array(n);
     const label = needLabels ? new Float64Array(n) : null;
+    const C = this.contextDim;
+    const context = new Float64Array(n * C);
     for (let k = 0; k < n; k++) {
       const ex = examples[k]!;
+      if (C > 0) context.set(exposureContext(ex.query, ex.response, ex.adId), k * C);
       query[k] = cache.get(ex.query)!;
       response[k] = cache.get(ex.response)!;
       user[k] = this.userRow.get(ex.userId) ?? UNKNOWN;
@@ -738,7 +782,7 @@ export class PctrModel {
         label[k] = ex.click;
       }
     }
-    return { n, query, response, user, ad, label, encodeSeconds };
+    return { n, query, response, user, ad, label, context, encodeSeconds };
   }
 
   /** Allocates the batch buffers once (or again after a batch-size change); returns their row count. */
@@ -786,6 +830,9 @@ export class PctrModel {
       o += U;
       const ao = a * A;
       for (let i = 0; i < A; i++) x[o + i] = ae[ao + i]!;
+      o += A;
+      const C = this.contextDim;
+      for (let i = 0; i < C; i++) x[o + i] = data.context[k * C + i]!;
     }
     const L = this.layers.length;
     for (let l = 0; l < L; l++) this.layers[l]!.forward(this.acts[l]!, count, this.acts[l + 1]!, l + 1 < L);
