@@ -5,6 +5,7 @@
  */
 import { basename } from 'node:path';
 import type { Fig4aData, Fig4bData } from './fig4.ts';
+import type { PctrQualityData } from './pctr-quality.ts';
 import type { RunPieces, TrainRun, VerdictIn } from './run-dir.ts';
 import { ci, f2, fixed, gens, pct, table2Caption, type Table2 } from './tables.ts';
 
@@ -16,6 +17,8 @@ export interface ReportModel {
   fig4b: Fig4bData;
   fig4aSvg: string;
   fig4bSvg: string;
+  /** The pCTR-quality figure (demo directories): reward after training against pCTR AUC. */
+  pctrQuality?: { svg: string; data: PctrQualityData };
   /** Files written next to index.html (relative names). */
   files: string[];
 }
@@ -80,6 +83,19 @@ function runSentence(r: TrainRun): string {
     `${c.dpoSamples} DPO samples per query, ${c.candidates} candidate ads per auction, world seed ${c.worldSeed}` +
     `${r.manifest.status ? ` (manifest status: ${esc(r.manifest.status)})` : ''}.`
   );
+}
+
+function pctrQualitySection(m: ReportModel): string {
+  if (!m.pctrQuality) return '';
+  const d = m.pctrQuality.data;
+  const pts = d.points.map((p) => `${esc(p.label)}: AUC ${fixed(p.auc, 3)}, E[R] ${f2(p.reward)} ${ci(p.reward_ci95)}`).join('; ');
+  const caption =
+    `Each point is one IRPO run of the demo (tiny preset, same seed and world) whose pCTR model was fitted on the share of each epoch's online logs shown, ` +
+    `or on clicks shuffled across exposures (the control). x: the final pCTR model's AUC on held-out online queries; y: the trained rule's exact E[R] on ` +
+    `${d.queries} test queries (Table 2's row), 95% interval over queries. ${pts}. References: Oracle ${d.oracle === undefined ? '?' : f2(d.oracle)}, ` +
+    `best-in-class ${d.bestInClass === undefined ? '?' : f2(d.bestInClass)}, Pretrained ${d.pretrained === undefined ? '?' : f2(d.pretrained)}. ` +
+    `Data: <a href="pctr-quality.json">pctr-quality.json</a>, picture: <a href="pctr-quality.svg">pctr-quality.svg</a>.`;
+  return section('Reward after training against pCTR quality', 'pctr-quality', `<figure>\n${m.pctrQuality.svg.trim()}\n<figcaption>${caption}</figcaption>\n</figure>`);
 }
 
 function section(title: string, id: string, body: string): string {
@@ -285,6 +301,7 @@ ${whatWasRun(m)}
 ${table2Section(m)}
 ${fig4aSection(m)}
 ${fig4bSection(m)}
+${pctrQualitySection(m)}
 ${verifySection(m)}
 ${metricsSection(m)}
 ${missing}

@@ -7,13 +7,14 @@
  * `--seed`, the world and auction sizes come from the run's manifest, numbers are written with
  * fixed decimals and nothing records the time.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { UsageError } from '../../mechanism/errors.ts';
 import type { AllocationRule } from '../../mechanism/types.ts';
 import { fig4aSvg, fig4bSvg } from '../../reports/charts.ts';
 import { figure4a, figure4b, type FigureContext } from '../../reports/fig4.ts';
 import { indexHtml } from '../../reports/html.ts';
+import { pctrQualitySvg, type PctrQualityData } from '../../reports/pctr-quality.ts';
 import { prettyJson } from '../../reports/json.ts';
 import { loadRunDir } from '../../reports/run-dir.ts';
 import { fixed, table2, table2Csv, table2Json, table2Markdown } from '../../reports/tables.ts';
@@ -72,7 +73,7 @@ export async function buildReport(opts: ReportOptions): Promise<ReportSummary> {
     epochs,
     rules,
     gsp,
-    user: embeddedParts().user,
+    user: embeddedParts(run.manifest.config.worldSeed).user,
     worldSeed: run.manifest.config.worldSeed,
     candidates: run.manifest.config.candidates,
     seed: opts.seed,
@@ -109,8 +110,18 @@ export async function buildReport(opts: ReportOptions): Promise<ReportSummary> {
   files.set('fig4a.json', `${prettyJson(fig4a)}\n`);
   files.set('fig4b.svg', b);
   files.set('fig4b.json', `${prettyJson(fig4b)}\n`);
+  // The pCTR-quality figure, when the run directory is a demo's that computed it.
+  const qualityFile = join(opts.run, 'pctr-quality.json');
+  const quality = existsSync(qualityFile) ? (JSON.parse(readFileSync(qualityFile, 'utf8')) as PctrQualityData) : undefined;
+  if (quality) {
+    files.set('pctr-quality.svg', pctrQualitySvg(quality));
+    files.set('pctr-quality.json', `${prettyJson(quality)}\n`);
+  }
   const names = ['index.html', ...files.keys()].sort();
-  files.set('index.html', indexHtml({ pieces, seed: opts.seed, ...(t2 ? { table2: t2 } : {}), fig4a, fig4b, fig4aSvg: a, fig4bSvg: b, files: names.filter((n) => n !== 'index.html') }));
+  files.set(
+    'index.html',
+    indexHtml({ pieces, seed: opts.seed, ...(t2 ? { table2: t2 } : {}), fig4a, fig4b, fig4aSvg: a, fig4bSvg: b, ...(quality ? { pctrQuality: { svg: files.get('pctr-quality.svg')!, data: quality } } : {}), files: names.filter((n) => n !== 'index.html') }),
+  );
   for (const [name, text] of files) writeFileSync(join(opts.out, name), text);
 
   return {
