@@ -130,6 +130,7 @@ export async function resolveRule(specText: string, opts: { user?: ClickModel; w
     }
     case 'run': {
       const { loadPolicy, policyRule } = await import('../training/irpo.ts');
+      (await import('../simulation/run-files.ts')).checkRunPolicy(spec.dir, spec.epoch);
       const saved = loadPolicy(spec.dir, spec.epoch);
       return policyRule(saved, embeddedParts().policy, `run:${spec.dir}@${saved.epoch}`);
     }

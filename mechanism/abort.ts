@@ -4,7 +4,16 @@
  * right after its message instead of lingering on retries nobody will read. A fresh signal is
  * installed afterwards, so a later run in the same process (the tests' in-process CLI) starts clean.
  */
-let controller = new AbortController();
+import { setMaxListeners } from 'node:events';
+
+/** Every request and sleep in flight listens to the signal: no listener limit, so no warning. */
+function fresh(): AbortController {
+  const c = new AbortController();
+  setMaxListeners(0, c.signal);
+  return c;
+}
+
+let controller = fresh();
 
 /** The signal that requests and sleeps started now should listen to. */
 export function inFlightSignal(): AbortSignal {
@@ -13,7 +22,7 @@ export function inFlightSignal(): AbortSignal {
 
 export function abortInFlight(reason = 'the run stopped'): void {
   const old = controller;
-  controller = new AbortController();
+  controller = fresh();
   old.abort(new Error(reason));
 }
 

@@ -37,8 +37,7 @@ export function makeDirs(dir: string, flag: string): void {
       st = statSync(p);
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code;
-      if (code === 'ENOTDIR') throw new InputError(dir, undefined, undefined, `${flag}: ${why(code, '')}`);
-      if (code !== 'ENOENT') throw new InputError(dir, undefined, undefined, `${flag}: ${why(code, (e as Error).message)}`);
+      if (code !== 'ENOENT' && code !== 'ENOTDIR') throw new InputError(dir, undefined, undefined, `${flag}: ${why(code, (e as Error).message)}`);
       missing.push(p);
       const up = dirname(p);
       if (up === p) break;

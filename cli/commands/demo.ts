@@ -17,6 +17,8 @@ import { join } from 'node:path';
 import type { Verdict } from '../../properties/types.ts';
 import { irpoConfig } from '../../training/config.ts';
 import { trainIrpo } from '../../training/irpo.ts';
+import { makeDirs } from '../../mechanism/fs.ts';
+import { lockRunDir } from '../../simulation/run-lock.ts';
 import { embeddedWorld } from '../../simulation/world.ts';
 import { fmt, table, writeJsonResult } from '../output.ts';
 import { progressBar } from '../progress.ts';
@@ -81,7 +83,8 @@ function say(text: string): void {
 export async function runDemo(opts: DemoOptions): Promise<number> {
   const t0 = performance.now();
   const stamp = () => `${fmt((performance.now() - t0) / 1000, 0)} s`;
-  mkdirSync(opts.run, { recursive: true });
+  makeDirs(opts.out, '--out');
+  lockRunDir(opts.run); // one demo per run directory (released when the process ends)
   const plan = {
     kind: 'demo',
     seed: opts.seed,

@@ -12,6 +12,7 @@
  *
  * node:http only; errors are OpenAI-shaped JSON with the matching status code.
  */
+import { UsageError } from '../../mechanism/errors.ts';
 import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -426,8 +427,7 @@ export async function runServe(opts: ServeOptions): Promise<number> {
   } catch (e) {
     const err = e as NodeJS.ErrnoException;
     const why = err.code === 'EADDRINUSE' ? 'address already in use' : err.code === 'EACCES' ? 'permission denied' : err.message;
-    process.stderr.write(`llm-auction serve: cannot listen on ${opts.host ?? '127.0.0.1'}:${opts.port}: ${why}\n`);
-    return 2;
+    throw new UsageError(`serve: cannot listen on ${opts.host ?? '127.0.0.1'}:${opts.port}: ${why}`);
   }
   const started = new Date().toISOString();
   const info = { url: server.baseURL, host: server.host, port: server.port, model: server.model, started, pid: process.pid };
@@ -449,7 +449,8 @@ export async function runServe(opts: ServeOptions): Promise<number> {
   });
   await server.close();
   const stats = server.stats();
-  writeJsonResult(opts.json === '-' ? undefined : opts.json, { ...info, stopped: new Date().toISOString(), ...stats });
+  // With --json -, stdout carries this one document (the banner went to stderr); a file gets both.
+  writeJsonResult(opts.json, { ...info, stopped: new Date().toISOString(), ...stats });
   process.stdout.write(`llm-auction serve: stopped after ${stats.requests} request(s), ${stats.errors} error(s)\n`);
   return 0;
 }

@@ -55,6 +55,7 @@ export function selectWorld(opts: { queries: string; catalog?: string; profiles?
     queries = loadQueries(opts.queries, profileList);
     source = opts.queries;
   }
+  if (queries.length === 0) throw new InputError(opts.queries, undefined, undefined, 'no queries (the file holds no lines)');
   if (opts.limit !== undefined) queries = queries.slice(0, opts.limit);
   if (catalog.length === 0) throw new InputError(opts.catalog ?? 'catalog', undefined, undefined, 'the catalog is empty');
   return { catalog, profiles: new Map(profileList.map((p) => [p.id, p])), queries, source };

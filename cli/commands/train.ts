@@ -6,6 +6,7 @@ import { ExternalTrainerConfig } from '../../training/external.ts';
 import { fmt, table, writeJsonResult } from '../output.ts';
 import { progressBar } from '../progress.ts';
 import { versions } from '../versions.ts';
+import { preflightTrain } from '../preflight.ts';
 
 export interface TrainOptions {
   out: string;
@@ -30,6 +31,8 @@ export async function runTrain(opts: TrainOptions): Promise<number> {
   if (opts.trainer === 'external' && (!opts.adLlm || !opts.trainerCommand || !opts.baseModel)) {
     throw new UsageError('--trainer external needs --ad-llm openai:URL?model=BASE, --trainer-command CMD and --base-model NAME (see training/README.md)');
   }
+  // Flags, the run directory's lock and (with --resume) its files, checked before any work.
+  const unlock = await preflightTrain(opts);
   const external =
     opts.trainer === 'external'
       ? ExternalTrainerConfig.parse({ adLlm: opts.adLlm ?? '', command: opts.trainerCommand ?? '', baseModel: opts.baseModel ?? '', reload: opts.reload })
@@ -69,5 +72,6 @@ export async function runTrain(opts: TrainOptions): Promise<number> {
     )}\n(revenue, reward and correlation are measured on each epoch's online data, under the policy of the epoch before)\ntrained policy: run:${opts.out} (epochs 0..${config.epochs})\n`,
   );
   writeJsonResult(opts.json, { out: opts.out, config, metrics });
+  unlock();
   return 0;
 }
