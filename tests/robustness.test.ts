@@ -143,3 +143,36 @@ describe('one writer per run directory', () => {
     expect(() => lockRunDir(dir, 'test')).toThrow(/does not name a holder/);
   });
 });
+
+describe('kill -9 and resume: train', () => {
+  it('a training run killed mid-epoch resumes to the same metrics and policies as one that never stopped', async () => {
+    const args = ['train', '--queries', '40', '--epochs', '2', '--seed', '5'];
+    const full = join(root, 'train-full');
+    const killed = join(root, 'train-killed');
+    const a = await cli([...args, '--out', full]).done;
+    expect(a.code, a.err).toBe(0);
+    const run = cli([...args, '--out', killed]);
+    // Kill it once epoch 2 has started writing its online data: epoch 1 done, epoch 2 half done.
+    const marker = join(killed, 'epoch-2', 'online', 'episodes.jsonl');
+    for (let t = 0; !existsSync(marker) && t < 6000; t++) await new Promise((r) => setTimeout(r, 5));
+    run.child.kill('SIGKILL');
+    const k = await run.done;
+    expect(k.code).toBeNull(); // it was killed, not finished
+    expect(existsSync(join(killed, 'epoch-2', 'policy.json'))).toBe(false);
+    expect(lockHolder(killed)?.pid).toBe(run.child.pid); // its lock is left behind, naming a dead process
+    const resumed = await cli([...args, '--out', killed, '--resume']).done;
+    expect(resumed.code, resumed.err).toBe(0);
+    // Metrics equal but for the wall-clock seconds each phase took.
+    const metrics = (d: string) =>
+      readFileSync(join(d, 'metrics.jsonl'), 'utf8')
+        .trim()
+        .split('\n')
+        .map((l) => ({ ...JSON.parse(l), seconds: undefined }));
+    expect(metrics(killed)).toEqual(metrics(full));
+    expect(metrics(full)).toHaveLength(2);
+    for (const file of ['epoch-1/policy.json', 'epoch-2/policy.json', 'epoch-2/online/episodes.jsonl', 'epoch-2/pairs.jsonl']) {
+      expect(readFileSync(join(killed, file), 'utf8'), file).toBe(readFileSync(join(full, file), 'utf8'));
+    }
+    expect(existsSync(join(killed, '.lock'))).toBe(false);
+  });
+});
