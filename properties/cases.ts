@@ -7,9 +7,11 @@
  * failure, shrinks the failing case towards a smaller auction: fewer ads, round bids.
  */
 import fc from 'fast-check';
+import { estimateItctr } from '../mechanism/itctr.ts';
 import { Rng } from '../mechanism/rng.ts';
 import type { AuctionInput } from '../mechanism/types.ts';
-import type { MechanismUnderTest } from './types.ts';
+import { CaseSampler } from './sampling.ts';
+import type { MechanismUnderTest, Observable } from './types.ts';
 
 export interface Case {
   instance: AuctionInput;
@@ -80,4 +82,60 @@ class CaseArbitrary extends fc.Arbitrary<Case> {
 
 export function caseArbitrary(m: MechanismUnderTest): fc.Arbitrary<Case> {
   return new CaseArbitrary(m);
+}
+
+/**
+ * Strata of the focal ad: planned cases alternate between the auction's most and least clicked
+ * ad (per exposure), so a violation that shows only on rarely clicked ads (or only on often
+ * clicked ones) is looked for in half of the cases.
+ */
+export type Stratum = 'often-clicked' | 'rarely-clicked';
+
+export function stratumOf(index: number): Stratum {
+  return index % 2 === 0 ? 'often-clicked' : 'rarely-clicked';
+}
+
+/** Responses a sampled pilot draws to rank the ads of an auction by click rate. */
+export const PILOT_RESPONSES = 16;
+
+/**
+ * Choose the case's focal ad for its stratum, from a pilot at the auction's own bids: the ad with
+ * the highest (often-clicked) or lowest (rarely-clicked) clicks per exposure among the ads the
+ * pilot showed. Exact when the rule enumerates; else PILOT_RESPONSES responses on their own seed,
+ * never reused by the tests (so the tests stay valid). When the pilot shows no ad, the generated
+ * focal ad is kept. Sets `c.focal` in place: fast-check shrinks the same object, so smaller
+ * variants keep the chosen ad. Returns the responses the pilot drew (sampled) and the ad's rate.
+ */
+export async function stratifyFocal(
+  m: MechanismUnderTest,
+  c: Case,
+  stratum: Stratum,
+  exact: boolean,
+  observable: Observable,
+  seed: number,
+  concurrency: number,
+): Promise<{ samples: number; click_rate: number | null }> {
+  const ads = c.instance.ads;
+  if (ads.length < 2) return { samples: 0, click_rate: null };
+  let rates: (number | null)[];
+  let samples = 0;
+  if (exact) {
+    const est = await estimateItctr(m.rule, c.instance, m.clicks, { exact: true });
+    rates = est.map((e) => (e.exposure > 0 ? e.itctr / e.exposure : null));
+  } else {
+    const sampler = new CaseSampler(m, c.instance, c.focal, seed, concurrency, observable);
+    const arm = (await sampler.draw([ads[c.focal]!.bid], PILOT_RESPONSES)).get(ads[c.focal]!.bid)!;
+    samples = sampler.samples;
+    rates = ads.map((_, k) => {
+      const e = arm.e[k]!.reduce((a, b) => a + b, 0);
+      return e > 0 ? arm.x[k]!.reduce((a, b) => a + b, 0) / e : null;
+    });
+  }
+  let best = -1;
+  rates.forEach((r, k) => {
+    if (r === null) return;
+    if (best < 0 || (stratum === 'often-clicked' ? r > rates[best]! : r < rates[best]!)) best = k;
+  });
+  if (best >= 0) c.focal = best;
+  return { samples, click_rate: best >= 0 ? rates[best]! : null };
 }

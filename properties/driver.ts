@@ -16,7 +16,7 @@
  */
 import fc from 'fast-check';
 import { deriveSeed } from '../mechanism/rng.ts';
-import { type Case, caseArbitrary } from './cases.ts';
+import { type Case, caseArbitrary, PILOT_RESPONSES, type Stratum, stratifyFocal, stratumOf } from './cases.ts';
 import { describeInstance, observableOf } from './sampling.ts';
 import type { CheckOptions, MechanismUnderTest, Observable, ResolvedOptions, Verdict, VerdictDetails } from './types.ts';
 import { resolveOptions } from './types.ts';
@@ -33,6 +33,8 @@ export interface CaseOutcome {
   samples: number;
   /** The violating comparison, or the one closest to failing. */
   evidence?: Record<string, unknown>;
+  /** Open sampled cases: go on where the case stopped, with `extra` more responses. */
+  resume?: (extra: number) => Promise<CaseOutcome>;
 }
 
 export interface CaseContext {
@@ -131,6 +133,7 @@ export async function runProperty(spec: PropertySpec, m: MechanismUnderTest, opt
   let shrinks = 0;
   /** Exact path: responses scored from enumerate (what `samples` reports there). */
   let exactScored = 0;
+  const strata: { stratum: Stratum; focal: string; click_rate: number | null }[] = [];
   let error: unknown;
 
   const shrinkBudget = () => Math.min(Math.floor(opts.budget / 4), opts.budget - used);
@@ -142,8 +145,19 @@ export async function runProperty(spec: PropertySpec, m: MechanismUnderTest, opt
     try {
       if (phase === 'planned') {
         const index = outcomes.length;
+        // Alternate often and rarely clicked focal ads (a pilot on its own seed picks the ad).
+        const stratum = stratumOf(index);
+        // The pilot is skipped when it would take more than a twentieth of this case's share.
+        const affordable = mode === 'exact' || (opts.budget - used) / (opts.cases - index) >= 20 * PILOT_RESPONSES;
+        const pilot = affordable
+          ? await stratifyFocal(m, c, stratum, mode === 'exact', observable, deriveSeed(opts.seed, spec.name, 'pilot', index), opts.concurrency)
+          : { samples: 0, click_rate: null };
+        used += pilot.samples;
+        strata.push({ stratum, focal: c.instance.ads[c.focal]?.id ?? '', click_rate: pilot.click_rate === null ? null : Math.round(pilot.click_rate * 1e4) / 1e4 });
         const left = opts.budget - used;
-        const budget = mode === 'exact' ? Number.POSITIVE_INFINITY : Math.floor(left / (opts.cases - index));
+        // First pass: half of an equal share of what is left; the rest is handed out after all
+        // planned cases ran, to those still open (below).
+        const budget = mode === 'exact' ? Number.POSITIVE_INFINITY : Math.floor(left / (opts.cases - index) / 2);
         const outcome = await spec.runCase({
           m,
           c,
@@ -208,6 +222,32 @@ export async function runProperty(spec: PropertySpec, m: MechanismUnderTest, opt
   if (error !== undefined) throw error;
   if (run.interrupted) throw new Error(`${spec.name}: fast-check was interrupted`);
 
+  // Budget left after the first pass over the planned cases (each had half of an equal share of
+  // what was left when it began) goes back to the cases still open, the one closest to a
+  // violation first: a violation found halfway in one case is not dropped because the other
+  // cases took their share, and a case that was close to passing can finish. Every test is anytime-valid, so how many samples a case gets
+  // may depend on what it has shown; the planned comparisons, and so the alpha spent, are as before.
+  if (!firstFail && mode === 'sampled') {
+    const open = outcomes
+      .map((o, k) => ({ o, k }))
+      .filter(({ o }) => o.status === 'open' && o.resume)
+      .sort((a, b) => a.o.failP - b.o.failP);
+    for (let r = 0; r < open.length && !firstFail; r++) {
+      const { o, k } = open[r]!;
+      // Each may take all that is left: a case stops as soon as it is settled, and hands the rest
+      // on to the next.
+      const extra = opts.budget - used;
+      if (extra < 1) break;
+      const resumed = await o.resume!(extra);
+      used += resumed.samples - o.samples;
+      outcomes[k] = resumed;
+      const c = caseOf.get(o)!;
+      caseOf.set(resumed, c);
+      if (resumed.status === 'fail') firstFail = { c, outcome: resumed, index: k };
+    }
+    report(used);
+  }
+
   const failed = outcomes.filter((o) => o.status === 'fail').length;
   const passed = outcomes.filter((o) => o.status === 'pass').length;
   const open = outcomes.length - failed - passed;
@@ -249,6 +289,7 @@ export async function runProperty(spec: PropertySpec, m: MechanismUnderTest, opt
     samples_to_verdict: mode === 'sampled' ? used : exactScored,
     case_samples: outcomes.map((o) => o.samples),
     case_status: outcomes.map((o) => o.status),
+    case_strata: strata,
     samples_shrinking: shrinkUsed,
     shrinks,
     notes: spec.notes?.(mode, m, opts) ?? [],

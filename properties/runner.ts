@@ -115,9 +115,15 @@ export async function runSequentialCase(
     const evidence = shown
       ? { ...shown.c.evidence(arm), p_value_raw: round(shown.c.failP(), 6), comparisons_open: tracked.filter((t) => t.state === 'open').length }
       : undefined;
-    return { status, failP, passP, samples: sampler.samples, ...(evidence ? { evidence } : {}) };
+    const out: CaseOutcome = { status, failP, passP, samples: sampler.samples, ...(evidence ? { evidence } : {}) };
+    // An open case can be given more samples later and go on where it stopped (see driver.ts).
+    if (status === 'open') out.resume = (extra: number) => loop(sampler.samples + extra);
+    return out;
   };
 
+  let limit = ctx.budget;
+  const loop = async (newLimit: number): Promise<CaseOutcome> => {
+  limit = newLimit;
   for (;;) {
     const open = tracked.filter((t) => t.state === 'open');
     if (open.length === 0) return finish('pass');
@@ -126,7 +132,7 @@ export async function runSequentialCase(
     const focus: boolean = focusNext && lead !== undefined && lead.c.violationWealth() >= FOCUS_WEALTH;
     focusNext = !focus;
     const bids = focus ? [...lead!.c.bids] : [...new Set(open.flatMap((t) => [...t.c.bids, ...(t.c.extraBids ?? [])]))];
-    const room = Math.floor((ctx.budget - sampler.samples) / bids.length);
+    const room = Math.floor((limit - sampler.samples) / bids.length);
     // A focus round may spend as much as the broad round before it: half the budget goes to
     // confirming the leading violation while the other comparisons keep progressing.
     // It asks for no more than the lead's growth so far says it needs to settle (with 25% slack).
@@ -153,6 +159,8 @@ export async function runSequentialCase(
     }
     ctx.progress(sampler.samples);
   }
+  };
+  return loop(ctx.budget);
 }
 
 /**

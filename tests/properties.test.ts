@@ -282,7 +282,7 @@ const FIXTURE_OPTIONS: CheckOptions = { cases: 3 };
 registerMechanism({ name: 'planted:dip', create: F.plantedDip, expect: { monotonicity: 'fail' }, options: FIXTURE_OPTIONS });
 registerMechanism({ name: 'planted:step', create: F.plantedStep, expect: { continuity: 'fail', monotonicity: 'pass', ir: 'holds-by-construction' }, options: FIXTURE_OPTIONS });
 registerMechanism({ name: 'planted:impression', create: F.plantedImpression, expect: { ir: 'fail', monotonicity: 'pass', continuity: 'pass' }, options: FIXTURE_OPTIONS });
-registerMechanism({ name: 'planted:underbid', create: F.plantedUnderbid, expect: { 'vm-truthfulness': 'fail' }, options: FIXTURE_OPTIONS });
+registerMechanism({ name: 'planted:underbid', create: F.plantedUnderbid, expect: { 'vm-truthfulness': 'fail' }, options: { cases: 6 } });
 for (const create of F.CORRECT) {
   const name = create().name;
   const all = { monotonicity: 'pass', continuity: 'pass', ir: 'holds-by-construction', 'vm-truthfulness': 'pass' } as const;
