@@ -374,6 +374,36 @@ describe('verify command', () => {
     }
   });
 
+  it('splits alpha across the tested properties and says which hold by construction', async () => {
+    const { mkdtempSync, readFileSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const json = join(mkdtempSync(join(tmpdir(), 'verify-')), 'out.json');
+    const write = process.stdout.write;
+    let text = '';
+    process.stdout.write = ((chunk: string) => {
+      text += chunk;
+      return true;
+    }) as typeof process.stdout.write;
+    let code: number;
+    try {
+      code = await runVerify({ mechanism: F.correctSoftmax(), seed: 1, cases: 2, json });
+    } finally {
+      process.stdout.write = write;
+    }
+    expect(code).toBe(0);
+    const out = JSON.parse(readFileSync(json, 'utf8'));
+    expect(out.tested).toEqual(['monotonicity', 'continuity', 'vm-truthfulness']);
+    expect(out.alpha_per_property).toBeCloseTo(0.05 / 3, 12);
+    expect(out.properties.ir.verdict).toBe('holds-by-construction');
+    expect(out.properties.ir.reason).toMatch(/at most its bid per click/);
+    expect(out.properties.monotonicity.details.alpha).toBeCloseTo(0.05 / 3, 12);
+    expect(out.properties['vm-truthfulness'].details.equivalent_to).toBe('monotonicity');
+    expect(text).toMatch(/alpha 0\.05 family-wise over 3 tested properties/);
+    expect(text).toMatch(/ir\s+│?\s*holds by construction/);
+    expect(text).toMatch(/1 holds by construction \(not evidence\)/);
+  });
+
   it('rejects an unknown property name with a usage error', async () => {
     await expect(runVerify({ mechanism: F.correctSoftmax(), properties: ['monotonicity,truthiness'] })).rejects.toBeInstanceOf(UsageError);
   });

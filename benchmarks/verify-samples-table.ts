@@ -1,0 +1,88 @@
+/**
+ * The tables of properties/README.md and BENCHMARKS.md from the JSON that
+ * benchmarks/verify-samples.ts writes.
+ *
+ *   npx tsx benchmarks/verify-samples-table.ts [FILE ...] [--merge OUT]
+ *
+ * Several files (runs over different click rates, e.g. run in parallel) are read in order;
+ * `--merge OUT` writes them as one JSON with every command that produced them.
+ * Default FILE: benchmarks/results/verify-samples.json.
+ */
+import { readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+interface Runs {
+  seeds: number;
+  pass: number;
+  fail: number;
+  inconclusive: number;
+  samples_median: number;
+  samples_p90: number;
+}
+interface Row {
+  click_rate: number;
+  rule: string;
+  property: string;
+  role: 'violation' | 'smooth' | 'null';
+  sampled: Runs;
+  exact?: Runs;
+  sampled_without_crn?: Runs;
+}
+interface Doc {
+  command: string | string[];
+  config: Record<string, unknown>;
+  rows: Row[];
+  paper_protocol_on_clicks: Record<string, unknown>[];
+}
+
+const args = process.argv.slice(2);
+const m = args.indexOf('--merge');
+const mergeOut = m >= 0 ? args[m + 1] : undefined;
+const files = args.filter((a, k) => a !== '--merge' && (m < 0 || k !== m + 1));
+const paths = files.length ? files : [join(dirname(fileURLToPath(import.meta.url)), 'results', 'verify-samples.json')];
+const docs = paths.map((p) => JSON.parse(readFileSync(p, 'utf8')) as Doc);
+const rows = docs.flatMap((d) => d.rows).sort((a, b) => a.click_rate - b.click_rate);
+const protocol = docs.flatMap((d) => d.paper_protocol_on_clicks) as {
+  click_rate: number;
+  property: string;
+  violation: string;
+  paper_literal: { per_point: number; per_case: number; power: number };
+  paper_equal_power: { per_point: number; per_case: number };
+  ours_to_fail_median: number | null;
+}[];
+protocol.sort((a, b) => a.click_rate - b.click_rate);
+
+if (mergeOut) {
+  const merged = {
+    generated: new Date().toISOString(),
+    command: docs.flatMap((d) => (Array.isArray(d.command) ? d.command : [d.command])),
+    config: docs[0]!.config,
+    rows,
+    paper_protocol_on_clicks: protocol,
+  };
+  writeFileSync(mergeOut, `${JSON.stringify(merged, null, 2)}\n`);
+}
+
+const pct = (x: number) => `${Math.round(x * 100)}%`;
+const k = (n: number) => (n >= 10_000 ? `${Math.round(n / 1000)}k` : n >= 1000 ? `${(n / 1000).toFixed(1)}k` : String(n));
+const out: string[] = [];
+out.push('| click rate | property | rule | expected | sampled, on clicks: fail / pass | responses (median, p90) | exact: fail / pass | without CRN: fail / pass |');
+out.push('| --- | --- | --- | --- | --- | --- | --- | --- |');
+for (const r of rows) {
+  const expected = r.role === 'violation' ? 'fail' : r.role === 'smooth' ? 'pass' : 'no fail';
+  out.push(
+    `| ${r.click_rate} | ${r.property} | ${r.rule} | ${expected} | ${pct(r.sampled.fail)} / ${pct(r.sampled.pass)} (${r.sampled.seeds} seeds) | ` +
+      `${k(r.sampled.samples_median)}, ${k(r.sampled.samples_p90)} | ${r.exact ? `${pct(r.exact.fail)} / ${pct(r.exact.pass)}` : '–'} | ` +
+      `${r.sampled_without_crn ? `${pct(r.sampled_without_crn.fail)} / ${pct(r.sampled_without_crn.pass)}` : '–'} |`,
+  );
+}
+out.push('');
+out.push('| click rate | property | violation | paper protocol, 200 per point: power | paper protocol at 90% power: per point, per case | ours to fail (median, whole check) |');
+out.push('| --- | --- | --- | --- | --- | --- |');
+for (const p of protocol) {
+  out.push(
+    `| ${p.click_rate} | ${p.property} | ${p.violation} | ${pct(p.paper_literal.power)} | ${k(p.paper_equal_power.per_point)}, ${k(p.paper_equal_power.per_case)} | ${p.ours_to_fail_median === null ? '–' : k(p.ours_to_fail_median)} |`,
+  );
+}
+console.log(out.join('\n'));
