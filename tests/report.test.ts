@@ -172,7 +172,9 @@ describe('report on a demo directory', () => {
     expect(summary.figures.fig4b.curves.map((c) => c.max_step_expected)).toEqual([llm!.max_step_expected, gsp!.max_step_expected]);
   });
 
-  it.skipIf(!existsSync('/usr/bin/chromium'))('renders to PNG with headless Chromium (scripts/render-report.sh)', () => {
+  const noChromium = !existsSync('/usr/bin/chromium');
+  if (noChromium) console.warn('report.test.ts: /usr/bin/chromium is missing; the PNG rendering test is skipped (apt-get install chromium to run it)');
+  it.skipIf(noChromium)(`renders to PNG with headless Chromium (scripts/render-report.sh)${noChromium ? ' [skipped: no /usr/bin/chromium]' : ''}`, () => {
     const script = new URL('../scripts/render-report.sh', import.meta.url).pathname;
     const r = spawnSync('bash', [script, out1], { encoding: 'utf8', timeout: 60_000 });
     expect(r.status, r.stderr).toBe(0);
