@@ -25,8 +25,8 @@ export function embeddedParts(worldSeed = 0) {
   return parts;
 }
 
-/** `embedded:best-in-class` per (world seed, user): fitted once per process. */
-const bestInClassMemo = new WeakMap<ClickModel, Map<number, Promise<AllocationRule>>>();
+/** `embedded:best-in-class` per (user, world seed, starting points): fitted once per process. */
+const bestInClassMemo = new WeakMap<ClickModel, Map<string, Promise<AllocationRule>>>();
 
 export async function resolveUser(spec: string, opts: { worldSeed?: number } = {}): Promise<ClickModel> {
   if (spec === 'embedded:parametric' || spec === 'embedded') return embeddedParts(opts.worldSeed).user;
@@ -89,7 +89,10 @@ async function pctrCtr(dir: string) {
   };
 }
 
-export async function resolveRule(specText: string, opts: { user?: ClickModel; worldSeed?: number } = {}): Promise<AllocationRule> {
+export async function resolveRule(
+  specText: string,
+  opts: { user?: ClickModel; worldSeed?: number; /** Extra starting thetas of best-in-class's ascent (rules of the same class on the bench). */ classStarts?: readonly ArrayLike<number>[] } = {},
+): Promise<AllocationRule> {
   const spec: MechanismSpec = parseSpec(specText);
   switch (spec.kind) {
     case 'embedded': {
@@ -102,11 +105,13 @@ export async function resolveRule(specText: string, opts: { user?: ClickModel; w
         let perSeed = bestInClassMemo.get(user);
         if (!perSeed) bestInClassMemo.set(user, (perSeed = new Map()));
         const ws = opts.worldSeed ?? 0;
-        let rule = perSeed.get(ws);
+        const starts = opts.classStarts ?? [];
+        const key = JSON.stringify([ws, starts.map((t) => Array.from(t))]);
+        let rule = perSeed.get(key);
         if (!rule) {
           const { embeddedWorld } = await import('../simulation/world.ts');
-          rule = bestInClass(policy, user, embeddedWorld(ws)).then((r) => r.rule);
-          perSeed.set(ws, rule);
+          rule = bestInClass(policy, user, embeddedWorld(ws), { starts }).then((r) => r.rule);
+          perSeed.set(key, rule);
         }
         return rule;
       }

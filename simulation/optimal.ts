@@ -177,7 +177,10 @@ export function classObjective(problems: readonly ClassProblem[], theta: ArrayLi
       if (s > max) max = s;
     }
     let z = 0;
-    for (let j = 0; j < n; j++) z += lp[j] = Math.exp(lp[j]! - max);
+    for (let j = 0; j < n; j++) {
+      const d = lp[j]! - max;
+      z += lp[j] = d < -60 ? 0 : Math.exp(d);
+    }
     let er = 0;
     const ef = new Float64Array(D);
     const erf = new Float64Array(D);
@@ -214,15 +217,17 @@ export interface ClassOptimum {
  */
 export function optimizeClass(problems: readonly ClassProblem[], starts: readonly ArrayLike<number>[] = [new Float64Array(NUM_FEATURES)], iterations = 600, lr = 1): ClassOptimum {
   let best: ClassOptimum | undefined;
-  for (const start of starts) {
-    const theta = Float64Array.from(start);
+  for (let k = 0; k < starts.length; k++) {
+    const theta = Float64Array.from(starts[k]!);
+    // The first start (theta = 0) gets the full budget; the others start near a good solution.
+    const steps = k === 0 ? iterations : Math.ceil(iterations / 4);
     const m = new Float64Array(NUM_FEATURES);
     const v = new Float64Array(NUM_FEATURES);
     let bestHere = { theta: Float64Array.from(theta), value: -Infinity };
-    for (let it = 1; it <= iterations; it++) {
+    for (let it = 1; it <= steps; it++) {
       const { value, grad } = classObjective(problems, theta);
       if (value > bestHere.value) bestHere = { theta: Float64Array.from(theta), value };
-      const step = lr * (0.1 + 0.9 * (1 - it / iterations));
+      const step = (k === 0 ? lr : lr / 4) * (0.1 + 0.9 * (1 - it / steps));
       for (let d = 0; d < NUM_FEATURES; d++) {
         m[d] = 0.9 * m[d]! + 0.1 * grad[d]!;
         v[d] = 0.999 * v[d]! + 0.001 * grad[d]! * grad[d]!;
@@ -248,7 +253,9 @@ export interface BestInClassOptions {
 /**
  * `embedded:best-in-class`: fit theta* = argmax_theta mean E_{pi_theta}[R] on the world's training
  * queries (their own bids, drawn from seed 0 at stage 'best-in-class', so they share nothing with
- * the test bids) and return pi_theta* as a rule. Deterministic for a world seed.
+ * the test bids) and return pi_theta* as a rule. The ascent starts from theta = 0 and from any
+ * `starts` given (bench passes the trained rules it compares, which lie in the same class).
+ * Deterministic for a world seed and starts.
  */
 export async function bestInClass(
   policy: EmbeddedPolicy,

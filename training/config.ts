@@ -33,6 +33,12 @@ export const IrpoConfig = z.object({
     .string()
     .default('lexical')
     .describe('Frozen text encoder of the pCTR model: lexical, or onnx:all-minilm-l6-v2 / onnx:DIR (after bash scripts/fetch-models.sh)'),
+  stepCheck: z
+    .number()
+    .int()
+    .min(0)
+    .default(200)
+    .describe("Training queries on which each DPO step is checked under the epoch's reward model (kept whole, halved, quartered or dropped); 0 turns the check off (Algorithm 1 as written)"),
   pctrContext: z
     .boolean()
     .default(true)

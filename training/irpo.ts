@@ -55,6 +55,8 @@ export interface EpochMetrics {
   pairs: number;
   dpo_loss_before: number;
   dpo_loss_after: number;
+  /** Share of the DPO step the step check kept (1, 1/2, 1/4 or 0); null without the check. */
+  step_kept?: number | null;
   theta: Record<string, number>;
   seconds: { online: number; reward_model: number; pairs: number; dpo: number };
 }
@@ -177,6 +179,37 @@ export async function trainIrpo(opts: IrpoOptions): Promise<EpochMetrics[]> {
   const fitsPctr = cfg.reward !== 'oracle';
   const pctrEncoder = fitsPctr ? await createEncoder(cfg.pctrEncoder) : lexicalEncoder();
 
+  /**
+   * The step check (not in Algorithm 1; see training/README.md). The expected reward of a policy
+   * is estimated under the epoch's reward model (psi_t, or the true clicks for the Oracle; never
+   * the user's model for a pCTR run) on `stepCheck` training queries with their own bids, by
+   * sampling 8 responses per query with common random numbers. The full step theta_t is kept if
+   * it scores at least as well as theta_{t-1}; otherwise half of it, then a quarter, else none.
+   * With few or noisy preference pairs Adam still takes full-size steps in whatever direction
+   * their gradient points, and this keeps such a step from undoing earlier epochs.
+   */
+  async function checkStep(from: Float64Array, to: Float64Array, t: number): Promise<{ theta: Float64Array; kept: number }> {
+    const items = auctionsFor('step-check', t).slice(0, cfg.stepCheck);
+    const score = async (theta: Float64Array) => {
+      let total = 0;
+      for (const { queryId, input } of items) {
+        const table = policy.table(input);
+        const plans = policy.samplePlans(input, theta, 8, deriveSeed(seed, 'step-check', t, queryId));
+        const texts = plans.map((j) => policy.render(input, table.plans[j]!, table));
+        const r = await scoreResponses(input, texts, queryId, userOf.get(queryId)!, fitsPctr ? pctr : null, user, cfg);
+        total += r.reduce((a, b) => a + b, 0) / r.length;
+      }
+      return total / Math.max(1, items.length);
+    };
+    const base = await score(from);
+    for (const kept of [1, 0.5, 0.25]) {
+      const theta = from.map((x, d) => x + kept * (to[d]! - x));
+      if ((await score(theta)) >= base) return { theta, kept };
+    }
+    return { theta: Float64Array.from(from), kept: 0 };
+  }
+  const userOf = new Map(train.map((q) => [q.id, q.profile_id]));
+
   for (let t = 1; t <= cfg.epochs; t++) {
     const dir = join(out, `epoch-${t}`);
     if (existsSync(policyPath(out, t)) && metrics.some((m) => m.epoch === t)) continue; // finished earlier
@@ -207,7 +240,6 @@ export async function trainIrpo(opts: IrpoOptions): Promise<EpochMetrics[]> {
     opts.onPhase?.(t, 'reward model');
     t0 = performance.now();
     const queryText = new Map(train.map((q) => [q.id, q.text]));
-    const userOf = new Map(train.map((q) => [q.id, q.profile_id]));
     const isHeldOut = (qid: string) => deriveSeed(seed, 'heldout', qid) / 2 ** 32 < cfg.heldOutShare;
     let pctrEval: { auc: number; logLoss: number; ece: number } | null = null;
     // pctrDataShare < 1 keeps only that share of the (non-held-out) queries' logs for fitting.
@@ -285,6 +317,7 @@ export async function trainIrpo(opts: IrpoOptions): Promise<EpochMetrics[]> {
     opts.onPhase?.(t, 'DPO update');
     t0 = performance.now();
     let upd: { theta: Float64Array; lossBefore: number; lossAfter: number };
+    let stepKept: number | null = null;
     let saved: Record<string, unknown>;
     if (previous.kind === 'external') {
       const r = await externalUpdate(external!, {
@@ -300,6 +333,12 @@ export async function trainIrpo(opts: IrpoOptions): Promise<EpochMetrics[]> {
       saved = { epoch: t, baseURL: previous.baseURL, params: previous.params, model: r.policy.model, adapter: r.policy.adapter };
     } else {
       upd = dpoUpdate(thetaPrev, featurePairs, cfg.dpo, deriveSeed(seed, 'dpo', t));
+      // The step check: the DPO step is kept only as far as the reward model says it helps.
+      if (cfg.stepCheck > 0) {
+        const check = await checkStep(thetaPrev, upd.theta, t);
+        upd = { ...upd, theta: check.theta };
+        stepKept = check.kept;
+      }
       saved = { epoch: t, theta: Array.from(upd.theta), features: FEATURES };
     }
     seconds.dpo = (performance.now() - t0) / 1000;
@@ -333,6 +372,7 @@ export async function trainIrpo(opts: IrpoOptions): Promise<EpochMetrics[]> {
       pairs: lines.length,
       dpo_loss_before: upd.lossBefore,
       dpo_loss_after: upd.lossAfter,
+      step_kept: stepKept,
       theta: previous.kind === 'embedded' ? Object.fromEntries(FEATURES.map((f, d) => [f, upd.theta[d]!])) : {},
       seconds,
     };
