@@ -1,6 +1,7 @@
 /** Rebuild BENCHMARKS.md from benchmarks/results/*.json. */
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { RESULTS_DIR, type BenchResult } from './lib.ts';
+import { type VerifyCrnDoc, verifyCrnTable, type VerifySamplesDoc, verifySamplesTable } from './verify-samples-table.ts';
 
 const fmtMs = (ms: number) => (ms < 0.001 ? `${(ms * 1e6).toFixed(0)} ns` : ms < 1 ? `${(ms * 1000).toFixed(1)} µs` : `${ms.toFixed(2)} ms`);
 
@@ -10,7 +11,20 @@ export function summarize(): string {
   for (const f of files) {
     const raw = JSON.parse(readFileSync(new URL(f, RESULTS_DIR), 'utf8')) as Record<string, unknown>;
     if (f === 'verify-samples.json') {
-      out.push(...verifySamples(raw as unknown as VerifySamples));
+      const doc = raw as unknown as VerifySamplesDoc & { generated: string };
+      out.push(
+        '## verify-samples',
+        '',
+        `${doc.generated.slice(0, 10)}: power, false alarms and responses to a verdict of monotonicity and continuity on 0/1 clicks, at click rates 0.02 to 0.8, default budget ${String(doc.config.budget)}, alpha ${String(doc.config.alpha)}. Produced by ${[doc.command].flat().map((c) => `\`${c}\``).join(' and ')} (see properties/README.md).`,
+        '',
+        ...verifySamplesTable(doc),
+        '',
+      );
+      continue;
+    }
+    if (f === 'verify-crn.json') {
+      const doc = raw as unknown as VerifyCrnDoc & { generated: string };
+      out.push('## verify-crn', '', `${doc.generated.slice(0, 10)}: what common random numbers and the click probability buy, default budget. Produced by \`${doc.command}\`.`, '', ...verifyCrnTable(doc), '');
       continue;
     }
     const r = raw as unknown as BenchResult;
@@ -32,38 +46,6 @@ export function summarize(): string {
     if (r.notes?.length) out.push('');
   }
   return out.join('\n');
-}
-
-interface SampleCost {
-  ours: { per_case: number; per_case_to_pass_correct: number; power_at_effect: number };
-  paper_literal: { per_case: number; power_at_effect: number };
-  paper_equal_power: { per_case: number };
-  textbook: { per_arm_single_comparison: number; per_arm_bonferroni: number };
-  ratio: { paper_equal_power_over_ours: number; paper_literal_over_ours: number };
-}
-interface VerifySamples {
-  generated: string;
-  config: { alpha: number; effect: number; jump: number; budget: number; seeds: number };
-  monotonicity: SampleCost;
-  continuity: SampleCost;
-}
-
-/** benchmarks/verify-samples.ts (`npx tsx benchmarks/verify-samples.ts`): samples to a verdict. */
-function verifySamples(v: VerifySamples): string[] {
-  const rows = (['monotonicity', 'continuity'] as const).map((k) => {
-    const c = v[k];
-    return `| ${k} | ${c.ours.per_case.toLocaleString('en-US')} (pass: ${c.ours.per_case_to_pass_correct.toLocaleString('en-US')}) | ${c.paper_literal.per_case.toLocaleString('en-US')} (power ${c.paper_literal.power_at_effect}) | ${c.paper_equal_power.per_case.toLocaleString('en-US')} | ${c.textbook.per_arm_single_comparison.toLocaleString('en-US')} / ${c.textbook.per_arm_bonferroni.toLocaleString('en-US')} | ${c.ratio.paper_equal_power_over_ours}x |`;
-  });
-  return [
-    '## verify-samples',
-    '',
-    `${v.generated.slice(0, 10)}; alpha ${v.config.alpha}, effect ${v.config.effect} itctr (continuity: jump ${v.config.jump}), ${v.config.seeds} seeds; responses per auction to reach a verdict`,
-    '',
-    '| property | ours (fail a minimal violation) | paper protocol as written | paper protocol at equal alpha and power | textbook n per arm (one test / Bonferroni) | saving at equal power |',
-    '| --- | ---: | ---: | ---: | ---: | ---: |',
-    ...rows,
-    '',
-  ];
 }
 
 writeFileSync(new URL('../BENCHMARKS.md', import.meta.url), summarize());

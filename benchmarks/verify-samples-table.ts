@@ -10,7 +10,7 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 
 interface Runs {
   seeds: number;
@@ -28,61 +28,96 @@ interface Row {
   sampled: Runs;
   exact?: Runs;
   sampled_without_crn?: Runs;
+  /** Nulls run to a budget of their own (see verify-samples.ts). */
+  budget?: number;
 }
-interface Doc {
+export interface VerifySamplesDoc {
   command: string | string[];
   config: Record<string, unknown>;
   rows: Row[];
   paper_protocol_on_clicks: Record<string, unknown>[];
 }
 
-const args = process.argv.slice(2);
-const m = args.indexOf('--merge');
-const mergeOut = m >= 0 ? args[m + 1] : undefined;
-const files = args.filter((a, k) => a !== '--merge' && (m < 0 || k !== m + 1));
-const paths = files.length ? files : [join(dirname(fileURLToPath(import.meta.url)), 'results', 'verify-samples.json')];
-const docs = paths.map((p) => JSON.parse(readFileSync(p, 'utf8')) as Doc);
-const rows = docs.flatMap((d) => d.rows).sort((a, b) => a.click_rate - b.click_rate);
-const protocol = docs.flatMap((d) => d.paper_protocol_on_clicks) as {
+type Protocol = {
   click_rate: number;
   property: string;
   violation: string;
   paper_literal: { per_point: number; per_case: number; power: number };
   paper_equal_power: { per_point: number; per_case: number };
   ours_to_fail_median: number | null;
-}[];
-protocol.sort((a, b) => a.click_rate - b.click_rate);
+};
 
-if (mergeOut) {
-  const merged = {
-    generated: new Date().toISOString(),
+const pct = (x: number) => `${Math.round(x * 100)}%`;
+const k = (n: number) => (n >= 10_000 ? `${Math.round(n / 1000)}k` : n >= 1000 ? `${(n / 1000).toFixed(1)}k` : String(n));
+
+/** Markdown: one row per click rate and rule, then the paper's protocol on clicks. */
+export function verifySamplesTable(doc: VerifySamplesDoc): string[] {
+  const rows = [...doc.rows].sort((a, b) => a.click_rate - b.click_rate);
+  const protocol = [...(doc.paper_protocol_on_clicks as Protocol[])].sort((a, b) => a.click_rate - b.click_rate);
+  const out: string[] = [];
+  out.push('| click rate | property | rule | expected | sampled, on clicks: fail / pass | responses (median, p90) | exact: fail / pass | without CRN: fail / pass |');
+  out.push('| --- | --- | --- | --- | --- | --- | --- | --- |');
+  for (const r of rows) {
+    const expected = r.role === 'violation' ? 'fail' : r.role === 'smooth' ? 'pass' : 'no fail';
+    out.push(
+      `| ${r.click_rate} | ${r.property} | ${r.rule}${r.budget ? ` (budget ${k(r.budget)})` : ''} | ${expected} | ${pct(r.sampled.fail)} / ${pct(r.sampled.pass)} (${r.sampled.seeds} seeds) | ` +
+        `${k(r.sampled.samples_median)}, ${k(r.sampled.samples_p90)} | ${r.exact ? `${pct(r.exact.fail)} / ${pct(r.exact.pass)}` : '–'} | ` +
+        `${r.sampled_without_crn ? `${pct(r.sampled_without_crn.fail)} / ${pct(r.sampled_without_crn.pass)}` : '–'} |`,
+    );
+  }
+  out.push('');
+  out.push('| click rate | property | violation | paper protocol, 200 per point: power | paper protocol at 90% power: per point, per case | ours to fail (median, whole check) |');
+  out.push('| --- | --- | --- | --- | --- | --- |');
+  for (const p of protocol) {
+    out.push(
+      `| ${p.click_rate} | ${p.property} | ${p.violation} | ${pct(p.paper_literal.power)} | ${k(p.paper_equal_power.per_point)}, ${k(p.paper_equal_power.per_case)} | ${p.ours_to_fail_median === null ? '–' : k(p.ours_to_fail_median)} |`,
+    );
+  }
+  return out;
+}
+
+interface CrnRuns {
+  pass: number;
+  fail: number;
+  samples_median: number;
+  seeds: number;
+}
+export interface VerifyCrnDoc {
+  command: string;
+  rows: { click_rate: number; rule: string; property: string; crn: CrnRuns; no_crn: CrnRuns; probability: CrnRuns }[];
+}
+
+/** Markdown of benchmarks/verify-crn.ts: common random numbers and the click probability. */
+export function verifyCrnTable(doc: VerifyCrnDoc): string[] {
+  const f = (x: CrnRuns) => `${pct(x.fail)} / ${pct(x.pass)}, ${k(x.samples_median)}`;
+  return [
+    '| click rate | property | rule | seeds honoured, clicks: fail / pass, responses | seeds ignored, clicks | seeds honoured, click probability |',
+    '| --- | --- | --- | --- | --- | --- |',
+    ...doc.rows.map((r) => `| ${r.click_rate} | ${r.property} | ${r.rule} | ${f(r.crn)} | ${f(r.no_crn)} | ${f(r.probability)} |`),
+  ];
+}
+
+function main(): void {
+  const args = process.argv.slice(2);
+  const m = args.indexOf('--merge');
+  const mergeOut = m >= 0 ? args[m + 1] : undefined;
+  const files = args.filter((a, k) => a !== '--merge' && (m < 0 || k !== m + 1));
+  const paths = files.length ? files : [join(dirname(fileURLToPath(import.meta.url)), 'results', 'verify-samples.json')];
+  const docs = paths.map((p) => JSON.parse(readFileSync(p, 'utf8')) as VerifySamplesDoc);
+  const rows = docs.flatMap((d) => d.rows).sort((a, b) => a.click_rate - b.click_rate);
+  const protocol = docs.flatMap((d) => d.paper_protocol_on_clicks) as Protocol[];
+  protocol.sort((a, b) => a.click_rate - b.click_rate);
+
+  const merged: VerifySamplesDoc = {
     command: docs.flatMap((d) => (Array.isArray(d.command) ? d.command : [d.command])),
     config: docs[0]!.config,
     rows,
     paper_protocol_on_clicks: protocol,
   };
-  writeFileSync(mergeOut, `${JSON.stringify(merged, null, 2)}\n`);
+  if (mergeOut) {
+    writeFileSync(mergeOut, `${JSON.stringify({ generated: new Date().toISOString(), ...merged }, null, 2)}\n`);
+  }
+  console.log(verifySamplesTable(merged).join('\n'));
 }
 
-const pct = (x: number) => `${Math.round(x * 100)}%`;
-const k = (n: number) => (n >= 10_000 ? `${Math.round(n / 1000)}k` : n >= 1000 ? `${(n / 1000).toFixed(1)}k` : String(n));
-const out: string[] = [];
-out.push('| click rate | property | rule | expected | sampled, on clicks: fail / pass | responses (median, p90) | exact: fail / pass | without CRN: fail / pass |');
-out.push('| --- | --- | --- | --- | --- | --- | --- | --- |');
-for (const r of rows) {
-  const expected = r.role === 'violation' ? 'fail' : r.role === 'smooth' ? 'pass' : 'no fail';
-  out.push(
-    `| ${r.click_rate} | ${r.property} | ${r.rule} | ${expected} | ${pct(r.sampled.fail)} / ${pct(r.sampled.pass)} (${r.sampled.seeds} seeds) | ` +
-      `${k(r.sampled.samples_median)}, ${k(r.sampled.samples_p90)} | ${r.exact ? `${pct(r.exact.fail)} / ${pct(r.exact.pass)}` : '–'} | ` +
-      `${r.sampled_without_crn ? `${pct(r.sampled_without_crn.fail)} / ${pct(r.sampled_without_crn.pass)}` : '–'} |`,
-  );
-}
-out.push('');
-out.push('| click rate | property | violation | paper protocol, 200 per point: power | paper protocol at 90% power: per point, per case | ours to fail (median, whole check) |');
-out.push('| --- | --- | --- | --- | --- | --- |');
-for (const p of protocol) {
-  out.push(
-    `| ${p.click_rate} | ${p.property} | ${p.violation} | ${pct(p.paper_literal.power)} | ${k(p.paper_equal_power.per_point)}, ${k(p.paper_equal_power.per_case)} | ${p.ours_to_fail_median === null ? '–' : k(p.ours_to_fail_median)} |`,
-  );
-}
-console.log(out.join('\n'));
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) main();

@@ -2,7 +2,7 @@
  * Power, false alarms and samples to a verdict of the monotonicity and continuity checks, on
  * clicks, at the click rates users have (0.02 to 0.8), against the paper's protocol on clicks.
  *
- *   npx tsx benchmarks/verify-samples.ts [--seeds N] [--pass-seeds N] [--rates 0.02,0.3] [--out FILE]
+ *   npx tsx benchmarks/verify-samples.ts [--seeds N] [--pass-seeds N] [--rates 0.02,0.3] [--null-budget N] [--out FILE]
  *
  * Writes benchmarks/results/verify-samples.json (or FILE) and prints one line per rule; the table
  * of properties/README.md is made from the JSON by benchmarks/verify-samples-table.ts.
@@ -21,7 +21,10 @@
  * - nulls that can move: the text changes with the bid while the allocation does not (which
  *   responses insert the ad and how it is phrased shift with the bid; one phrasing is clicked 25%
  *   more than the other), and the boundaries of the nulls (a relative dip of exactly rho, a step
- *   of exactly kappa S); false alarms must stay <= alpha, with common random numbers and without;
+ *   of exactly kappa S); false alarms must stay <= alpha, with common random numbers and without.
+ *   A null never settles, so it runs to its budget: --null-budget (default 40,000) keeps the run
+ *   short; the tests are anytime-valid, so a larger budget can only add the chances a longer
+ *   run has, each bounded the same way;
  * - the exact path (rules that enumerate) on the same rules: deterministic verdicts.
  *
  * The paper's protocol (200 responses at each bid point, section 5.4) is turned into the test it
@@ -48,6 +51,7 @@ const flag = (name: string) => {
 const SEEDS = Number(flag('--seeds') ?? 20);
 const PASS_SEEDS = Number(flag('--pass-seeds') ?? 10);
 const RATES = (flag('--rates') ?? '0.02,0.05,0.1,0.3,0.8').split(',').map(Number);
+const NULL_BUDGET = Number(flag('--null-budget') ?? 40_000);
 const EXACT_SEEDS = 3;
 const PAPER_PER_POINT = 200;
 const alpha = DEFAULT_ALPHA;
@@ -135,8 +139,8 @@ function protocolN(p0: number, p1: number, comparisons: number, power = 0.9): nu
 
 const result: Record<string, unknown> = {
   generated: new Date().toISOString(),
-  command: `npx tsx benchmarks/verify-samples.ts --seeds ${SEEDS} --pass-seeds ${PASS_SEEDS} --rates ${RATES.join(',')}`,
-  config: { alpha, rho: DEFAULT_RHO, kappa: DEFAULT_KAPPA, effect: DEFAULT_EFFECT, budget: DEFAULT_BUDGET, seeds: SEEDS, pass_seeds: PASS_SEEDS, observable: 'clicks' },
+  command: `npx tsx benchmarks/verify-samples.ts --seeds ${SEEDS} --pass-seeds ${PASS_SEEDS} --rates ${RATES.join(',')} --null-budget ${NULL_BUDGET}`,
+  config: { alpha, rho: DEFAULT_RHO, kappa: DEFAULT_KAPPA, effect: DEFAULT_EFFECT, budget: DEFAULT_BUDGET, null_budget: NULL_BUDGET, seeds: SEEDS, pass_seeds: PASS_SEEDS, observable: 'clicks' },
 };
 const rows: Record<string, unknown>[] = [];
 
@@ -146,10 +150,12 @@ for (const c of RATES) {
     const seeds = r.role === 'violation' ? SEEDS : PASS_SEEDS;
     const base = F.atClickRate(`${r.name} @${c}`, r.q, c, r.moving ?? false);
     const row: Record<string, unknown> = { click_rate: c, rule: r.name, property: r.property, role: r.role };
-    row.sampled = await runs(check, F.samplingOnly(base), seeds, { observable: 'clicks' });
+    const budget = r.role === 'null' ? { budget: NULL_BUDGET } : {};
+    row.sampled = await runs(check, F.samplingOnly(base), seeds, { observable: 'clicks', ...budget });
     if (r.role === 'null') {
+      row.budget = NULL_BUDGET;
       // The same null without common random numbers: a backend that ignores seeds.
-      row.sampled_without_crn = await runs(check, F.withoutCrn(base), seeds, { observable: 'clicks' });
+      row.sampled_without_crn = await runs(check, F.withoutCrn(base), seeds, { observable: 'clicks', ...budget });
     } else {
       // Exact path: deterministic, a few seeds (different auctions); three cases keep the
       // 2^n-response enumerations of ten-ad auctions affordable.
