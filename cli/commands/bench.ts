@@ -1,0 +1,265 @@
+/**
+ * `llm-auction bench`: the paper's Table 2. Every mechanism answers the same test queries with the
+ * same bids (stage 'bench' of the run's seed). Where a rule enumerates its responses (the embedded
+ * Ad-LLM, trained runs, GSP over them, the ceilings) and the user is the embedded one, each query's
+ * revenue and reward are exact expectations: E[R] under the user's true click probabilities, and
+ * the sum of price x click probability. Elsewhere (MOSAIC, endpoints) one response per query is
+ * sampled and the user's clicks drawn; rows say which (`exact`). Intervals (95%) are over queries;
+ * each row also carries paired differences, query by query, against Pretrained and MOSAIC. Costs:
+ * Ad-LLM generations per query (MOSAIC draws n) and generated tokens per query.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { mean, sampleStandardDeviation } from 'simple-statistics';
+import { formatSpec, parseSpecList } from '../../mechanism/spec.ts';
+import type { ClickModel } from '../../mechanism/click-model.ts';
+import { paymentRule, type GspSlot } from '../../mechanism/payment.ts';
+import { reward } from '../../mechanism/reward.ts';
+import type { AllocationRule, AuctionInput } from '../../mechanism/types.ts';
+import { EmbeddedRule } from '../../simulation/embedded-policy.ts';
+import { responseOutcome } from '../../simulation/optimal.ts';
+import { ParametricUser } from '../../simulation/user-model.ts';
+import { auctionInput } from '../../simulation/auctions.ts';
+import { runAuction, type Episode } from '../../simulation/episode.ts';
+import { fmt, table, writeJsonResult } from '../output.ts';
+import { progressBar } from '../progress.ts';
+import { resolveRule, resolveUser } from '../resolve.ts';
+import { selectWorld } from './simulate.ts';
+
+export interface BenchOptions {
+  mechanism: string;
+  queries: string;
+  limit?: number;
+  user: string;
+  candidates: number;
+  worldSeed: number;
+  out?: string;
+  json?: string;
+  seed: number;
+  /** More rows to give paired differences against (beside Pretrained and MOSAIC), e.g. a control. */
+  pairAgainst?: string[];
+}
+
+export interface PairedDifference {
+  /** The row compared against, on the same queries and bids. */
+  against: string;
+  reward_diff: number;
+  reward_diff_ci95: [number, number];
+  revenue_diff: number;
+  revenue_diff_ci95: [number, number];
+}
+
+export interface BenchRow {
+  mechanism: string;
+  name: string;
+  queries: number;
+  /**
+   * true: every per-query figure is the exact expectation over the rule's enumerated responses
+   * (revenue as sum of price x click probability, reward as E[R]); false: one sampled response per
+   * query, the user's clicks drawn.
+   */
+  exact: boolean;
+  revenue_per_query: number;
+  revenue_ci95: [number, number];
+  reward_per_query: number;
+  reward_ci95: [number, number];
+  generations_per_query: number;
+  tokens_per_query: number;
+  ads_per_response: number;
+  format_errors_per_response: number;
+  /** Share of the reward gap between embedded:pretrained and `gap_reference` this row closes. */
+  gap_closed?: number;
+  gap_reference?: string;
+  /** Differences to embedded:pretrained and to the MOSAIC row, per query, with 95% intervals over queries. */
+  paired?: PairedDifference[];
+}
+
+/** Student-t 97.5% quantile, close enough for interval reporting at any n. */
+function t975(df: number): number {
+  if (df >= 120) return 1.96;
+  const table: [number, number][] = [[1, 12.706], [2, 4.303], [3, 3.182], [4, 2.776], [5, 2.571], [10, 2.228], [20, 2.086], [30, 2.042], [60, 2.0], [120, 1.98]];
+  for (const [d, q] of table) if (df <= d) return q;
+  return 1.96;
+}
+
+export function meanCi(xs: readonly number[]): { mean: number; ci: [number, number] } {
+  if (xs.length === 0) return { mean: 0, ci: [0, 0] };
+  const m = mean(xs as number[]);
+  if (xs.length < 2) return { mean: m, ci: [m, m] };
+  const half = (t975(xs.length - 1) * sampleStandardDeviation(xs as number[])) / Math.sqrt(xs.length);
+  return { mean: m, ci: [m - half, m + half] };
+}
+
+/** Rough token count of a text for backends that do not report usage (about 4 characters a token). */
+const approxTokens = (text: string) => Math.ceil(text.length / 4);
+
+interface CostedRule extends AllocationRule {
+  generationsPerResponse?: number;
+  stats?: unknown;
+}
+
+/** Expected revenue, reward, ads and errors of a rule that enumerates its responses, exactly. */
+async function exactExpectation(
+  rule: AllocationRule,
+  input: AuctionInput,
+  user: ClickModel,
+  queryId: string,
+): Promise<{ revenue: number; reward: number; ads: number; errors: number }> {
+  const payment = paymentRule(rule.payment ?? 'first-price-click');
+  const slotted = rule as AllocationRule & { slots?: (input: AuctionInput) => GspSlot[] };
+  const slots = typeof slotted.slots === 'function' ? slotted.slots(input) : undefined;
+  const out = { revenue: 0, reward: 0, ads: 0, errors: 0 };
+  for (const { response, prob } of await rule.enumerate!(input)) {
+    if (!(prob > 0)) continue;
+    const { parsed, ctr } = await responseOutcome(user, input, response);
+    out.reward += prob * reward(parsed, input.ads, ctr).reward;
+    // E[payment] = sum over charges of price x P(click): settle as if every exposure were clicked.
+    const event = { queryId, sample: 0, ads: input.ads, exposures: parsed.exposures, clicked: parsed.exposures.map((e) => e.id), ...(slots ? { slots } : {}) };
+    for (const c of payment.settle(event)) out.revenue += prob * c.amount * (c.event === 'click' ? (ctr[c.ad_id] ?? 0) : 1);
+    out.ads += prob * parsed.exposures.length;
+    out.errors += prob * parsed.errors.length;
+  }
+  return out;
+}
+
+/** The ceiling "gap closed" is measured against: the tightest one benched. */
+const GAP_REFERENCES = ['embedded:best-in-class', 'embedded:ceiling', 'embedded:optimal'];
+
+export async function benchMechanisms(opts: BenchOptions, onProgress?: (label: string, done: number, total: number) => void): Promise<{ rows: BenchRow[]; episodes: Map<string, Episode[]> }> {
+  const world = selectWorld(opts);
+  const user = await resolveUser(opts.user, { worldSeed: opts.worldSeed });
+  const specs = parseSpecList(opts.mechanism).map(formatSpec);
+  const items = world.queries.map((q) => ({
+    queryId: q.id,
+    input: auctionInput(q, world.profiles.get(q.profile_id)!, world.catalog, { seed: opts.seed, stage: 'bench', epoch: 0, candidates: opts.candidates }),
+  }));
+  // Rules are resolved in order; embedded:best-in-class also starts its ascent from the theta of
+  // every rule of the policy class benched before it (trained runs), so it is never below them on
+  // the queries it is fitted on.
+  const rules: CostedRule[] = [];
+  for (const spec of specs) {
+    const classStarts = rules.filter((r): r is CostedRule & EmbeddedRule => r instanceof EmbeddedRule).map((r) => r.theta);
+    rules.push((await resolveRule(spec, { user, worldSeed: opts.worldSeed, classStarts })) as CostedRule);
+  }
+  // Exact wherever the rule enumerates and the user is the embedded one (a judging LLM would be
+  // asked about every enumerated response); sampled otherwise.
+  const exact = rules.map((r) => typeof r.enumerate === 'function' && user instanceof ParametricUser);
+  const perQuery = rules.map(() => ({ revenue: [] as number[], reward: [] as number[], ads: 0, errors: 0 }));
+  const episodes = new Map<string, Episode[]>(specs.map((s) => [s, []]));
+  // Query by query, every rule in turn, so the responses' outcomes are scored once and shared.
+  for (let k = 0; k < items.length; k++) {
+    const { queryId, input } = items[k]!;
+    for (let m = 0; m < rules.length; m++) {
+      const rule = rules[m]!;
+      const eps = await runAuction({ queryId, input, rule, clicks: user, seed: opts.seed, samples: 1, stage: 'bench', epoch: 0 });
+      episodes.get(specs[m]!)!.push(...eps);
+      const acc = perQuery[m]!;
+      if (exact[m]) {
+        const e = await exactExpectation(rule, input, user, queryId);
+        acc.revenue.push(e.revenue);
+        acc.reward.push(e.reward);
+        acc.ads += e.ads;
+        acc.errors += e.errors;
+      } else {
+        acc.revenue.push(eps[0]!.revenue);
+        acc.reward.push(eps[0]!.reward);
+        acc.ads += eps[0]!.exposures.length;
+        acc.errors += eps[0]!.format_errors.length;
+      }
+    }
+    if ((k + 1) % 25 === 0 || k + 1 === items.length) onProgress?.('bench', k + 1, items.length);
+  }
+  const rows: BenchRow[] = rules.map((rule, m) => {
+    const acc = perQuery[m]!;
+    const rev = meanCi(acc.revenue);
+    const rew = meanCi(acc.reward);
+    const gens = rule.generationsPerResponse ?? 1;
+    const eps = episodes.get(specs[m]!)!;
+    // Endpoint backends report token usage through stats(); others are estimated from the text.
+    const stats = typeof rule.stats === 'function' ? (rule.stats as () => { completionTokens?: number; cachedCompletionTokens?: number })() : undefined;
+    const tokens =
+      stats && typeof stats.completionTokens === 'number'
+        ? (stats.completionTokens + (stats.cachedCompletionTokens ?? 0)) / Math.max(1, items.length)
+        : (gens * eps.reduce((s, e) => s + approxTokens(e.response), 0)) / Math.max(1, eps.length);
+    return {
+      mechanism: specs[m]!,
+      name: rule.name,
+      queries: items.length,
+      exact: exact[m]!,
+      revenue_per_query: rev.mean,
+      revenue_ci95: rev.ci,
+      reward_per_query: rew.mean,
+      reward_ci95: rew.ci,
+      generations_per_query: gens,
+      tokens_per_query: tokens,
+      ads_per_response: acc.ads / Math.max(1, items.length),
+      format_errors_per_response: acc.errors / Math.max(1, items.length),
+    };
+  });
+  // Paired differences against Pretrained and MOSAIC: same queries, same bids, per-query values.
+  const extra = new Set((opts.pairAgainst ?? []).map((x) => formatSpec(parseSpecList(x)[0]!)));
+  const baselines = specs.map((s, m) => ({ s, m })).filter(({ s }) => s === 'embedded:pretrained' || s.startsWith('mosaic:') || extra.has(s));
+  rows.forEach((row, m) => {
+    const paired: PairedDifference[] = [];
+    for (const b of baselines) {
+      if (b.m === m) continue;
+      const dr = meanCi(perQuery[m]!.reward.map((x, k) => x - perQuery[b.m]!.reward[k]!));
+      const dv = meanCi(perQuery[m]!.revenue.map((x, k) => x - perQuery[b.m]!.revenue[k]!));
+      paired.push({ against: b.s, reward_diff: dr.mean, reward_diff_ci95: dr.ci, revenue_diff: dv.mean, revenue_diff_ci95: dv.ci });
+    }
+    if (paired.length > 0) row.paired = paired;
+  });
+  const pre = rows.find((r) => r.mechanism === 'embedded:pretrained');
+  const ref = GAP_REFERENCES.map((g) => rows.find((r) => r.mechanism === g)).find((r) => r !== undefined);
+  if (pre && ref && ref.reward_per_query > pre.reward_per_query) {
+    for (const r of rows) {
+      r.gap_closed = (r.reward_per_query - pre.reward_per_query) / (ref.reward_per_query - pre.reward_per_query);
+      r.gap_reference = ref.mechanism;
+    }
+  }
+  return { rows, episodes };
+}
+
+export function benchTable(rows: readonly BenchRow[]): string {
+  const gapRef = rows.find((r) => r.gap_reference !== undefined)?.gap_reference;
+  const header = ['mechanism', 'exact', 'revenue/query', '95% CI', 'reward/query', '95% CI', 'reward - pretrained [95% CI]', 'gens/query', 'tokens/query', ...(gapRef ? [`gap closed to ${gapRef}`] : [])];
+  const ci = (c: [number, number]) => `[${fmt(c[0])}, ${fmt(c[1])}]`;
+  return table(
+    header,
+    rows.map((r) => {
+      const d = r.paired?.find((p) => p.against === 'embedded:pretrained');
+      return [
+        r.mechanism,
+        r.exact ? 'yes' : 'sampled',
+        r.revenue_per_query,
+        ci(r.revenue_ci95),
+        r.reward_per_query,
+        ci(r.reward_ci95),
+        d ? `${fmt(d.reward_diff)} ${ci(d.reward_diff_ci95)}` : '',
+        r.generations_per_query,
+        Math.round(r.tokens_per_query),
+        ...(gapRef ? [r.gap_closed === undefined ? '' : `${(100 * r.gap_closed).toFixed(0)}%`] : []),
+      ];
+    }),
+  );
+}
+
+export async function runBench(opts: BenchOptions): Promise<number> {
+  const bar = progressBar('bench');
+  const { rows, episodes } = await benchMechanisms(opts, (_l, d, n) => bar.update(d, n));
+  bar.stop();
+  process.stdout.write(
+    `${benchTable(rows)}\n${rows[0]?.queries ?? 0} queries, seed ${opts.seed}, world seed ${opts.worldSeed}; reward is Eq. 8 under the user model's click probabilities; exact rows are expectations over every response the rule can give, sampled rows one response per query; intervals are over queries\n`,
+  );
+  if (opts.out) {
+    mkdirSync(opts.out, { recursive: true });
+    writeFileSync(join(opts.out, 'bench.json'), `${JSON.stringify({ seed: opts.seed, queries: opts.queries, limit: opts.limit ?? null, rows }, null, 2)}\n`);
+    for (const [spec, eps] of episodes) {
+      const dir = join(opts.out, 'bench-episodes');
+      mkdirSync(dir, { recursive: true });
+      writeFileSync(join(dir, `${spec.replace(/[^A-Za-z0-9._-]+/g, '_')}.jsonl`), eps.map((e) => JSON.stringify(e)).join('\n') + '\n');
+    }
+  }
+  writeJsonResult(opts.json, { rows });
+  return 0;
+}
