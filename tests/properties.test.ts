@@ -273,6 +273,18 @@ describe('a slot auction fails continuity whatever the seed', () => {
     console.log(`[properties] continuity on gsp:embedded:optimal, seeds 0..9: ${out.join(' ')}`);
     expect(out.every((v) => v === 'fail')).toBe(true);
   });
+
+  it('over a bid-blind Ad-LLM the only bid effect is the slot, and it is a step: exposure 0 -> p at the entry bid (seeds 0..9)', async () => {
+    const m = await resolveMechanismUnderTest('gsp:embedded:pretrained');
+    for (let seed = 0; seed <= 9; seed++) {
+      const v = await property('continuity').check(m, { seed, shrink: false });
+      expect(v.verdict).toBe('fail');
+      const ev = v.counterexample as { exposure: number[]; step_share: number };
+      expect(ev.exposure[0]).toBe(0);
+      expect(ev.exposure[1]).toBeGreaterThan(0);
+      expect(ev.step_share).toBeGreaterThan(0.9); // the whole curve moves at one bid
+    }
+  });
 });
 
 // ------------------------------------------------------------------------------------------
