@@ -18,6 +18,8 @@ import { reward } from '../../mechanism/reward.ts';
 import type { AllocationRule, AuctionInput } from '../../mechanism/types.ts';
 import { EmbeddedRule } from '../../simulation/embedded-policy.ts';
 import { responseOutcome } from '../../simulation/optimal.ts';
+import type { RunPieces } from '../../reports/run-dir.ts';
+import { mechanismLabel } from '../../reports/tables.ts';
 import { ParametricUser } from '../../simulation/user-model.ts';
 import { auctionInput } from '../../simulation/auctions.ts';
 import { runAuction, type Episode } from '../../simulation/episode.ts';
@@ -220,6 +222,11 @@ export async function benchMechanisms(opts: BenchOptions, onProgress?: (label: s
   return { rows, episodes };
 }
 
+/** The report's Table 2 label of a spec ("Pretrained LLM", "LLM-Auction (pCTR)", "MOSAIC (n=20)"…). */
+function readableName(spec: string): string {
+  return mechanismLabel(spec, { runs: [], dir: process.cwd() } as unknown as RunPieces);
+}
+
 export function benchTable(rows: readonly BenchRow[]): string {
   const gapRef = rows.find((r) => r.gap_reference !== undefined)?.gap_reference;
   const header = ['mechanism', 'exact', 'revenue/query', '95% CI', 'reward/query', '95% CI', 'reward - pretrained [95% CI]', 'gens/query', 'tokens/query', ...(gapRef ? [`gap closed to ${gapRef}`] : [])];
@@ -229,7 +236,7 @@ export function benchTable(rows: readonly BenchRow[]): string {
     rows.map((r) => {
       const d = r.paired?.find((p) => p.against === 'embedded:pretrained');
       return [
-        r.mechanism,
+        readableName(r.mechanism),
         r.exact ? 'yes' : 'sampled',
         r.revenue_per_query,
         ci(r.revenue_ci95),
