@@ -147,7 +147,8 @@ export function buildProgram(result: { code: number }): Command {
     .option('--user <spec>', 'user (click) model: embedded:parametric or openai:URL?model=NAME', 'embedded:parametric')
     .addOption(new Option('--candidates <k>', 'candidate ads per auction (0 = the whole catalog)').argParser(intArg('--candidates', 0, 100_000)).default(10))
     .addOption(new Option('--world-seed <n>', 'seed of the embedded world').argParser(intArg('--world-seed', 0, 2 ** 32 - 1)).default(0))
-    .option('--out <dir>', 'also write bench.json and every episode there (for `report`)')
+    .option('--out <dir>', 'also write bench.json and every episode there (for `report`); each finished query is kept there as it ends')
+    .option('--resume', 'with --out: continue an interrupted bench without losing or repeating a query')
     .addOption(jsonOption())
     .addOption(seedOption())
     .action(async (opts) => {

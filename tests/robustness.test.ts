@@ -176,3 +176,31 @@ describe('kill -9 and resume: train', () => {
     expect(existsSync(join(killed, '.lock'))).toBe(false);
   });
 });
+
+describe('kill -9 and resume: bench', () => {
+  it('a bench killed mid-run resumes from its last finished query to the same Table 2 and episodes', async () => {
+    const { statSync } = await import('node:fs');
+    const args = ['bench', '-m', 'embedded:pretrained,mosaic:embedded:pretrained?n=3', '--limit', '40', '--seed', '4'];
+    const full = join(root, 'bench-full');
+    const killed = join(root, 'bench-killed');
+    const a = await cli([...args, '--out', full]).done;
+    expect(a.code, a.err).toBe(0);
+    const run = cli([...args, '--out', killed]);
+    const progress = join(killed, 'bench-progress.jsonl');
+    for (let t = 0; !(existsSync(progress) && statSync(progress).size > 12_000) && t < 6000; t++) await new Promise((r) => setTimeout(r, 5));
+    run.child.kill('SIGKILL');
+    const k = await run.done;
+    expect(k.code).toBeNull(); // killed, not finished
+    expect(existsSync(join(killed, 'bench.json'))).toBe(false);
+    const done = readFileSync(progress, 'utf8').split('\n').length - 2;
+    expect(done).toBeGreaterThan(0);
+    expect(done).toBeLessThan(40);
+    const resumed = await cli([...args, '--out', killed, '--resume']).done;
+    expect(resumed.code, resumed.err).toBe(0);
+    expect(readFileSync(join(killed, 'bench.json'), 'utf8')).toBe(readFileSync(join(full, 'bench.json'), 'utf8'));
+    expect(readFileSync(progress, 'utf8')).toBe(readFileSync(join(full, 'bench-progress.jsonl'), 'utf8'));
+    for (const f of ['embedded_pretrained.jsonl', 'mosaic_embedded_pretrained_n_3.jsonl']) {
+      expect(readFileSync(join(killed, 'bench-episodes', f), 'utf8'), f).toBe(readFileSync(join(full, 'bench-episodes', f), 'utf8'));
+    }
+  });
+});

@@ -20,6 +20,7 @@ import { EmbeddedRule } from '../../simulation/embedded-policy.ts';
 import { responseOutcome } from '../../simulation/optimal.ts';
 import type { RunPieces } from '../../reports/run-dir.ts';
 import { mechanismLabel } from '../../reports/tables.ts';
+import { BenchProgress, type QueryOutcome } from '../bench-progress.ts';
 import { ParametricUser } from '../../simulation/user-model.ts';
 import { auctionInput } from '../../simulation/auctions.ts';
 import { runAuction, type Episode } from '../../simulation/episode.ts';
@@ -36,6 +37,10 @@ export interface BenchOptions {
   candidates: number;
   worldSeed: number;
   out?: string;
+  /** With `out`: keep each query's outcomes in OUT/bench-progress.jsonl and continue them (cli/bench-progress.ts). */
+  resume?: boolean;
+  /** Where runBench keeps that progress (its --out); other callers leave it unset. */
+  progressDir?: string;
   json?: string;
   seed: number;
   /** More rows to give paired differences against (beside Pretrained and MOSAIC), e.g. a control. */
@@ -148,29 +153,36 @@ export async function benchMechanisms(opts: BenchOptions, onProgress?: (label: s
   const exact = rules.map((r) => typeof r.enumerate === 'function' && user instanceof ParametricUser);
   const perQuery = rules.map(() => ({ revenue: [] as number[], reward: [] as number[], ads: 0, errors: 0 }));
   const episodes = new Map<string, Episode[]>(specs.map((s) => [s, []]));
+  const keep = (m: number, o: QueryOutcome) => {
+    const acc = perQuery[m]!;
+    acc.revenue.push(o.revenue);
+    acc.reward.push(o.reward);
+    acc.ads += o.ads;
+    acc.errors += o.errors;
+    episodes.get(specs[m]!)!.push(...o.episodes);
+  };
+  // bench --out: every finished query is on disk, and --resume continues after the last one.
+  const config = { mechanism: specs, seed: opts.seed, queries: opts.queries, limit: opts.limit ?? null, user: opts.user, candidates: opts.candidates, world_seed: opts.worldSeed };
+  const progress = opts.progressDir ? BenchProgress.open(opts.progressDir, config, opts.resume ?? false) : undefined;
+  progress?.check(items.map((it) => it.queryId), rules.length);
+  for (const r of progress?.restored ?? []) r.outcomes.forEach((o, m) => keep(m, o));
   // Query by query, every rule in turn, so the responses' outcomes are scored once and shared.
-  for (let k = 0; k < items.length; k++) {
+  for (let k = progress?.restored.length ?? 0; k < items.length; k++) {
     const { queryId, input } = items[k]!;
+    const outcomes: QueryOutcome[] = [];
     for (let m = 0; m < rules.length; m++) {
       const rule = rules[m]!;
       const eps = await runAuction({ queryId, input, rule, clicks: user, seed: opts.seed, samples: 1, stage: 'bench', epoch: 0 });
-      episodes.get(specs[m]!)!.push(...eps);
-      const acc = perQuery[m]!;
-      if (exact[m]) {
-        const e = await exactExpectation(rule, input, user, queryId);
-        acc.revenue.push(e.revenue);
-        acc.reward.push(e.reward);
-        acc.ads += e.ads;
-        acc.errors += e.errors;
-      } else {
-        acc.revenue.push(eps[0]!.revenue);
-        acc.reward.push(eps[0]!.reward);
-        acc.ads += eps[0]!.exposures.length;
-        acc.errors += eps[0]!.format_errors.length;
-      }
+      const o: QueryOutcome = exact[m]
+        ? { ...(await exactExpectation(rule, input, user, queryId)), episodes: eps }
+        : { revenue: eps[0]!.revenue, reward: eps[0]!.reward, ads: eps[0]!.exposures.length, errors: eps[0]!.format_errors.length, episodes: eps };
+      keep(m, o);
+      outcomes.push(o);
     }
+    progress?.append(queryId, outcomes);
     if ((k + 1) % 25 === 0 || k + 1 === items.length) onProgress?.('bench', k + 1, items.length);
   }
+  progress?.release();
   const rows: BenchRow[] = rules.map((rule, m) => {
     const acc = perQuery[m]!;
     const rev = meanCi(acc.revenue);
@@ -253,7 +265,7 @@ export function benchTable(rows: readonly BenchRow[]): string {
 
 export async function runBench(opts: BenchOptions): Promise<number> {
   const bar = progressBar('bench');
-  const { rows, episodes } = await benchMechanisms(opts, (_l, d, n) => bar.update(d, n));
+  const { rows, episodes } = await benchMechanisms(opts.out ? { ...opts, progressDir: opts.out } : opts, (_l, d, n) => bar.update(d, n));
   bar.stop();
   process.stdout.write(
     `${benchTable(rows)}\n${rows[0]?.queries ?? 0} queries, seed ${opts.seed}, world seed ${opts.worldSeed}; reward is Eq. 8 under the user model's click probabilities; exact rows are expectations over every response the rule can give, sampled rows one response per query; intervals are over queries\n`,
