@@ -1,0 +1,43 @@
+/** Progress outside a terminal: a plain line every few seconds, so CI logs show a run is alive. */
+import { PassThrough } from 'node:stream';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { progressBar } from '../cli/progress.ts';
+
+afterEach(() => {
+  vi.useRealTimers();
+  delete process.env.LLM_AUCTION_PROGRESS_MS;
+});
+
+function sink() {
+  const stream = new PassThrough() as unknown as NodeJS.WriteStream & { text: string };
+  stream.text = '';
+  stream.write = ((chunk: string) => ((stream.text += chunk), true)) as typeof stream.write;
+  return stream;
+}
+
+describe('progress when stderr is not a terminal', () => {
+  it('writes one line per interval, not per update, and a last line at the end', () => {
+    vi.useFakeTimers({ now: 0 });
+    process.env.LLM_AUCTION_PROGRESS_MS = '5000';
+    const s = sink();
+    const p = progressBar('simulate', s);
+    for (let d = 1; d <= 100; d++) {
+      vi.setSystemTime(d * 200); // 100 updates over 20 s
+      p.update(d, 100);
+    }
+    p.stop();
+    const lines = s.text.trim().split('\n');
+    expect(lines).toHaveLength(5); // at 5, 10, 15, 20 s, and the closing line
+    expect(lines[0]).toMatch(/^simulate: 25\/100 \(25%\), 5 s, about 15 s left$/);
+    expect(lines.at(-1)).toMatch(/^simulate: 100\/100 \(100%\), 20 s$/);
+  });
+
+  it('is silent with LLM_AUCTION_PROGRESS_MS=0', () => {
+    process.env.LLM_AUCTION_PROGRESS_MS = '0';
+    const s = sink();
+    const p = progressBar('bench', s);
+    p.update(1, 2);
+    p.stop();
+    expect(s.text).toBe('');
+  });
+});
