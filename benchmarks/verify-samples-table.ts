@@ -12,13 +12,15 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
-interface Runs {
+/** Verdicts of one rule over seeds (benchmarks/verify-samples.ts). */
+export interface Runs {
   seeds: number;
   pass: number;
   fail: number;
   inconclusive: number;
   samples_median: number;
   samples_p90: number;
+  seconds: number;
 }
 interface Row {
   click_rate: number;

@@ -41,6 +41,7 @@ import { monotonicity, monotonicitySpec, PAPER_GRID } from '../properties/monoto
 import type { CheckOptions, MechanismUnderTest, Verdict } from '../properties/types.ts';
 import { DEFAULT_ALPHA, DEFAULT_BUDGET, DEFAULT_EFFECT, DEFAULT_KAPPA, DEFAULT_RHO } from '../properties/types.ts';
 import * as F from '../tests/fixtures/planted.ts';
+import type { Runs } from './verify-samples-table.ts';
 import type { AuctionInput } from '../mechanism/types.ts';
 
 const args = process.argv.slice(2);
@@ -84,16 +85,6 @@ const RULES: RuleSpec[] = [
 ];
 
 const CHECKS: Record<RuleSpec['property'], Check> = { monotonicity, continuity };
-
-interface Runs {
-  seeds: number;
-  pass: number;
-  fail: number;
-  inconclusive: number;
-  samples_median: number;
-  samples_p90: number;
-  seconds: number;
-}
 
 function quantile(xs: number[], q: number): number {
   const s = [...xs].sort((a, b) => a - b);

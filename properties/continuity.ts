@@ -31,7 +31,7 @@
 import { runProperty, type CaseContext, type CaseOutcome, type PropertySpec } from './driver.ts';
 import { FULL_GRID, SCALE_BIDS } from './monotonicity.ts';
 import { type Comparison, type ComparisonState, pairedSummary, runSequentialCase } from './runner.ts';
-import { type ArmData, armSummary, ExactEvaluator, round } from './sampling.ts';
+import { type ArmData, armSummary, exactCurve, round } from './sampling.ts';
 import { BettingTest } from './sequential.ts';
 import type { CheckOptions, MechanismUnderTest, Verdict } from './types.ts';
 
@@ -123,17 +123,14 @@ export function largestStep(v: readonly number[]): { k: number; change: number; 
 
 async function exactCase(ctx: CaseContext): Promise<CaseOutcome> {
   const { c, opts } = ctx;
-  const ev = new ExactEvaluator(ctx.m, c.instance, c.focal);
-  const points = await ev.sweep(FULL_GRID);
-  const v = points.map((p) => p.itctr[c.focal]!);
-  const e = points.map((p) => p.exposure[c.focal]!);
+  const { itctr: v, exposure: e, responses } = await exactCurve(ctx.m, c.instance, c.focal, FULL_GRID);
   const { k, change, scale, share } = largestStep(v);
   const fail = Math.abs(change) > opts.kappa * scale + opts.tolerance * Math.max(...v) + 1e-15;
   return {
     status: fail ? 'fail' : 'pass',
     failP: fail ? 0 : 1,
     passP: fail ? 1 : 0,
-    samples: ev.responses,
+    samples: responses,
     evidence: {
       bids: [FULL_GRID[k], FULL_GRID[k + 1]],
       itctr: [round(v[k]!, 6), round(v[k + 1]!, 6)],

@@ -32,7 +32,7 @@
  */
 import { runProperty, type CaseContext, type CaseOutcome, type PropertySpec } from './driver.ts';
 import { type Comparison, type ComparisonState, pairedSummary, runSequentialCase } from './runner.ts';
-import { type ArmData, armSummary, ExactEvaluator, round } from './sampling.ts';
+import { type ArmData, armSummary, exactCurve, round } from './sampling.ts';
 import { BettingTest } from './sequential.ts';
 import type { CheckOptions, MechanismUnderTest, Verdict } from './types.ts';
 
@@ -122,10 +122,7 @@ export function largestExcessDip(v: readonly number[], rho: number): { excess: n
 
 async function exactCase(ctx: CaseContext): Promise<CaseOutcome> {
   const { c, opts } = ctx;
-  const ev = new ExactEvaluator(ctx.m, c.instance, c.focal);
-  const points = await ev.sweep(FULL_GRID);
-  const v = points.map((p) => p.itctr[c.focal]!);
-  const e = points.map((p) => p.exposure[c.focal]!);
+  const { itctr: v, exposure: e, responses } = await exactCurve(ctx.m, c.instance, c.focal, FULL_GRID);
   const best = largestExcessDip(v, opts.rho);
   const fail = best.excess > opts.tolerance * Math.max(...v) + 1e-15;
   const lo = v[best.lo]!;
@@ -133,7 +130,7 @@ async function exactCase(ctx: CaseContext): Promise<CaseOutcome> {
     status: fail ? 'fail' : 'pass',
     failP: fail ? 0 : 1,
     passP: fail ? 1 : 0,
-    samples: ev.responses,
+    samples: responses,
     evidence: {
       bids: [FULL_GRID[best.lo], FULL_GRID[best.hi]],
       itctr: [round(lo, 6), round(v[best.hi]!, 6)],

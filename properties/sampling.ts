@@ -252,6 +252,13 @@ export class ExactEvaluator {
   }
 }
 
+/** The focal ad's exact itctr and exposure at every bid of `bids`, and the responses scored. */
+export async function exactCurve(m: MechanismUnderTest, input: AuctionInput, focal: number, bids: readonly number[]): Promise<{ itctr: number[]; exposure: number[]; responses: number }> {
+  const ev = new ExactEvaluator(m, input, focal);
+  const points = await ev.sweep(bids);
+  return { itctr: points.map((p) => p.itctr[focal]!), exposure: points.map((p) => p.exposure[focal]!), responses: ev.responses };
+}
+
 /** A short, JSON-friendly description of an auction for counterexamples. */
 export function describeInstance(input: AuctionInput): Record<string, unknown> {
   return {
