@@ -209,19 +209,19 @@ describe('runServe, the command', () => {
     }
   });
 
-  it('returns 2 with a one-line message when the port is taken', async () => {
+  it('fails with a one-line usage error (exit 2) when the port is taken', async () => {
     const blocker = createServer();
     await new Promise<void>((r) => blocker.listen(0, '127.0.0.1', r));
-    const err: string[] = [];
-    const write = process.stderr.write.bind(process.stderr);
-    process.stderr.write = ((chunk: string | Uint8Array) => (err.push(String(chunk)), true)) as typeof process.stderr.write;
     try {
-      expect(await runServe({ rule: echoRule(), port: (blocker.address() as AddressInfo).port })).toBe(2);
+      const e = await runServe({ rule: echoRule(), port: (blocker.address() as AddressInfo).port }).then(
+        () => undefined,
+        (x: unknown) => x as Error,
+      );
+      expect(e?.name).toBe('UsageError'); // the CLI prints it on one line and exits 2
+      expect(e?.message).toMatch(/^serve: cannot listen on 127\.0\.0\.1:\d+: address already in use$/);
     } finally {
-      process.stderr.write = write;
       blocker.close();
     }
-    expect(err.join('')).toMatch(/cannot listen on 127\.0\.0\.1:\d+: address already in use/);
   });
 });
 
