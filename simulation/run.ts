@@ -267,8 +267,21 @@ async function simulateLocked(
     return failed;
   };
 
-  let left = await pass(todo);
-  for (let round = 1; round < (opts.passes ?? 3) && left.length > 0 && fatal === undefined; round++) left = await pass(left);
+  // Ctrl-C or a TERM stops the run the same clean way: requests in flight aborted, what finished kept.
+  const interrupt = (signal: NodeJS.Signals) => {
+    if (fatal === undefined) fatal = new UsageError(`interrupted by ${signal}`);
+    abortInFlight(`interrupted by ${signal}`);
+  };
+  process.on('SIGINT', interrupt);
+  process.on('SIGTERM', interrupt);
+  let left: RunItem[];
+  try {
+    left = await pass(todo);
+    for (let round = 1; round < (opts.passes ?? 3) && left.length > 0 && fatal === undefined; round++) left = await pass(left);
+  } finally {
+    process.off('SIGINT', interrupt);
+    process.off('SIGTERM', interrupt);
+  }
 
   const stats = endpointStats(episode.rule, episode.clicks);
   if (stats || before) {

@@ -204,3 +204,27 @@ describe('kill -9 and resume: bench', () => {
     }
   });
 });
+
+describe('interrupted', () => {
+  it('SIGINT stops simulate at once (exit 2, requests in flight aborted, manifest "stopped"), and --resume finishes it', async () => {
+    server.reset();
+    server.enqueue(...Array.from({ length: 3 }, () => ({ content: 'Fine.' })), ...Array.from({ length: 20 }, () => ({ delayMs: 600_000 })));
+    const out = join(root, 'interrupted');
+    const spec = `openai:${server.baseURL}?model=fake-model&cache=off`;
+    const args = ['simulate', '-m', spec, '--limit', '8', '--concurrency', '1', '--out', out];
+    const run = cli(args);
+    // Three auctions answer, the fourth hangs: interrupt then.
+    for (let t = 0; server.requests < 4 && t < 1200; t++) await new Promise((r) => setTimeout(r, 25));
+    run.child.kill('SIGINT');
+    const r = await run.done;
+    expect(r.code).toBe(2);
+    expect(r.err.trim().split('\n')).toHaveLength(1);
+    expect(r.err).toMatch(/interrupted by SIGINT .*3 of 8 episodes are in .*--resume continues/);
+    expect(JSON.parse(readFileSync(join(out, 'manifest.json'), 'utf8')).status).toBe('stopped');
+    expect(episodes(out)).toHaveLength(3);
+    server.reset();
+    const again = await cli([...args, '--resume']).done;
+    expect(again.code, again.err).toBe(0);
+    expectEachOnce(episodes(out), await testQueryIds(8), 1);
+  });
+});
