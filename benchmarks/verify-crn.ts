@@ -7,7 +7,9 @@
  * checked three ways at the default budget:
  * - `crn`: the endpoint honours seeds, so response j at every bid of a batch shares its
  *   randomness, and the judge's click on identical text is the same (0/1 clicks);
- * - `no-crn`: the endpoint ignores seeds (every call draws fresh randomness), 0/1 clicks;
+ * - `no-crn`: the Ad-LLM endpoint ignores seeds (every call draws fresh randomness), the judge
+ *   honours them (0/1 clicks; the embedded user is such a judge);
+ * - `neither`: neither honours seeds: fresh responses and independently drawn clicks;
  * - `probability`: seeds honoured, and the click model's probability per response is observed
  *   instead of a click (only possible where the user model can give it, e.g. the embedded one).
  * Writes benchmarks/results/verify-crn.json.
@@ -57,11 +59,12 @@ for (const c of RATES) {
       property: r.property,
       crn: await runs(check, F.samplingOnly(base), { observable: 'clicks' }),
       no_crn: await runs(check, F.withoutCrn(base), { observable: 'clicks' }),
+      neither: await runs(check, F.withoutCrn(base), { observable: 'clicks', clickSeeds: 'fresh' }),
       probability: await runs(check, F.samplingOnly(base), { observable: 'click-probability' }),
     };
     rows.push(row);
     const f = (x: { pass: number; fail: number; samples_median: number }) => `fail ${x.fail * 100}% pass ${x.pass * 100}% (${x.samples_median})`;
-    console.log(`c=${c} ${r.property.padEnd(12)} ${r.name.padEnd(36)} crn: ${f(row.crn)} | no crn: ${f(row.no_crn)} | probability: ${f(row.probability)}`);
+    console.log(`c=${c} ${r.property.padEnd(12)} ${r.name.padEnd(36)} crn: ${f(row.crn)} | no crn: ${f(row.no_crn)} | neither: ${f(row.neither)} | probability: ${f(row.probability)}`);
   }
 }
 const out = flag('--out') ?? join(dirname(fileURLToPath(import.meta.url)), 'results', 'verify-crn.json');

@@ -86,16 +86,16 @@ interface CrnRuns {
 }
 export interface VerifyCrnDoc {
   command: string;
-  rows: { click_rate: number; rule: string; property: string; crn: CrnRuns; no_crn: CrnRuns; probability: CrnRuns }[];
+  rows: { click_rate: number; rule: string; property: string; crn: CrnRuns; no_crn: CrnRuns; neither: CrnRuns; probability: CrnRuns }[];
 }
 
 /** Markdown of benchmarks/verify-crn.ts: common random numbers and the click probability. */
 export function verifyCrnTable(doc: VerifyCrnDoc): string[] {
   const f = (x: CrnRuns) => `${pct(x.fail)} / ${pct(x.pass)}, ${k(x.samples_median)}`;
   return [
-    '| click rate | property | rule | seeds honoured, clicks: fail / pass, responses | seeds ignored, clicks | seeds honoured, click probability |',
-    '| --- | --- | --- | --- | --- | --- |',
-    ...doc.rows.map((r) => `| ${r.click_rate} | ${r.property} | ${r.rule} | ${f(r.crn)} | ${f(r.no_crn)} | ${f(r.probability)} |`),
+    '| click rate | property | rule | seeds honoured, clicks: fail / pass, responses | Ad-LLM ignores seeds | neither honours seeds | seeds honoured, click probability |',
+    '| --- | --- | --- | --- | --- | --- | --- |',
+    ...doc.rows.map((r) => `| ${r.click_rate} | ${r.property} | ${r.rule} | ${f(r.crn)} | ${f(r.no_crn)} | ${f(r.neither)} | ${f(r.probability)} |`),
   ];
 }
 

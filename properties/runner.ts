@@ -98,7 +98,7 @@ export async function runSequentialCase(
   comparisons: readonly Comparison[],
   plan: BatchPlan = DEFAULT_BATCHES,
 ): Promise<CaseOutcome> {
-  const sampler = new CaseSampler(ctx.m, ctx.c.instance, focal, ctx.seed, ctx.opts.concurrency, ctx.observable);
+  const sampler = new CaseSampler(ctx.m, ctx.c.instance, focal, ctx.seed, ctx.opts.concurrency, ctx.observable, ctx.opts.clickSeeds);
   const arm = (bid: number) => sampler.arm(bid);
   const tracked: Tracked[] = comparisons.map((c) => ({ c, state: 'open' }));
   let broadCount = 0;

@@ -108,6 +108,7 @@ export class CaseSampler {
   private batches = 0;
   /** Responses requested so far (what the budget counts). */
   samples = 0;
+  private scored = 0;
 
   constructor(
     private readonly m: MechanismUnderTest,
@@ -116,6 +117,8 @@ export class CaseSampler {
     private readonly seedBase: number,
     private readonly concurrency: number,
     readonly observable: Observable = 'click-probability',
+    /** `fresh`: every click drawn independently (a judge that ignores seeds). */
+    readonly clickSeeds: 'shared' | 'fresh' = 'shared',
   ) {
     this.parser = new ResponseParser(input.ads);
   }
@@ -169,16 +172,19 @@ export class CaseSampler {
     const parsed = this.parser.parse(response);
     const ctx = { input, response, parsed };
     const clicks = this.m.clicks;
+    // Shared: the uniform depends on the batch's seed and the response index only (common random
+    // numbers); fresh: on a running count too, so no two draws share it.
+    const key = this.clickSeeds === 'shared' ? [j] : [j, 'fresh', this.scored++];
     let ctr: Record<string, number>;
     if (this.observable === 'clicks' && clicks.observable !== 'clicks') {
       // Draw one user's clicks with uniforms shared across arms (see the module comment).
       if (clicks.sampleClicks) {
-        const rng = Rng.derive(seed, 'click', j);
+        const rng = Rng.derive(seed, 'click', ...key);
         ctr = Object.fromEntries((await clicks.sampleClicks(ctx, () => rng.uniform())).map((id) => [id, 1]));
       } else {
         const p = await clicks.clickProbabilities(ctx);
         ctr = {};
-        for (const exp of parsed.exposures) ctr[exp.id] = Rng.derive(seed, 'click', j, exp.id).uniform() < (p[exp.id] ?? 0) ? 1 : 0;
+        for (const exp of parsed.exposures) ctr[exp.id] = Rng.derive(seed, 'click', ...key, exp.id).uniform() < (p[exp.id] ?? 0) ? 1 : 0;
       }
     } else {
       ctr = await clicks.clickProbabilities(ctx);

@@ -141,6 +141,12 @@ export interface CheckOptions {
    * (it does not declare `observable: 'clicks'`), else clicks.
    */
   observable?: Observable;
+  /**
+   * Clicks drawn by the checks (observable `clicks` on a click model that gives probabilities):
+   * `shared` (default) uses one uniform per response index and ad for every bid of a batch, as a
+   * judge that honours seeds would; `fresh` draws every click independently, as one that does not.
+   */
+  clickSeeds?: 'shared' | 'fresh';
   /** Number of planned cases (auction and focal ad). Default: per property (see registry.ts). */
   cases?: number;
   /** Force the sampled path (false) even when the rule can enumerate; default: exact when possible. */
@@ -174,6 +180,7 @@ export interface ResolvedOptions {
   rho: number;
   kappa: number;
   observable: Observable | undefined;
+  clickSeeds: 'shared' | 'fresh';
   cases: number;
   exact: boolean;
   concurrency: number;
@@ -206,6 +213,7 @@ export function resolveOptions(opts: CheckOptions, defaultCases: number): Resolv
     rho,
     kappa,
     observable: opts.observable,
+    clickSeeds: opts.clickSeeds ?? 'shared',
     cases,
     exact: opts.exact ?? true,
     concurrency: Math.max(1, opts.concurrency ?? 8),

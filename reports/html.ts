@@ -61,6 +61,7 @@ figcaption, .caption { font-size: 14px; color: #444; line-height: 1.5; margin: 6
 .badge.pass { background: #d8f3dc; color: #1b5e20; border: 1px solid #9bd1a5; }
 .badge.fail { background: #fde2e1; color: #a4161a; border: 1px solid #f1a7a4; }
 .badge.inconclusive { background: #fff3cd; color: #7a5a00; border: 1px solid #f0d58a; }
+.badge.holds-by-construction { background: #eef1f4; color: #3d4b5c; border: 1px solid #c9d2dc; }
 .missing { background: #fff8e6; border-left: 4px solid #e0a800; padding: 8px 12px; }
 .muted { color: #777; }
 details summary { cursor: pointer; color: #0b5cad; }
@@ -204,9 +205,14 @@ function verifySection(m: ReportModel): string {
   const rows = Object.entries(d.properties)
     .map(([name, x]) => {
       const mode = x.details?.mode ?? (x.p_value === null ? 'exact' : 'sampled');
-      const cx = x.counterexample ? `<details><summary>counterexample</summary><pre>${esc(JSON.stringify(x.counterexample, null, 2))}</pre></details>` : '<span class="muted">none</span>';
+      const cx = x.counterexample
+        ? `<details><summary>counterexample</summary><pre>${esc(JSON.stringify(x.counterexample, null, 2))}</pre></details>`
+        : x.reason
+          ? `<span class="muted">${esc(x.reason)}</span>`
+          : '<span class="muted">none</span>';
+      const shown = x.verdict === 'holds-by-construction' ? 'holds by construction' : x.verdict;
       return (
-        `<tr><td>${esc(name)}</td><td><span class="badge ${x.verdict}">${x.verdict}</span></td><td class="num">${x.samples}</td>` +
+        `<tr><td>${esc(name)}</td><td><span class="badge ${x.verdict}">${shown}</span></td><td class="num">${x.samples}</td>` +
         `<td class="num">${esc(pValue(x))}</td><td>${esc(mode)}</td><td>${cx}</td></tr>`
       );
     })
@@ -216,8 +222,11 @@ function verifySection(m: ReportModel): string {
     `<tbody>\n${rows}\n</tbody>\n</table></div>`;
   const caption =
     `<strong>Verdicts</strong> of <code>llm-auction verify</code> for <code>${esc(d.mechanism)}</code>: family-wise false-alarm rate alpha = ${d.alpha}` +
+    `${d.tested && d.alpha_per_property !== undefined ? ` across the ${d.tested.length} tested properties (${fixed(d.alpha_per_property, 4)} each)` : ''}` +
     `${d.budget !== undefined ? `, budget ${d.budget} responses per property` : ''}${d.seed !== undefined ? `, seed ${d.seed}` : ''}. ` +
-    `Pass: every planned comparison ruled out a violation of the tested size; fail: a violation is significant at level alpha; inconclusive: the budget ran out first. ` +
+    `Each property is judged on the ad's own scale (monotonicity: a relative dip above rho; continuity: a step above kappa times itctr(1) + itctr(100)). ` +
+    `Pass: every planned comparison ruled out a violation beyond the margin; fail: a violation is significant; inconclusive: the budget ran out first; ` +
+    `holds by construction: the payment rule makes the property true for every allocation, so nothing was tested and it is not evidence. ` +
     `Samples: responses drawn (sampled mode) or scored by enumeration (exact mode, where no p-value applies). Source: <code>${esc(v.file)}</code>.`;
   return section('Verification of the mechanism properties', 'verify', `${table}\n<p class="caption">${caption}</p>`);
 }

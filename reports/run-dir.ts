@@ -67,16 +67,19 @@ const BenchFile = z.looseObject({
 export type BenchFile = z.infer<typeof BenchFile>;
 
 const Verdict = z.looseObject({
-  verdict: z.enum(['pass', 'fail', 'inconclusive']),
+  verdict: z.enum(['pass', 'fail', 'inconclusive', 'holds-by-construction']),
   samples: z.number(),
   p_value: z.number().nullable(),
   counterexample: z.record(z.string(), z.unknown()).nullable(),
+  reason: z.string().optional(),
   details: z.looseObject({ mode: z.string().optional(), cases: z.number().optional(), effect: z.number().optional() }).optional(),
 });
 export type VerdictIn = z.infer<typeof Verdict>;
 const VerifyFile = z.looseObject({
   mechanism: z.string(),
   alpha: z.number(),
+  alpha_per_property: z.number().optional(),
+  tested: z.array(z.string()).optional(),
   budget: z.number().optional(),
   seed: z.number().optional(),
   properties: z.record(z.string(), Verdict),

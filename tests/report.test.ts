@@ -64,7 +64,12 @@ beforeAll(async () => {
       alpha: 0.05,
       budget: 3000,
       seed: 1,
-      properties: { monotonicity: verdict('pass', 2376, 0.047), continuity: verdict('inconclusive', 3000, 1), ir: verdict('fail', 48, 0.001) },
+      properties: {
+        monotonicity: verdict('pass', 2376, 0.047),
+        continuity: verdict('inconclusive', 3000, 1),
+        ir: verdict('fail', 48, 0.001),
+        'vm-truthfulness': { ...verdict('holds-by-construction', 0, null), reason: 'a stand-in reason for the report' },
+      },
     }),
   );
   writeFileSync(join(demo, 'demo.json'), JSON.stringify({ commands: [`llm-auction train --out ${run} --reward oracle`, 'llm-auction bench -m …'], seeds: { train: 5, bench: 1 } }));
@@ -118,6 +123,8 @@ describe('report on a demo directory', () => {
     expect(html).toContain('<span class="badge pass">pass</span>');
     expect(html).toContain('<span class="badge fail">fail</span>');
     expect(html).toContain('<span class="badge inconclusive">inconclusive</span>');
+    expect(html).toContain('<span class="badge holds-by-construction">holds by construction</span>');
+    expect(html).toContain('a stand-in reason for the report');
     expect(html).toContain('0.0470'); // a p-value
     expect(html).toContain('Training metrics per epoch');
     expect(html).toContain('llm-auction train --out'); // demo.json's commands
