@@ -19,6 +19,12 @@ export const DpoConfig = z.object({
   lr: z.number().positive().default(0.1).describe('Peak Adam learning rate for theta (the embedded policy has few parameters, so far above the LLM rate of 1e-6)'),
   batchSize: z.number().int().positive().default(64).describe('Pairs per update (paper: 64)'),
   passes: z.number().int().positive().default(4).describe('Passes over the epoch\'s pairs'),
+  minSteps: z
+    .number()
+    .int()
+    .min(0)
+    .default(300)
+    .describe('At least this many Adam steps per update: more passes when there are few pairs (small runs); 0 keeps `passes` as it is'),
   warmupRatio: z.number().min(0).max(1).default(0.1).describe('Share of steps with linear warmup (paper: 0.1)'),
   l2: z.number().min(0).default(0).describe('L2 penalty on theta - theta_ref'),
 });
@@ -57,7 +63,7 @@ export interface DpoResult {
 }
 
 /** Minimize the DPO loss from theta_ref (the policy at the start of the epoch). */
-export function dpoUpdate(ref: Float64Array, pairs: readonly FeaturePair[], cfg: DpoConfig, seed: number): DpoResult {
+export function dpoUpdate(ref: Float64Array, pairs: readonly FeaturePair[], cfg: Omit<DpoConfig, 'minSteps'> & { minSteps?: number }, seed: number): DpoResult {
   const theta = Float64Array.from(ref);
   const lossBefore = dpoLossAndGrad(theta, ref, pairs, cfg.beta).loss;
   if (pairs.length === 0) return { theta, lossBefore, lossAfter: lossBefore, steps: 0 };
@@ -66,11 +72,12 @@ export function dpoUpdate(ref: Float64Array, pairs: readonly FeaturePair[], cfg:
   const b1 = 0.9;
   const b2 = 0.999;
   const stepsPerPass = Math.ceil(pairs.length / cfg.batchSize);
-  const total = stepsPerPass * cfg.passes;
+  const passes = Math.max(cfg.passes, Math.ceil((cfg.minSteps ?? 0) / stepsPerPass));
+  const total = stepsPerPass * passes;
   const warmup = Math.max(1, Math.round(cfg.warmupRatio * total));
   const rng = new Rng(seed);
   let step = 0;
-  for (let pass = 0; pass < cfg.passes; pass++) {
+  for (let pass = 0; pass < passes; pass++) {
     const order = rng.shuffle(pairs.map((_, k) => k));
     for (let s = 0; s < stepsPerPass; s++) {
       const batch = order.slice(s * cfg.batchSize, (s + 1) * cfg.batchSize).map((k) => pairs[k]!);
