@@ -85,11 +85,13 @@ for (const setting of settings) {
       seconds: (performance.now() - t0) / 1000,
     });
     writeFileSync(resultsFile, `${JSON.stringify(done, null, 2)}\n`);
+    writeSummary();
     process.stderr.write(`${setting} seed ${seed}:\n${checks.lines.join('\n')}\n`);
   }
 }
 
 // ---- Summary: mean, sd, min and max of each row over seeds, per setting. -------------------------
+function writeSummary(): void {
 const stats = (xs: number[]) => {
   const m = xs.reduce((s, x) => s + x, 0) / xs.length;
   const sd = xs.length > 1 ? Math.sqrt(xs.reduce((s, x) => s + (x - m) ** 2, 0) / (xs.length - 1)) : 0;
@@ -149,3 +151,5 @@ writeFileSync(
   )}\n`,
 );
 console.log(markdown.join('\n'));
+}
+writeSummary();
