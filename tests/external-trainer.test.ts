@@ -52,6 +52,14 @@ describe('IRPO with an external trainer', () => {
     const last = loadPolicy(out);
     expect(last).toMatchObject({ kind: 'external', epoch: 2, model: 'irpo-epoch-2' });
     expect(existsSync(join(out, 'epoch-1', 'trainer.log'))).toBe(true);
+    // The reference trainer reads trainer.json by key: every key it reads is one we write, and
+    // the previous adapter (pi_ref) is under the key it looks for.
+    const written = JSON.parse(readFileSync(join(out, 'epoch-2', 'trainer.json'), 'utf8')) as Record<string, unknown>;
+    const python = readFileSync(new URL('../training/python/train_dpo.py', import.meta.url), 'utf8');
+    const read = [...python.matchAll(/manifest\.get\("(\w+)"/g)].map((m) => m[1]!);
+    expect(read).toEqual(expect.arrayContaining(['base_model', 'reference_adapter', 'beta', 'learning_rate']));
+    for (const key of read) expect(Object.keys(written), key).toContain(key);
+    expect(written.reference_adapter).toBe(join(out, 'epoch-1', 'adapter'));
   });
 
   it('stops with a clear error when the trainer fails', async () => {

@@ -46,7 +46,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     ap.add_argument("--pairs", default=env("LLM_AUCTION_PAIRS"), help="JSON Lines of {prompt, chosen, rejected}")
     ap.add_argument("--output-dir", default=env("LLM_AUCTION_OUTPUT_DIR"), help="where the adapter is written")
     ap.add_argument("--model", default=env("LLM_AUCTION_BASE_MODEL", manifest.get("base_model")), help="base model: a local directory or a hub id")
-    ap.add_argument("--ref-adapter", default=env("LLM_AUCTION_REF_ADAPTER", manifest.get("ref_adapter")) or None, help="previous adapter (pi_ref); empty for the base model")
+    ap.add_argument("--ref-adapter", default=env("LLM_AUCTION_REF_ADAPTER", manifest.get("reference_adapter")) or None, help="previous adapter (pi_ref); empty for the base model")
     ap.add_argument("--beta", type=float, default=float(env("LLM_AUCTION_BETA", str(manifest.get("beta", 0.1)))), help="DPO beta (paper: 0.1)")
     ap.add_argument("--learning-rate", type=float, default=float(manifest.get("learning_rate", 1e-6)) if manifest.get("learning_rate") else 5e-6)
     ap.add_argument("--epochs", type=float, default=1.0)
