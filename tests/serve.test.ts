@@ -150,13 +150,14 @@ describe('llm-auction serve over a test rule', () => {
   });
 
   it('passes the seed through and reports sampling fields the rule ignores', async () => {
-    const r = await post(server, { model: 'echo-rule', messages: [{ role: 'user', content: buildAdPrompt(input) }], n: 2, seed: 3, temperature: 0.2, top_k: 5 });
+    const r = await post(server, { model: 'echo-rule', messages: [{ role: 'user', content: buildAdPrompt(input) }], n: 2, seed: 3, temperature: 0.2, top_k: 5, stop: ['\n'], logprobs: true });
     expect(r.status).toBe(200);
     expect(r.json.choices).toHaveLength(2);
     expect(r.json.choices[1]).toMatchObject({ index: 1, message: { role: 'assistant' }, finish_reason: 'stop' });
     expect(r.json.usage.prompt_tokens).toBeGreaterThan(100);
     expect(rule.seen.at(-1)!.opts.seed).toBe(3);
-    expect(r.headers.get('x-llm-auction-ignored')).toBe('temperature,top_k');
+    // Fields no rule honours (stop, logprobs) are named too, never dropped silently.
+    expect(r.headers.get('x-llm-auction-ignored')).toBe('temperature,top_k,stop,logprobs');
   });
 
   it('answers mistakes with OpenAI-style errors and the right status', async () => {
@@ -282,5 +283,7 @@ describe.skipIf(!HAVE_SMOL)('llm-auction serve over local:smollm2', () => {
     const r = await post(server, { model: 'local:smollm2', messages: [{ role: 'user', content: buildAdPrompt(input) }], seed: 1, temperature: 0.5, top_p: 0.9, top_k: 10, max_tokens: 8 });
     expect(r.status).toBe(200);
     expect(r.headers.get('x-llm-auction-ignored')).toBeNull();
+    // Eight tokens cut any answer to an Ad-LLM prompt: finish_reason says so.
+    expect(r.json.choices[0]!.finish_reason).toBe('length');
   });
 });

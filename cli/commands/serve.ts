@@ -158,7 +158,15 @@ export interface SamplingOverrides {
 /** A rule that says which sampling fields it honours; the server reports the rest as ignored. */
 export interface SamplingRule extends AllocationRule {
   samplingOptions?: readonly ('temperature' | 'top_p' | 'top_k' | 'max_tokens')[];
+  /** Responses with why each ended ('length': cut by max_tokens), for finish_reason. */
+  sampleWithFinish?(input: AuctionInput, n: number, opts: SampleOptions & SamplingOverrides): Promise<{ texts: string[]; finishReasons: ('stop' | 'length')[] }>;
 }
+
+/**
+ * OpenAI request fields the server accepts but no rule honours: a request that sets one is
+ * answered, and the field is named in `x-llm-auction-ignored`, never silently dropped.
+ */
+export const UNSUPPORTED_FIELDS = ['stop', 'logprobs', 'top_logprobs', 'presence_penalty', 'frequency_penalty', 'logit_bias', 'response_format', 'tools', 'tool_choice'] as const;
 
 export const MAX_BODY_BYTES = 4 * 1024 * 1024;
 export const MAX_N = 128;
@@ -328,10 +336,16 @@ export async function startServer(opts: Omit<ServeOptions, 'json'>): Promise<Run
     // top_k -1 means "off" in vLLM's API.
     pass('top_k', body.top_k, (v) => (sampling.topK = v < 1 ? null : v));
     pass('max_tokens', body.max_tokens ?? body.max_completion_tokens, (v) => (sampling.maxTokens = v));
+    for (const field of UNSUPPORTED_FIELDS) {
+      const v = (body as Record<string, unknown>)[field];
+      if (v !== undefined && v !== null && v !== false && !(Array.isArray(v) && v.length === 0)) ignored.push(field);
+    }
 
     let texts: string[];
+    let finishReasons: ('stop' | 'length')[] | undefined;
     try {
-      texts = await rule.sample(input, n, sampling);
+      if (rule.sampleWithFinish) ({ texts, finishReasons } = await rule.sampleWithFinish(input, n, sampling));
+      else texts = await rule.sample(input, n, sampling);
     } catch (e) {
       throw new HttpError(500, `mechanism ${rule.name} failed: ${(e as Error).message}`);
     }
@@ -350,7 +364,7 @@ export async function startServer(opts: Omit<ServeOptions, 'json'>): Promise<Run
         created: Math.floor(Date.now() / 1000),
         model: rule.name,
         system_fingerprint: `llm-auction-${rule.name}`,
-        choices: texts.map((content, index) => ({ index, message: { role: 'assistant', content }, finish_reason: 'stop', logprobs: null })),
+        choices: texts.map((content, index) => ({ index, message: { role: 'assistant', content }, finish_reason: finishReasons?.[index] ?? 'stop', logprobs: null })),
         usage: { prompt_tokens: promptTokens, completion_tokens: completionTokens, total_tokens: promptTokens + completionTokens },
       },
       headers,

@@ -305,6 +305,11 @@ export interface LocalSampleOptions extends SampleOptions {
 
 export interface LocalRule extends AllocationRule {
   readonly config: LocalConfig;
+  /**
+   * `sample` with why each generation ended: 'length' when max_tokens cut it, else 'stop'
+   * (what `llm-auction serve` reports as finish_reason).
+   */
+  sampleWithFinish(input: AuctionInput, n: number, opts?: LocalSampleOptions): Promise<{ texts: string[]; finishReasons: ('stop' | 'length')[] }>;
   /** The request fields `sample` honours beside the seed (read by the serve command). */
   readonly samplingOptions: readonly ('temperature' | 'top_p' | 'top_k' | 'max_tokens')[];
   readonly client: LocalChat;
@@ -322,18 +327,24 @@ export function createLocalRule(configInput: LocalConfigInput | LocalConfig | st
     samplingOptions: ['temperature', 'top_p', 'top_k', 'max_tokens'],
     stats: () => client.stats(),
     async sample(input: AuctionInput, n: number, opts: LocalSampleOptions = {}): Promise<string[]> {
-      if (!Number.isInteger(n) || n < 0) throw new RangeError(`sample: n must be a non-negative integer, got ${n}`);
-      if (n === 0) return [];
-      const messages: ChatMessage[] = [{ role: 'user', content: buildAdPrompt(input) }];
-      const chatOpts: ChatOptions = { n };
-      if (opts.seed !== undefined) chatOpts.seed = deriveSeed(opts.seed, 'local-rule');
-      if (opts.temperature !== undefined) chatOpts.temperature = opts.temperature;
-      if (opts.topP !== undefined) chatOpts.topP = opts.topP;
-      if (opts.topK !== undefined) chatOpts.topK = opts.topK;
-      if (opts.maxTokens !== undefined) chatOpts.maxTokens = opts.maxTokens;
-      return (await client.chat(messages, chatOpts)).texts;
+      return (await sampleWithFinish(input, n, opts)).texts;
     },
+    sampleWithFinish,
   };
+
+  async function sampleWithFinish(input: AuctionInput, n: number, opts: LocalSampleOptions = {}) {
+    if (!Number.isInteger(n) || n < 0) throw new RangeError(`sample: n must be a non-negative integer, got ${n}`);
+    if (n === 0) return { texts: [], finishReasons: [] };
+    const messages: ChatMessage[] = [{ role: 'user', content: buildAdPrompt(input) }];
+    const chatOpts: ChatOptions = { n };
+    if (opts.seed !== undefined) chatOpts.seed = deriveSeed(opts.seed, 'local-rule');
+    if (opts.temperature !== undefined) chatOpts.temperature = opts.temperature;
+    if (opts.topP !== undefined) chatOpts.topP = opts.topP;
+    if (opts.topK !== undefined) chatOpts.topK = opts.topK;
+    if (opts.maxTokens !== undefined) chatOpts.maxTokens = opts.maxTokens;
+    const r = await client.chat(messages, chatOpts);
+    return { texts: r.texts, finishReasons: r.texts.map((_, k) => (r.finishReasons?.[k] === 'length' ? 'length' : 'stop') as 'stop' | 'length') };
+  }
 }
 
 // ---------------------------------------------------------------------------------------------
