@@ -120,7 +120,7 @@ for (const setting of settings) {
   const nChecks = runs[0]!.checks.lines.length;
   for (let c = 0; c < nChecks; c++) {
     const passed = runs.filter((r) => r.checks.lines[c]?.startsWith('ok')).length;
-    const what = runs[0]!.checks.lines[c]!.slice(5).replace(/[-\d.]+(\s*\[[^\]]*\])?/g, '·').replace(/\s+/g, ' ');
+    const what = runs[0]!.checks.lines[c]!.slice(5).replace(/(?<=\s|^)-?\d[\d.]*%?(\s*\[[^\]]*\])?/g, '·').replace(/\s+/g, ' ');
     targets.push({ what: `${setting}: ${what}`, target: `all ${runs.length} seeds`, measured: `${passed} of ${runs.length}`, met: passed === runs.length });
   }
   const gaps = runs.map((r) => r.checks.gap as { oracle?: number; pctr?: number });
