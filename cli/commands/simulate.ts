@@ -87,8 +87,8 @@ async function generatedWorld(opts: SimulateOptions): Promise<WorldSelection> {
 
 export async function runSimulate(opts: SimulateOptions): Promise<number> {
   const world = opts.queries === 'generate' ? await generatedWorld(opts) : selectWorld(opts);
-  const user = await resolveUser(opts.user);
-  const rule = await resolveRule(opts.mechanism, { user });
+  const user = await resolveUser(opts.user, { worldSeed: opts.worldSeed });
+  const rule = await resolveRule(opts.mechanism, { user, worldSeed: opts.worldSeed });
   const items: RunItem[] = world.queries.map((q) => ({
     queryId: q.id,
     input: auctionInput(q, world.profiles.get(q.profile_id)!, world.catalog, { seed: opts.seed, stage: 'simulate', epoch: 0, candidates: opts.candidates }),
