@@ -57,7 +57,7 @@ export function verifySamplesTable(doc: VerifySamplesDoc): string[] {
   const rows = [...doc.rows].sort((a, b) => a.click_rate - b.click_rate);
   const protocol = [...(doc.paper_protocol_on_clicks as Protocol[])].sort((a, b) => a.click_rate - b.click_rate);
   const out: string[] = [];
-  out.push('| click rate | property | rule | expected | sampled, on clicks: fail / pass | responses (median, p90) | exact: fail / pass | without CRN: fail / pass |');
+  out.push('| click rate | property | rule | expected | sampled, on clicks: fail / pass | responses (median, p90) | exact: fail / pass | Ad-LLM ignores seeds: fail / pass |');
   out.push('| --- | --- | --- | --- | --- | --- | --- | --- |');
   for (const r of rows) {
     const expected = r.role === 'violation' ? 'fail' : r.role === 'smooth' ? 'pass' : 'no fail';
