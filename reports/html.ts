@@ -89,7 +89,9 @@ function runSentence(r: TrainRun): string {
 function pctrQualitySection(m: ReportModel): string {
   if (!m.pctrQuality) return '';
   const d = m.pctrQuality.data;
-  const pts = d.points.map((p) => `${esc(p.label)}: AUC ${fixed(p.auc, 3)}, E[R] ${f2(p.reward)} ${ci(p.reward_ci95)}`).join('; ');
+  const pts = d.points
+    .map((p) => `${esc(p.label)}: AUC ${p.auc === null || !Number.isFinite(p.auc) ? 'undefined (no clicks to fit, not plotted)' : fixed(p.auc, 3)}, E[R] ${f2(p.reward)} ${ci(p.reward_ci95)}`)
+    .join('; ');
   const caption =
     `Each point is one IRPO run of the demo (tiny preset, same seed and world) whose pCTR model was fitted on the share of each epoch's online logs shown, ` +
     `or on clicks shuffled across exposures (the control). x: the final pCTR model's AUC on held-out online queries; y: the trained rule's exact E[R] on ` +

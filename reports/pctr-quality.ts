@@ -12,7 +12,8 @@ export interface PctrQualityPoint {
   label: string;
   /** Share of the online logs the pCTR model was fitted on (0 for the shuffled control). */
   share: number;
-  auc: number;
+  /** null (NaN in memory) when the run had no clicks to fit the pCTR model on: not plotted. */
+  auc: number | null;
   reward: number;
   reward_ci95: [number, number];
 }
@@ -25,8 +26,12 @@ export interface PctrQualityData {
   bestInClass?: number;
 }
 
+/** A run whose pCTR model could not be fitted (no clicks) has no AUC to place it by. */
+const placed = (p: PctrQualityPoint): p is PctrQualityPoint & { auc: number } => typeof p.auc === 'number' && Number.isFinite(p.auc);
+
 export function pctrQualitySvg(d: PctrQualityData): string {
-  const pts = [...d.points].sort((a, b) => a.auc - b.auc);
+  const pts = d.points.filter(placed).sort((a, b) => a.auc - b.auc);
+  const unplaced = d.points.filter((p) => !placed(p));
   const xs = pts.map((p) => p.auc);
   const lo = Math.min(0.45, ...xs);
   const hi = Math.max(0.75, ...xs);
@@ -57,6 +62,7 @@ export function pctrQualitySvg(d: PctrQualityData): string {
         valueTitle: 'E[R]',
         items: [
           ...pts.map((p) => ({ label: `IRPO, pCTR on ${p.label} (AUC ${p.auc.toFixed(3)})`, value: p.reward.toFixed(2), color: PALETTE[0]!, marker: true })),
+          ...unplaced.map((p) => ({ label: `IRPO, pCTR on ${p.label} (no AUC: no clicks to fit; not plotted)`, value: p.reward.toFixed(2), color: GREY })),
           ...(d.oracle !== undefined ? [{ label: 'LLM-Auction (Oracle)', value: d.oracle.toFixed(2), color: PALETTE[1]!, dash: '6 4' }] : []),
           ...(d.bestInClass !== undefined ? [{ label: 'embedded:best-in-class', value: d.bestInClass.toFixed(2), color: PALETTE[2]!, dash: '2 3' }] : []),
           ...(d.pretrained !== undefined ? [{ label: 'Pretrained', value: d.pretrained.toFixed(2), color: GREY, dash: '4 4' }] : []),
