@@ -21,12 +21,12 @@ writeFileSync(response, 'Try @Floral Coffee Cup@[Ad-0001].');
 const PARSE = `node -e 'const j = JSON.parse(require("fs").readFileSync(0)); if (j === null || typeof j !== "object") process.exit(1); process.stdout.write(JSON.stringify(Object.keys(j)))'`;
 
 /** Run `npx llm-auction ARGS --json - | node -e 'JSON.parse(…)'`; the pipeline's status is the parser's. */
-function pipeline(args: string[]): { status: number | null; keys: string[]; stderr: string } {
+function pipeline(args: string[], timeoutMs = 300_000): { status: number | null; keys: string[]; stderr: string } {
   const quoted = args.map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(' ');
   const r = spawnSync('bash', ['-c', `npx --no-install llm-auction ${quoted} --json - 2>"${join(dir, 'stderr.txt')}" | ${PARSE}`], {
     cwd: ROOT,
     encoding: 'utf8',
-    timeout: 300_000,
+    timeout: timeoutMs,
     env: { ...process.env, LLM_AUCTION_PROGRESS_MS: '0' },
   });
   let stderr = '';
@@ -60,10 +60,15 @@ describe('--json - prints only JSON on stdout, for every command', () => {
     expect(report.keys).toContain('files');
   });
 
-  it.skipIf(!SLOW)(`demo${demoSkip}`, () => {
-    const demo = pipeline(['demo', '--run', join(dir, 'demo-run'), '--out', join(dir, 'demo-report'), '--queries', '30', '--bench-queries', '20', '--epochs', '1']);
-    expect(demo.keys, demo.stderr).toContain('rows');
-  });
+  // ~2 min alone, 2.5 min beside the other test files on 2 cores: room for a slower machine.
+  it.skipIf(!SLOW)(
+    `demo${demoSkip}`,
+    () => {
+      const demo = pipeline(['demo', '--run', join(dir, 'demo-run'), '--out', join(dir, 'demo-report'), '--queries', '30', '--bench-queries', '20', '--epochs', '1'], 840_000);
+      expect(demo.keys, demo.stderr).toContain('rows');
+    },
+    900_000,
+  );
 
   it.each([
     ['simulate', ['simulate', '-m', 'embedded:pretrained', '--limit', '3', '--out', join(dir, 'sim')], 'episodes'],
