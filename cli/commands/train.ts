@@ -6,23 +6,16 @@ import { ExternalTrainerConfig } from '../../training/external.ts';
 import { fmt, table, writeJsonResult } from '../output.ts';
 import { progressBar } from '../progress.ts';
 import { versions } from '../versions.ts';
-import { preflightTrain } from '../preflight.ts';
+import { preflightTrain, type TrainFlags } from '../preflight.ts';
 
-export interface TrainOptions {
-  out: string;
+/** The flags preflight checks (run directory, trainer, reward, encoder), plus the rest. */
+export interface TrainOptions extends TrainFlags {
   preset: 'tiny' | 'paper';
   epochs?: number;
-  trainer: 'embedded' | 'external';
   reward: 'pctr' | 'oracle' | 'shuffled';
   worldSeed?: number;
   pctrShare?: number;
   queries?: number;
-  adLlm?: string;
-  trainerCommand?: string;
-  baseModel?: string;
-  reload: string;
-  encoder: string;
-  resume?: boolean;
   json?: string;
   seed: number;
 }
