@@ -2,9 +2,9 @@ import { describe, it, expect } from 'vitest';
 import { loadCatalog } from '../mechanism/jsonl.ts';
 import { AD_ID_PATTERN } from '../mechanism/schemas.ts';
 import { biddedAds, drawBids } from '../simulation/bids.ts';
+import { INTERESTS } from '../simulation/world-vocabulary.ts';
 import {
   EMBEDDED_CATALOG_PATH,
-  INTERESTS,
   categoriesForInterests,
   embeddedCatalog,
   embeddedWorld,
