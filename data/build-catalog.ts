@@ -17,7 +17,9 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { hash32 } from '../mechanism/rng.ts';
 import type { Ad } from '../mechanism/types.ts';
-import { CATEGORY_RULES, readGemBenchProducts, type GemBenchProduct } from '../simulation/gem-bench.ts';
+import { CATEGORY_RULES } from './gem-bench/categories.ts';
+import { readGemBenchProducts, type GemBenchProduct } from './gem-bench/products.ts';
+import { GEM_BENCH_FILES } from './gem-bench/source.ts';
 
 const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -189,7 +191,7 @@ export function selectCatalog(products: readonly GemBenchProduct[]): { ads: Ad[]
 }
 
 export function buildCatalog(sourceDir: string, outFile: string): { ads: Ad[]; sources: GemBenchProduct[] } {
-  const result = selectCatalog(readGemBenchProducts(join(sourceDir, 'ca_prod_products.tsv')));
+  const result = selectCatalog(readGemBenchProducts(join(sourceDir, GEM_BENCH_FILES.products)));
   // Fixed key order, one object per line, trailing newline: stable diffs when the rules change.
   const lines = result.ads.map((a) => JSON.stringify({ id: a.id, title: a.title, description: a.description, category: a.category }));
   writeFileSync(outFile, `${lines.join('\n')}\n`);

@@ -8,17 +8,12 @@ import { buildCatalog } from '../data/build-catalog.ts';
 import { InputError, UsageError } from '../mechanism/errors.ts';
 import { loadCatalog, loadProfiles, loadQueries } from '../mechanism/jsonl.ts';
 import { AD_ID_PATTERN } from '../mechanism/schemas.ts';
-import {
-  categorize,
-  cleanTitle,
-  decodeQueryText,
-  importGemBench,
-  loadGemBenchPrompts,
-  parseTsv,
-  readGemBenchProducts,
-  splitTsvLine,
-  summarizeDescription,
-} from '../simulation/gem-bench.ts';
+import { categorize } from '../data/gem-bench/categories.ts';
+import { cleanTitle, decodeQueryText, summarizeDescription } from '../data/gem-bench/clean.ts';
+import { importGemBench } from '../data/gem-bench/import.ts';
+import { readGemBenchProducts } from '../data/gem-bench/products.ts';
+import { loadGemBenchPrompts } from '../data/gem-bench/prompts.ts';
+import { parseTsv, splitTsvLine } from '../data/gem-bench/source.ts';
 import { EMBEDDED_CATALOG_PATH } from '../simulation/world.ts';
 
 /** The GEM-Bench folder shipped next to the repository (../shared/data/gem-bench from its root). */

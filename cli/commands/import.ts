@@ -2,7 +2,7 @@
 import { existsSync, statSync } from 'node:fs';
 import { relative } from 'node:path';
 import { InputError, UsageError } from '../../mechanism/errors.ts';
-import { importGemBench } from '../../simulation/gem-bench.ts';
+import { importGemBench } from '../../data/gem-bench/import.ts';
 import { writeJsonResult } from '../output.ts';
 
 export interface ImportOptions {
