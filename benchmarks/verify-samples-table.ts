@@ -4,8 +4,10 @@
  *
  *   npx tsx benchmarks/verify-samples-table.ts [FILE ...] [--merge OUT]
  *
- * Several files (runs over different click rates, e.g. run in parallel) are read in order;
- * `--merge OUT` writes them as one JSON with every command that produced them.
+ * Several files (runs over different click rates or rows, e.g. run in parallel) are read in
+ * order; a row of a later file replaces the row of an earlier one with the same click rate, rule
+ * and property (a re-run under a new default budget). `--merge OUT` writes them as one JSON with
+ * every command that produced them.
  * Default FILE: benchmarks/results/verify-samples.json.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -30,7 +32,7 @@ interface Row {
   sampled: Runs;
   exact?: Runs;
   sampled_without_crn?: Runs;
-  /** Nulls run to a budget of their own (see verify-samples.ts). */
+  /** The cap the row ran under (nulls: a budget of their own; see verify-samples.ts). */
   budget?: number;
 }
 export interface VerifySamplesDoc {
@@ -106,13 +108,24 @@ function main(): void {
   const files = args.filter((a, k) => a !== '--merge' && (m < 0 || k !== m + 1));
   const paths = files.length ? files : [join(dirname(fileURLToPath(import.meta.url)), 'results', 'verify-samples.json')];
   const docs = paths.map((p) => JSON.parse(readFileSync(p, 'utf8')) as VerifySamplesDoc);
-  const rows = docs.flatMap((d) => d.rows).sort((a, b) => a.click_rate - b.click_rate);
-  const protocol = docs.flatMap((d) => d.paper_protocol_on_clicks) as Protocol[];
-  protocol.sort((a, b) => a.click_rate - b.click_rate);
+  const byKey = new Map<string, Row>();
+  for (const d of docs) {
+    // Older runs record one budget for every row in their config.
+    const cap = typeof d.config.budget === 'number' ? d.config.budget : undefined;
+    for (const r of d.rows) byKey.set(`${r.click_rate}|${r.property}|${r.rule}`, { ...r, ...(r.budget === undefined && cap !== undefined ? { budget: cap } : {}) });
+  }
+  const rows = [...byKey.values()].sort((a, b) => a.click_rate - b.click_rate);
+  const protoByKey = new Map<string, Protocol>();
+  for (const p of docs.flatMap((d) => d.paper_protocol_on_clicks) as Protocol[]) {
+    const old = protoByKey.get(`${p.click_rate}|${p.property}`);
+    // A partial re-run may lack the violation this row compares with: keep the earlier figure.
+    protoByKey.set(`${p.click_rate}|${p.property}`, p.ours_to_fail_median === null && old ? { ...p, ours_to_fail_median: old.ours_to_fail_median } : p);
+  }
+  const protocol = [...protoByKey.values()].sort((a, b) => a.click_rate - b.click_rate);
 
   const merged: VerifySamplesDoc = {
     command: docs.flatMap((d) => (Array.isArray(d.command) ? d.command : [d.command])),
-    config: docs[0]!.config,
+    config: docs[docs.length - 1]!.config,
     rows,
     paper_protocol_on_clicks: protocol,
   };

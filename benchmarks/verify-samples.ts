@@ -2,10 +2,13 @@
  * Power, false alarms and samples to a verdict of the monotonicity and continuity checks, on
  * clicks, at the click rates users have (0.02 to 0.8), against the paper's protocol on clicks.
  *
- *   npx tsx benchmarks/verify-samples.ts [--seeds N] [--pass-seeds N] [--rates 0.02,0.3] [--null-budget N] [--out FILE]
+ *   npx tsx benchmarks/verify-samples.ts [--seeds N] [--pass-seeds N] [--rates 0.02,0.3] [--null-budget N]
+ *                                        [--property continuity] [--role smooth] [--out FILE]
  *
  * Writes benchmarks/results/verify-samples.json (or FILE) and prints one line per rule; the table
- * of properties/README.md is made from the JSON by benchmarks/verify-samples-table.ts.
+ * of properties/README.md is made from the JSON by benchmarks/verify-samples-table.ts, which can
+ * merge a run of some rows (--property, --role) into an earlier one. Each row records the budget
+ * it ran under (each property's default cap, or --null-budget for the nulls).
  *
  * Every rule inserts each ad independently with an exposure probability q(bid) and is clicked at
  * a fixed rate c per exposure (tests/fixtures/planted.ts, `atClickRate`); c is the click rate of
@@ -53,6 +56,8 @@ const SEEDS = Number(flag('--seeds') ?? 20);
 const PASS_SEEDS = Number(flag('--pass-seeds') ?? 10);
 const RATES = (flag('--rates') ?? '0.02,0.05,0.1,0.3,0.8').split(',').map(Number);
 const NULL_BUDGET = Number(flag('--null-budget') ?? 40_000);
+const ONLY_PROPERTY = flag('--property');
+const ONLY_ROLE = flag('--role');
 const EXACT_SEEDS = 3;
 const PAPER_PER_POINT = 200;
 const alpha = DEFAULT_ALPHA;
@@ -85,6 +90,11 @@ const RULES: RuleSpec[] = [
 ];
 
 const CHECKS: Record<RuleSpec['property'], Check> = { monotonicity, continuity };
+/** The cap a check runs under when no budget is given: the property's own default. */
+const DEFAULT_CAPS: Record<RuleSpec['property'], number> = {
+  monotonicity: monotonicitySpec.defaultBudget ?? DEFAULT_BUDGET,
+  continuity: continuitySpec.defaultBudget ?? DEFAULT_BUDGET,
+};
 
 function quantile(xs: number[], q: number): number {
   const s = [...xs].sort((a, b) => a - b);
@@ -130,21 +140,24 @@ function protocolN(p0: number, p1: number, comparisons: number, power = 0.9): nu
 
 const result: Record<string, unknown> = {
   generated: new Date().toISOString(),
-  command: `npx tsx benchmarks/verify-samples.ts --seeds ${SEEDS} --pass-seeds ${PASS_SEEDS} --rates ${RATES.join(',')} --null-budget ${NULL_BUDGET}`,
-  config: { alpha, rho: DEFAULT_RHO, kappa: DEFAULT_KAPPA, effect: DEFAULT_EFFECT, budget: DEFAULT_BUDGET, null_budget: NULL_BUDGET, seeds: SEEDS, pass_seeds: PASS_SEEDS, observable: 'clicks' },
+  command:
+    `npx tsx benchmarks/verify-samples.ts --seeds ${SEEDS} --pass-seeds ${PASS_SEEDS} --rates ${RATES.join(',')} --null-budget ${NULL_BUDGET}` +
+    `${ONLY_PROPERTY ? ` --property ${ONLY_PROPERTY}` : ''}${ONLY_ROLE ? ` --role ${ONLY_ROLE}` : ''}`,
+  config: { alpha, rho: DEFAULT_RHO, kappa: DEFAULT_KAPPA, effect: DEFAULT_EFFECT, budgets: DEFAULT_CAPS, null_budget: NULL_BUDGET, seeds: SEEDS, pass_seeds: PASS_SEEDS, observable: 'clicks' },
 };
 const rows: Record<string, unknown>[] = [];
 
 for (const c of RATES) {
   for (const r of RULES) {
+    if ((ONLY_PROPERTY && r.property !== ONLY_PROPERTY) || (ONLY_ROLE && r.role !== ONLY_ROLE)) continue;
     const check = CHECKS[r.property];
     const seeds = r.role === 'violation' ? SEEDS : PASS_SEEDS;
     const base = F.atClickRate(`${r.name} @${c}`, r.q, c, r.moving ?? false);
     const row: Record<string, unknown> = { click_rate: c, rule: r.name, property: r.property, role: r.role };
     const budget = r.role === 'null' ? { budget: NULL_BUDGET } : {};
+    row.budget = r.role === 'null' ? NULL_BUDGET : DEFAULT_CAPS[r.property];
     row.sampled = await runs(check, F.samplingOnly(base), seeds, { observable: 'clicks', ...budget });
     if (r.role === 'null') {
-      row.budget = NULL_BUDGET;
       // The same null without common random numbers: a backend that ignores seeds.
       row.sampled_without_crn = await runs(check, F.withoutCrn(base), seeds, { observable: 'clicks', ...budget });
     } else {

@@ -161,7 +161,7 @@ export function buildProgram(result: { code: number }): Command {
     .requiredOption('-m, --mechanism <spec>', 'mechanism spec')
     .option('--property <names>', 'comma-separated: monotonicity,continuity,ir,vm-truthfulness (um-equilibrium adds a report)', 'monotonicity,continuity,ir,vm-truthfulness')
     .addOption(new Option('--alpha <a>', 'family-wise false-alarm rate').argParser(numberArg('--alpha', 0, 1, { lo: true, hi: true })).default(0.05))
-    .addOption(new Option('--budget <n>', 'most responses to sample per property, a cap: tests stop when sure, and rarely clicked ads need more (default 200000)').argParser(intArg('--budget', 1, 1_000_000_000)))
+    .addOption(new Option('--budget <n>', 'most responses to sample per property, a cap: tests stop when sure, and rarely clicked ads need more (default 200000; continuity 1500000, since a pass settles all 99 bid steps)').argParser(intArg('--budget', 1, 1_000_000_000)))
     .addOption(new Option('--rho <r>', 'monotonicity: a relative dip itctr(b\') < (1 - rho) itctr(b) for b < b\' is a violation (default 0.1)').argParser(numberArg('--rho', 0, 1, { hi: true })))
     .addOption(new Option('--kappa <k>', 'continuity: a step b -> b+1 moving itctr by more than kappa x (itctr(1) + itctr(100)) is a jump (default 0.3)').argParser(numberArg('--kappa', 0, 1, { lo: true, hi: true })))
     .addOption(new Option('--effect <d>', 'margin of a pass, as a share of the curve\'s scale itctr(1) + itctr(100) (IR: of the value; default 0.1)').argParser(numberArg('--effect', 0, 1, { lo: true })))

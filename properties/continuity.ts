@@ -33,7 +33,7 @@ import { FULL_GRID, SCALE_BIDS } from './monotonicity.ts';
 import { type Comparison, type ComparisonState, pairedSummary, runSequentialCase } from './runner.ts';
 import { type ArmData, armSummary, exactCurve, round } from './sampling.ts';
 import { BettingTest } from './sequential.ts';
-import type { CheckOptions, MechanismUnderTest, Verdict } from './types.ts';
+import { type CheckOptions, DEFAULT_CONTINUITY_BUDGET, type MechanismUnderTest, type Verdict } from './types.ts';
 
 class StepComparison implements Comparison {
   readonly bids: readonly number[];
@@ -147,6 +147,7 @@ async function exactCase(ctx: CaseContext): Promise<CaseOutcome> {
 export const continuitySpec: PropertySpec = {
   name: 'continuity',
   defaultCases: 5,
+  defaultBudget: DEFAULT_CONTINUITY_BUDGET,
   comparisons: () => 2 * (FULL_GRID.length - 1),
   async runCase(ctx) {
     if (ctx.mode === 'exact') return exactCase(ctx);

@@ -59,6 +59,8 @@ export interface CaseContext {
 export interface PropertySpec {
   name: string;
   defaultCases: number;
+  /** Most responses when `budget` is not given (DEFAULT_BUDGET when absent). */
+  defaultBudget?: number;
   /** Planned comparisons per case (fixed before sampling; the Bonferroni denominator). */
   comparisons(mode: Mode, opts: ResolvedOptions): number;
   runCase(ctx: CaseContext): Promise<CaseOutcome>;
@@ -80,7 +82,7 @@ export function structuralReason(spec: PropertySpec, m: MechanismUnderTest): str
 export const MAX_SHRINKS = 40;
 
 export async function runProperty(spec: PropertySpec, m: MechanismUnderTest, options: CheckOptions = {}): Promise<Verdict> {
-  const opts = resolveOptions(options, spec.defaultCases);
+  const opts = resolveOptions(options, spec.defaultCases, spec.defaultBudget);
   const mode: Mode = opts.exact && typeof m.rule.enumerate === 'function' ? 'exact' : 'sampled';
   const observable = observableOf(m, opts.observable);
   const reason = structuralReason(spec, m);

@@ -225,7 +225,7 @@ function verifySection(m: ReportModel): string {
   const caption =
     `<strong>Verdicts</strong> of <code>llm-auction verify</code> for <code>${esc(d.mechanism)}</code>: family-wise false-alarm rate alpha = ${d.alpha}` +
     `${d.tested && d.alpha_per_property !== undefined ? ` across the ${d.tested.length} tested properties (${fixed(d.alpha_per_property, 4)} each)` : ''}` +
-    `${d.budget !== undefined ? `, budget ${d.budget} responses per property` : ''}${d.seed !== undefined ? `, seed ${d.seed}` : ''}. ` +
+    `${d.budget !== undefined ? `, budget ${d.budget} responses per property` : d.budgets ? `, budget per property ${Object.entries(d.budgets).map(([p, n]) => `${esc(p)} ${n}`).join(', ')} responses` : ''}${d.seed !== undefined ? `, seed ${d.seed}` : ''}. ` +
     `Each property is judged on the ad's own scale (monotonicity: a relative dip above rho; continuity: a step above kappa times itctr(1) + itctr(100)). ` +
     `Pass: every planned comparison ruled out a violation beyond the margin; fail: a violation is significant; inconclusive: the budget ran out first; ` +
     `holds by construction: the payment rule makes the property true for every allocation, so nothing was tested and it is not evidence. ` +

@@ -81,6 +81,7 @@ const VerifyFile = z.looseObject({
   alpha_per_property: z.number().optional(),
   tested: z.array(z.string()).optional(),
   budget: z.number().optional(),
+  budgets: z.record(z.string(), z.number()).optional(),
   seed: z.number().optional(),
   properties: z.record(z.string(), Verdict),
 });

@@ -22,7 +22,7 @@ import { OptimalRule } from '../simulation/optimal.ts';
 import { type PropertyName, registry, type VerdictProperty } from '../properties/registry.ts';
 import { BettingTest } from '../properties/sequential.ts';
 import type { CheckOptions, MechanismUnderTest, Verdict } from '../properties/types.ts';
-import { DEFAULT_ALPHA, DEFAULT_BUDGET } from '../properties/types.ts';
+import { DEFAULT_ALPHA, DEFAULT_BUDGET, DEFAULT_CONTINUITY_BUDGET } from '../properties/types.ts';
 import { runVerify } from '../cli/commands/verify.ts';
 import { UsageError } from '../mechanism/errors.ts';
 import * as F from './fixtures/planted.ts';
@@ -414,6 +414,10 @@ describe('verify command', () => {
     expect(text).toMatch(/alpha 0\.05 family-wise over 3 tested properties/);
     expect(text).toMatch(/ir\s+│?\s*holds by construction/);
     expect(text).toMatch(/1 holds by construction \(not evidence\)/);
+    // No --budget: each property ran under its own cap, and the output says which.
+    expect(out.budget).toBeUndefined();
+    expect(out.budgets).toEqual({ monotonicity: DEFAULT_BUDGET, continuity: DEFAULT_CONTINUITY_BUDGET, 'vm-truthfulness': DEFAULT_BUDGET });
+    expect(text).toMatch(/budget per property monotonicity 200000, continuity 1500000, vm-truthfulness 200000 responses/);
   });
 
   it('rejects an unknown property name with a usage error', async () => {

@@ -17,7 +17,7 @@ import cliProgress from 'cli-progress';
 import { UsageError } from '../../mechanism/errors.ts';
 import { getProperty, type RegisteredProperty, VERDICT_PROPERTIES } from '../../properties/registry.ts';
 import type { CheckOptions, MechanismUnderTest, Observable, ProgressEvent, Verdict } from '../../properties/types.ts';
-import { DEFAULT_ALPHA, DEFAULT_BUDGET } from '../../properties/types.ts';
+import { DEFAULT_ALPHA } from '../../properties/types.ts';
 import type { EquilibriumReport } from '../../properties/um-equilibrium.ts';
 import { table, writeJsonResult } from '../output.ts';
 
@@ -52,7 +52,10 @@ export interface VerifyResult {
   alpha_per_property: number;
   /** The properties that spent alpha (not settled by construction). */
   tested: string[];
-  budget: number;
+  /** The cap every property ran under when `--budget` was given; absent when each used its own default. */
+  budget?: number;
+  /** The cap each tested property ran under (its own default unless `--budget` was given). */
+  budgets: Record<string, number>;
   seed: number;
   properties: Record<string, Verdict>;
   reports?: Record<string, EquilibriumReport>;
@@ -176,13 +179,22 @@ function evidenceColumn(property: string, v: Verdict): string {
   return d ? `${d.cases} auctions, ${d.comparisons_planned} comparisons${d.observable ? `, on ${d.observable}` : ''}${eq}` : '';
 }
 
+/** "budget N responses per property", or each property's own cap when they differ. */
+function budgetLine(given: number | undefined, budgets: Record<string, number>): string {
+  if (given !== undefined) return `budget ${given} responses per property`;
+  const caps = Object.entries(budgets);
+  if (caps.length === 0) return 'budget: none spent';
+  if (new Set(caps.map(([, n]) => n)).size === 1) return `budget ${caps[0]![1]} responses per property`;
+  return `budget per property ${caps.map(([p, n]) => `${p} ${n}`).join(', ')} responses`;
+}
+
 export async function runVerify(opts: VerifyOptions): Promise<number> {
   const chosen = resolveProperties(opts.properties);
   const alpha = opts.alpha ?? DEFAULT_ALPHA;
-  const budget = opts.budget ?? DEFAULT_BUDGET;
+  const budget = opts.budget;
   const seed = opts.seed ?? 0;
   if (!(alpha > 0 && alpha < 1)) throw new UsageError(`--alpha must be in (0, 1), got ${alpha}`);
-  if (!(Number.isInteger(budget) && budget >= 1)) throw new UsageError(`--budget must be a positive integer, got ${budget}`);
+  if (budget !== undefined && !(Number.isInteger(budget) && budget >= 1)) throw new UsageError(`--budget must be a positive integer, got ${budget}`);
   const m = opts.mechanism;
   const bar = progressBar();
   // Family-wise error control across properties: alpha is split over those that are tested.
@@ -190,7 +202,7 @@ export async function runVerify(opts: VerifyOptions): Promise<number> {
   const alphaEach = alpha / Math.max(1, tested.length);
   const base: CheckOptions = {
     alpha: alphaEach,
-    budget,
+    ...(budget !== undefined ? { budget } : {}),
     seed,
     ...(opts.effect !== undefined ? { effect: opts.effect } : {}),
     ...(opts.rho !== undefined ? { rho: opts.rho } : {}),
@@ -201,13 +213,23 @@ export async function runVerify(opts: VerifyOptions): Promise<number> {
     ...(bar ? { onProgress: bar.onProgress } : {}),
   };
 
-  const result: VerifyResult = { mechanism: m.name, alpha, alpha_per_property: alphaEach, tested, budget, seed, properties: {} };
+  const result: VerifyResult = {
+    mechanism: m.name,
+    alpha,
+    alpha_per_property: alphaEach,
+    tested,
+    ...(budget !== undefined ? { budget } : {}),
+    budgets: {},
+    seed,
+    properties: {},
+  };
   const rows: (string | number)[][] = [];
   try {
     for (const p of chosen) {
       if (p.kind === 'verdict') {
         const v = await p.check(m, base);
         result.properties[p.name] = v;
+        if (v.verdict !== 'holds-by-construction' && typeof v.details?.budget === 'number') result.budgets[p.name] = v.details.budget;
         rows.push([
           p.name,
           verdictText(v.verdict),
@@ -257,7 +279,7 @@ export async function runVerify(opts: VerifyOptions): Promise<number> {
       ? `alpha ${alpha} family-wise over ${tested.length} tested properties (${num(alphaEach, 4)} each)`
       : `alpha ${alpha}`;
   process.stdout.write(
-    `verify ${m.name}: ${alphaLine}, budget ${budget} responses per property, seed ${seed}\n\n` +
+    `verify ${m.name}: ${alphaLine}, ${budgetLine(budget, result.budgets)}, seed ${seed}\n\n` +
       `${table(['property', 'verdict', 'samples', 'p-value', 'mode', 'evidence'], rows)}\n\n${headline}\n`,
   );
   writeJsonResult(opts.json, result);
