@@ -28,9 +28,9 @@
  *   indifference zone. The betting tests need only the bounds, so they apply unchanged.
  * - Exact: fail when some |itctr(b+1) - itctr(b)| > kappa S (plus floating-point tolerance).
  */
-import { runProperty, type CaseContext, type CaseOutcome, type PropertySpec } from './driver.ts';
+import { runProperty, type CaseContext, type CaseOutcome, type PropertySpec } from './verdict.ts';
 import { FULL_GRID, SCALE_BIDS } from './monotonicity.ts';
-import { type Comparison, type ComparisonState, pairedSummary, runSequentialCase } from './runner.ts';
+import { type Comparison, type ComparisonState, pairedSummary, runSequentialCase } from './case-loop.ts';
 import { type ArmData, armSummary, exactCurve, round } from './sampling.ts';
 import { BettingTest } from './sequential.ts';
 import { type CheckOptions, DEFAULT_CONTINUITY_BUDGET, type MechanismUnderTest, type Verdict } from './types.ts';

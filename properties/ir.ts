@@ -6,7 +6,8 @@
  * auction is checked twice on the same responses: as a utility maximizer (value v = b) and as a
  * value maximizer with the case's target ROI tau >= 1, bidding truthfully b = v / tau (Thm. 4.5),
  * so v = tau * b. The expected payment comes from the mechanism's payment rule,
- * `payment.expectedPayment({ bid, itctr, exposure })`.
+ * `payment.expectedPayment({ bid, itctr, exposure })`, which is the expectation of the rule's own
+ * `settle` (mechanism/payment.ts): what the ledger would charge, not a formula beside it.
  *
  * The violation of ad k, in the same units as itctr: (p_k - v_k itctr_k) / v_k, the expected
  * overpayment per auction per unit of value. Sampled, each response gives one draw of it,
@@ -28,8 +29,8 @@
  * `holds-by-construction`. GSP charges a price per click that depends on the other bids; the
  * check reads the price each ad is actually charged in the auction (`chargedPrice`) and tests it.
  */
-import { runProperty, type CaseContext, type CaseOutcome, type PropertySpec } from './driver.ts';
-import { type Comparison, pairedSummary, runSequentialCase, PairComparison } from './runner.ts';
+import { runProperty, type CaseContext, type CaseOutcome, type PropertySpec } from './verdict.ts';
+import { type Comparison, pairedSummary, runSequentialCase, PairComparison } from './case-loop.ts';
 import { type ArmData, armSummary, chargedPrice, ExactEvaluator, round } from './sampling.ts';
 import { affineRange, OneSidedPair } from './sequential.ts';
 import type { CheckOptions, MechanismUnderTest, Verdict } from './types.ts';
@@ -177,7 +178,7 @@ export const irSpec: PropertySpec = {
   },
   byConstruction: (m) => {
     // Only rules that set no price of their own: the charge is then a function of the bid alone.
-    if (typeof (m.rule as { slots?: unknown }).slots === 'function') return null;
+    if (m.rule.slots) return null;
     // The overpayment per unit of value on any single response, over every (click, exposure)
     // outcome, at a few bids: never positive means no allocation can make IR fail.
     const never = [1, 37, 100].every((b) => {

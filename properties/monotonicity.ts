@@ -30,8 +30,8 @@
  * Power, false alarms and samples to a verdict at click rates 0.02 to 0.8 are measured by
  * benchmarks/verify-samples.ts (table in properties/README.md).
  */
-import { runProperty, type CaseContext, type CaseOutcome, type PropertySpec } from './driver.ts';
-import { type Comparison, type ComparisonState, pairedSummary, runSequentialCase } from './runner.ts';
+import { runProperty, type CaseContext, type CaseOutcome, type PropertySpec } from './verdict.ts';
+import { type Comparison, type ComparisonState, pairedSummary, runSequentialCase } from './case-loop.ts';
 import { type ArmData, armSummary, exactCurve, round } from './sampling.ts';
 import { BettingTest } from './sequential.ts';
 import type { CheckOptions, MechanismUnderTest, Verdict } from './types.ts';

@@ -6,7 +6,7 @@
  */
 import { UsageError } from '../mechanism/errors.ts';
 import { continuity, continuitySpec } from './continuity.ts';
-import { type PropertySpec, structuralReason } from './driver.ts';
+import { type PropertySpec, structuralReason } from './verdict.ts';
 import { ir, irSpec } from './ir.ts';
 import { monotonicity, monotonicitySpec } from './monotonicity.ts';
 import type { CheckOptions, MechanismUnderTest, Verdict } from './types.ts';

@@ -33,9 +33,9 @@
  * above, and is feasible under first price per click) with common random numbers: detected in
  * 100% of runs, after about 1,200 responses per case; correct rules pass after ~550-650 per case.
  */
-import { runProperty, type CaseContext, type CaseOutcome, type PropertySpec } from './driver.ts';
+import { runProperty, type CaseContext, type CaseOutcome, type PropertySpec } from './verdict.ts';
 import { FULL_GRID, PAPER_GRID, SCALE_BIDS } from './monotonicity.ts';
-import { type Comparison, pairedSummary, runSequentialCase } from './runner.ts';
+import { type Comparison, pairedSummary, runSequentialCase } from './case-loop.ts';
 import { type ArmData, armSummary, chargedPrice, ExactEvaluator, round, withBid } from './sampling.ts';
 import { affineRange, BettingTest } from './sequential.ts';
 import type { CheckOptions, MechanismUnderTest, Verdict } from './types.ts';

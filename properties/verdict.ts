@@ -2,7 +2,7 @@
  * The common skeleton of every verdict property: planned cases from fast-check, a per-case test,
  * the family-wise alpha accounting, the budget, shrinking, and the verdict.
  *
- * Alpha accounting. Before anything is sampled the driver fixes C planned cases and each property
+ * Alpha accounting. Before anything is sampled this module fixes C planned cases and each property
  * fixes P planned comparisons per case (grid pairs, adjacent bids, ads...), so the fail family has
  * C * P members and each fail test runs at alpha / (C * P) (Bonferroni). fast-check runs at most
  * the C planned cases (numRuns = C) and stops at the first failing one, which only lowers the

@@ -20,7 +20,7 @@
  * whatever time the case stops. A case stops as soon as one comparison shows a violation (fail),
  * when all have shown equivalence (pass), or when its budget is spent (open).
  */
-import type { CaseContext, CaseOutcome } from './driver.ts';
+import type { CaseContext, CaseOutcome } from './verdict.ts';
 import { type ArmData, type BatchPlan, CaseSampler, DEFAULT_BATCHES, nextBatch, round } from './sampling.ts';
 import type { OneSidedPair } from './sequential.ts';
 
@@ -116,7 +116,7 @@ export async function runSequentialCase(
       ? { ...shown.c.evidence(arm), p_value_raw: round(shown.c.failP(), 6), comparisons_open: tracked.filter((t) => t.state === 'open').length }
       : undefined;
     const out: CaseOutcome = { status, failP, passP, samples: sampler.samples, ...(evidence ? { evidence } : {}) };
-    // An open case can be given more samples later and go on where it stopped (see driver.ts).
+    // An open case can be given more samples later and go on where it stopped (see verdict.ts).
     if (status === 'open') out.resume = (extra: number) => loop(sampler.samples + extra);
     return out;
   };
