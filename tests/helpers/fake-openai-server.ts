@@ -49,6 +49,10 @@ export interface FakeOpenAIServer {
   capN: number | null;
   /** Refuse n above this with a 400 (a server that does not allow several choices). */
   rejectNAbove: number | null;
+  /** Refuse a request carrying any of these body fields with a 422 (as `transformers serve` does top_k). */
+  rejectFields: string[];
+  /** Cut each text to max_tokens words and say finish_reason "length" (a server that honours the cap). */
+  cutAtMaxTokens: boolean;
   /** LoRA adapters loaded through vLLM's `POST /v1/load_lora_adapter` ({lora_name, lora_path}). */
   readonly adapters: Map<string, string>;
   /**
@@ -213,6 +217,8 @@ export async function startFakeOpenAIServer(): Promise<FakeOpenAIServer> {
       if (server.rejectNAbove !== null && n > server.rejectNAbove) {
         return send(res, 400, errorBody(`n must be at most ${server.rejectNAbove}`, 400));
       }
+      const refused = server.rejectFields.find((f) => f in body);
+      if (refused !== undefined) return send(res, 422, errorBody(`unexpected field: ${refused}`, 422));
       const count = server.capN === null ? n : Math.min(n, server.capN);
       const prompt = body.messages.map((m) => `${m.role}: ${m.content}`).join('\n');
       const seed = body.seed ?? `nonce-${nonce++}`;
@@ -224,7 +230,14 @@ export async function startFakeOpenAIServer(): Promise<FakeOpenAIServer> {
           text = typeof c === 'string' ? c : c[Math.min(i, c.length - 1)];
         }
         text ??= server.responder?.(body, i) ?? defaultText(prompt, seed, i);
-        choices.push({ index: i, message: { role: 'assistant', content: text }, finish_reason: 'stop', logprobs: null });
+        let finish = 'stop';
+        const words = text.split(/\s+/).filter(Boolean);
+        if (server.cutAtMaxTokens && typeof body.max_tokens === 'number' && words.length > body.max_tokens) {
+          text = words.slice(0, body.max_tokens).join(' ');
+          finish = 'length';
+        }
+        const logprobs = body.logprobs === true ? { content: text.split(/\s+/).filter(Boolean).map((token) => ({ token, logprob: -1 })) } : null;
+        choices.push({ index: i, message: { role: 'assistant', content: text }, finish_reason: finish, logprobs });
       }
       const completionTokens = choices.reduce((s, c) => s + c.message.content.split(/\s+/).filter(Boolean).length, 0);
       const promptTokens = Math.ceil(prompt.length / 4);
@@ -286,6 +299,8 @@ export async function startFakeOpenAIServer(): Promise<FakeOpenAIServer> {
     latencyMs: 0,
     capN: null,
     rejectNAbove: null,
+    rejectFields: [],
+    cutAtMaxTokens: false,
     responder: null,
     faults: null,
     faultCounts,
@@ -301,6 +316,8 @@ export async function startFakeOpenAIServer(): Promise<FakeOpenAIServer> {
       server.latencyMs = 0;
       server.capN = null;
       server.rejectNAbove = null;
+      server.rejectFields = [];
+      server.cutAtMaxTokens = false;
       server.responder = null;
       server.faults = null;
       faultSeed = undefined;

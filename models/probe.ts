@@ -1,0 +1,171 @@
+/**
+ * What an OpenAI-compatible endpoint really does with the fields the suite sends, found by asking
+ * it a dozen short questions before a run.
+ *
+ * Servers differ in ways that silently change what a run measures: `transformers serve` rejects
+ * `top_k` with HTTP 422, answers one choice whatever `n` asks, and may give the same text for every
+ * seed at temperature 1, so every "sample" is its greedy answer and a verification measures a
+ * deterministic rule without knowing it. The probe finds each of these and says how to adapt the
+ * spec (`top_k=off`, `n_per_request=1`) or why a result would mean less.
+ */
+import { UsageError } from '../mechanism/errors.ts';
+
+export interface ProbeTarget {
+  baseURL: string;
+  model: string;
+  apiKey?: string;
+  timeoutMs?: number;
+}
+
+/** An optional request field and whether the endpoint took it. */
+export interface FieldReport {
+  accepted: boolean;
+  /** HTTP status of the refusal. */
+  status?: number;
+  message?: string;
+}
+
+export interface ProbeReport {
+  endpoint: string;
+  model: string;
+  /** Optional fields the suite may send, each tried on its own beside the required ones. */
+  fields: Record<'top_k' | 'seed' | 'n' | 'logprobs' | 'stop', FieldReport>;
+  /** Choices returned when n = 3 was asked (null when n was refused). */
+  n_returned: number | null;
+  /** Distinct texts among SEED_TRIES answers at temperature 1, each with its own seed (or none). */
+  distinct_texts: number;
+  tries: number;
+  /** The same seed twice gives the same text (null when seed was refused). */
+  seed_repeats: boolean | null;
+  /** The answer carries token log-probabilities when asked. */
+  logprobs_returned: boolean;
+  /** A cut answer says finish_reason "length" (null when the cut could not be observed). */
+  finish_reason_length: boolean | null;
+  /** Spec parameters that make the suite's requests fit this endpoint. */
+  adapt: Record<string, string>;
+  /** What would make a run on this endpoint mean less than it seems, one line each. */
+  warnings: string[];
+}
+
+const SEED_TRIES = 4;
+const QUESTION = [
+  { role: 'system', content: 'You answer in one short sentence.' },
+  { role: 'user', content: 'Suggest a name for a small bakery, and say why in a few words.' },
+];
+
+interface Choice {
+  message?: { content?: string | null };
+  finish_reason?: string | null;
+  logprobs?: unknown;
+}
+
+async function ask(t: ProbeTarget, extra: Record<string, unknown>): Promise<{ ok: true; choices: Choice[] } | { ok: false; status: number; message: string }> {
+  const url = `${t.baseURL.replace(/\/+$/, '')}/chat/completions`;
+  const body = { model: t.model, messages: QUESTION, max_tokens: 24, temperature: 1, top_p: 0.95, ...extra };
+  let res: Response;
+  try {
+    res = await fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${t.apiKey ?? 'EMPTY'}` },
+      body: JSON.stringify(body),
+      signal: AbortSignal.timeout(t.timeoutMs ?? 120_000),
+    });
+  } catch (e) {
+    throw new UsageError(`probe: ${url} did not answer: ${(e as Error).message}`);
+  }
+  const text = await res.text();
+  if (!res.ok) {
+    let message = text.slice(0, 200);
+    try {
+      const j = JSON.parse(text) as { error?: { message?: string } | string; detail?: unknown };
+      message = typeof j.error === 'string' ? j.error : (j.error?.message ?? (j.detail !== undefined ? JSON.stringify(j.detail).slice(0, 200) : message));
+    } catch {
+      // not JSON: keep the start of the body
+    }
+    return { ok: false, status: res.status, message };
+  }
+  try {
+    const j = JSON.parse(text) as { choices?: Choice[] };
+    return { ok: true, choices: Array.isArray(j.choices) ? j.choices : [] };
+  } catch {
+    throw new UsageError(`probe: ${url} answered HTTP ${res.status} with a body that is not JSON: ${text.slice(0, 120)}`);
+  }
+}
+
+const textOf = (c: Choice | undefined) => c?.message?.content ?? '';
+
+/** Ask the endpoint what it does with each field; throws a UsageError when it cannot answer at all. */
+export async function probeEndpoint(t: ProbeTarget): Promise<ProbeReport> {
+  const base = await ask(t, {});
+  if (!base.ok) throw new UsageError(`probe: ${t.baseURL} refused the plainest request for model ${t.model}: HTTP ${base.status} ${base.message}`);
+
+  const tried: [keyof ProbeReport['fields'], Record<string, unknown>][] = [
+    ['top_k', { top_k: 20 }],
+    ['seed', { seed: 1 }],
+    ['n', { n: 3 }],
+    ['logprobs', { logprobs: true, top_logprobs: 1 }],
+    ['stop', { stop: ['\n\n'] }],
+  ];
+  const fields = {} as ProbeReport['fields'];
+  const answers = {} as Record<keyof ProbeReport['fields'], Choice[]>;
+  for (const [name, extra] of tried) {
+    const r = await ask(t, extra);
+    fields[name] = r.ok ? { accepted: true } : { accepted: false, status: r.status, message: r.message };
+    if (r.ok) answers[name] = r.choices;
+  }
+
+  const nReturned = fields.n.accepted ? answers.n.length : null;
+  const logprobsReturned = fields.logprobs.accepted && answers.logprobs.some((c) => c.logprobs !== null && c.logprobs !== undefined);
+
+  // Does the text change between samples? With seeds where they are taken, else plain repeats.
+  const texts: string[] = [];
+  for (let s = 1; s <= SEED_TRIES; s++) {
+    const r = await ask(t, fields.seed.accepted ? { seed: 1000 + s } : {});
+    if (r.ok) texts.push(textOf(r.choices[0]));
+  }
+  let seedRepeats: boolean | null = null;
+  if (fields.seed.accepted) {
+    const again = await ask(t, { seed: 1001 });
+    seedRepeats = again.ok ? textOf(again.choices[0]) === texts[0] : null;
+  }
+  const cut = await ask(t, { max_tokens: 2 });
+  const finishLength = cut.ok && cut.choices[0] ? cut.choices[0].finish_reason === 'length' : null;
+
+  const distinct = new Set(texts).size;
+  const adapt: Record<string, string> = {};
+  const warnings: string[] = [];
+  if (!fields.top_k.accepted) {
+    adapt.top_k = 'off';
+    warnings.push(`top_k is refused (HTTP ${fields.top_k.status}): add &top_k=off to the spec, or every request fails`);
+  }
+  if (!fields.n.accepted || (nReturned !== null && nReturned < 3)) {
+    adapt.n_per_request = '1';
+    warnings.push(
+      fields.n.accepted
+        ? `n is not honoured (asked 3, got ${nReturned}): add &n_per_request=1 so each response is its own request`
+        : `n is refused (HTTP ${fields.n.status}): add &n_per_request=1`,
+    );
+  }
+  if (texts.length >= 2 && distinct === 1) {
+    warnings.push(
+      `${texts.length} answers at temperature 1 ${fields.seed.accepted ? 'with different seeds ' : ''}were the same text: the endpoint samples greedily, so a verification measures a deterministic rule and a benchmark's "samples" are one answer repeated`,
+    );
+  }
+  if (!fields.seed.accepted) warnings.push(`seed is refused (HTTP ${fields.seed.status}): no common random numbers, so verdicts cost more responses (benchmarks/verify-crn.ts)`);
+  else if (seedRepeats === false) warnings.push('the same seed gave different texts: seeds are not honoured, so no common random numbers (verdicts cost more responses) and no response cache');
+  if (!fields.stop.accepted) warnings.push(`stop is refused (HTTP ${fields.stop.status})`);
+  if (finishLength === false) warnings.push('an answer cut by max_tokens did not say finish_reason "length": cut answers cannot be told from finished ones');
+  return {
+    endpoint: t.baseURL,
+    model: t.model,
+    fields,
+    n_returned: nReturned,
+    distinct_texts: distinct,
+    tries: texts.length,
+    seed_repeats: seedRepeats,
+    logprobs_returned: logprobsReturned,
+    finish_reason_length: finishLength,
+    adapt,
+    warnings,
+  };
+}
