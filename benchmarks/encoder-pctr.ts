@@ -27,7 +27,9 @@ import { DEFAULT_EMBEDDING_CACHE_DIR, OnnxEncoder } from '../simulation/onnx-enc
 import { lexicalEncoder, type TextEncoder } from '../simulation/text-encoder.ts';
 import { ParametricUser } from '../simulation/user-model.ts';
 import { embeddedWorld } from '../simulation/world.ts';
-import { auc, examplesFromEpisodes, PctrModel, type PctrExample } from '../training/pctr.ts';
+import { PctrModel } from '../training/pctr.ts';
+import { examplesFromEpisodes, type PctrExample } from '../training/pctr-features.ts';
+import { auc } from '../training/pctr-metrics.ts';
 
 const { values: args } = parseArgs({
   options: {

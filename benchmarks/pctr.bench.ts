@@ -12,7 +12,8 @@
 import os from 'node:os';
 import { Rng } from '../mechanism/rng.ts';
 import { LexicalEncoder } from '../simulation/text-encoder.ts';
-import { PctrModel, type PctrExample } from '../training/pctr.ts';
+import { PctrModel } from '../training/pctr.ts';
+import type { PctrExample } from '../training/pctr-features.ts';
 import { runTasks, writeResult } from './lib.ts';
 
 const WORDS = (

@@ -95,7 +95,7 @@ describe('the controls and the pCTR input', () => {
   });
 
   it("reads an exposure's context off the response: insertions, position, woven or listed", async () => {
-    const { exposureContext } = await import('../training/pctr.ts');
+    const { exposureContext } = await import('../training/pctr-features.ts');
     const input = inputs('test', 1, 'bench')[0]!;
     const t = policy.table(input);
     const woven = t.plans.findIndex((p) => p.ads.length === 2 && p.ok.every(Boolean) && p.woven);

@@ -26,7 +26,8 @@ import { OnnxEncoder } from '../simulation/onnx-encoder.ts';
 import { lexicalEncoder, type TextEncoder } from '../simulation/text-encoder.ts';
 import { ParametricUser } from '../simulation/user-model.ts';
 import { embeddedWorld } from '../simulation/world.ts';
-import { examplesFromEpisodes, PctrModel, type PctrExample } from '../training/pctr.ts';
+import { PctrModel } from '../training/pctr.ts';
+import { examplesFromEpisodes, type PctrExample } from '../training/pctr-features.ts';
 
 const M = manifest().models;
 const ENCODER_DIR = path.join(modelCacheDir(), M['all-minilm-l6-v2'].dir);

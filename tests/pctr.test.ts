@@ -5,16 +5,9 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { Rng } from '../mechanism/rng.ts';
 import { LexicalEncoder, type TextEncoder } from '../simulation/text-encoder.ts';
 import { adamStep, Dense, Param } from '../training/nn.ts';
-import {
-  auc,
-  examplesFromEpisodes,
-  expectedCalibrationError,
-  logLoss,
-  PCTR_FORMAT,
-  PctrConfig,
-  PctrModel,
-  type PctrExample,
-} from '../training/pctr.ts';
+import { PCTR_FORMAT, PctrConfig, PctrModel } from '../training/pctr.ts';
+import { examplesFromEpisodes, type PctrExample } from '../training/pctr-features.ts';
+import { auc, expectedCalibrationError, logLoss } from '../training/pctr-metrics.ts';
 
 const encoder = new LexicalEncoder(256);
 const dir = mkdtempSync(join(tmpdir(), 'pctr-test-'));

@@ -38,7 +38,8 @@ import { embeddedWorld, type World } from '../simulation/world.ts';
 import { IrpoConfig } from './config.ts';
 import { dpoUpdate, preferencePairs, type FeaturePair } from './dpo.ts';
 import { externalUpdate, type ExternalPolicy } from './external.ts';
-import { PctrModel, type PctrExample } from './pctr.ts';
+import { PctrModel } from './pctr.ts';
+import type { PctrExample } from './pctr-features.ts';
 
 export interface EpochMetrics {
   epoch: number;

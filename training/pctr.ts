@@ -10,12 +10,9 @@
  * batch 256). IRPO (Algorithm 1) refits it each epoch on the new online data, starting from the
  * previous weights, and scores sampled responses with it (Eq. 5).
  *
- * Text features. The encoder is never trained, so each distinct text is encoded once and cached.
- * The paper's encoder outputs 1024 dims; to keep CPU training fast the features can go through a
- * fixed random projection to `textDim` dims (a Johnson-Lindenstrauss map: inner products and
- * norms are kept approximately). The projection is drawn once from the seed and is as frozen as
- * the encoder: it is part of phi, not of the learnable parameters. `textDim: null` feeds the
- * encoder's output as it is.
+ * This file is the model as IRPO uses it: its configuration, fitting, evaluation and checkpoints.
+ * phi and the exposure examples are in pctr-features.ts, the network and its gradient in
+ * pctr-network.ts, the quality measures in pctr-metrics.ts.
  *
  * Asynchronous encoders. predict, fit, evaluate and lossAndGradients are synchronous and read text
  * features through the encoder's `encodeSync`. The lexical encoder always has them; an ONNX encoder
@@ -32,9 +29,11 @@ import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { z } from 'zod';
 import { Rng } from '../mechanism/rng.ts';
-import type { Episode } from '../simulation/episode.ts';
-import { cosine, lexicalEncoder, type TextEncoder } from '../simulation/text-encoder.ts';
-import { adamStep, base64ToF64, bceWithLogit, Dense, denseForward, f64ToBase64, gaussian, Param, sigmoid } from './nn.ts';
+import type { TextEncoder } from '../simulation/text-encoder.ts';
+import { adamStep, base64ToF64, f64ToBase64, type Param } from './nn.ts';
+import { CONTEXT_DIM, exposureContext, TextFeatures, type PctrExample } from './pctr-features.ts';
+import { auc, expectedCalibrationError, logLoss, type PctrEvaluation } from './pctr-metrics.ts';
+import { PctrNetwork, type Prepared } from './pctr-network.ts';
 
 export const PctrConfig = z.strictObject({
   userDim: z.number().int().positive().default(64).describe('Size of the learnable user-id embedding e_h (paper: 64)'),
@@ -76,118 +75,6 @@ export type PctrConfigInput = z.input<typeof PctrConfig>;
 
 /** Training hyperparameters that may change between fits of the same network (see initFrom). */
 export type PctrTrainingOverrides = Partial<Pick<PctrConfig, 'lr' | 'batchSize' | 'epochs' | 'weightDecay' | 'idDropout'>>;
-
-/** One exposure of one ad in one logged response, with its click label when known. */
-export interface PctrExample {
-  query: string;
-  response: string;
-  userId: string;
-  adId: string;
-  click?: 0 | 1;
-}
-
-/**
- * One example per valid exposure of every episode, labelled with whether the user clicked it.
- * Episodes carry only valid exposures (the parser drops broken or hallucinated insertions; only
- * those can be clicked), which is the set Eq. 4 sums over. A repeated ad counts once.
- */
-export function examplesFromEpisodes(
-  episodes: Iterable<Pick<Episode, 'query_id' | 'response' | 'exposures' | 'clicks'>>,
-  profileOf: (queryId: string) => string,
-  queryTextOf: (queryId: string) => string,
-): PctrExample[] {
-  const out: PctrExample[] = [];
-  const seen = new Set<string>();
-  for (const ep of episodes) {
-    if (ep.exposures.length === 0) continue;
-    const userId = profileOf(ep.query_id);
-    const query = queryTextOf(ep.query_id);
-    const clicked = new Set(ep.clicks);
-    seen.clear();
-    for (const e of ep.exposures) {
-      if (seen.has(e.id)) continue;
-      seen.add(e.id);
-      out.push({ query, response: ep.response, userId, adId: e.id, click: clicked.has(e.id) ? 1 : 0 });
-    }
-  }
-  return out;
-}
-
-// ---------------------------------------------------------------------------------------------
-// Metrics
-
-/**
- * Area under the ROC curve: the probability that a random positive scores above a random
- * negative, ties counting one half (Mann-Whitney U with mid-ranks). NaN when a class is absent.
- */
-export function auc(scores: ArrayLike<number>, labels: ArrayLike<number>): number {
-  const n = scores.length;
-  if (labels.length !== n) throw new RangeError(`auc: ${n} scores for ${labels.length} labels`);
-  const order = Array.from({ length: n }, (_, k) => k).sort((a, b) => scores[a]! - scores[b]!);
-  let pos = 0;
-  let rankSumPos = 0;
-  for (let k = 0; k < n; ) {
-    let j = k;
-    while (j + 1 < n && scores[order[j + 1]!] === scores[order[k]!]) j++;
-    // Ranks k+1..j+1 are tied: each gets their mean.
-    const midRank = (k + j + 2) / 2;
-    for (let t = k; t <= j; t++) {
-      if (labels[order[t]!] === 1) {
-        pos++;
-        rankSumPos += midRank;
-      }
-    }
-    k = j + 1;
-  }
-  const neg = n - pos;
-  if (pos === 0 || neg === 0) return Number.NaN;
-  return (rankSumPos - (pos * (pos + 1)) / 2) / (pos * neg);
-}
-
-/** Mean binary cross-entropy of probabilities against 0/1 labels (probabilities clamped away from 0 and 1). */
-export function logLoss(preds: ArrayLike<number>, labels: ArrayLike<number>, eps = 1e-12): number {
-  const n = preds.length;
-  if (n === 0) return Number.NaN;
-  let s = 0;
-  for (let k = 0; k < n; k++) {
-    const p = Math.min(1 - eps, Math.max(eps, preds[k]!));
-    s -= labels[k] === 1 ? Math.log(p) : Math.log(1 - p);
-  }
-  return s / n;
-}
-
-/**
- * Expected calibration error with `bins` equal-width bins on [0, 1]: the mean over examples of
- * |mean prediction - click rate| of the example's bin. Reward-model calibration matters here
- * because Eq. 5 multiplies pCTR by the bid: a biased pCTR biases the reward, not just a ranking.
- */
-export function expectedCalibrationError(preds: ArrayLike<number>, labels: ArrayLike<number>, bins = 10): number {
-  const n = preds.length;
-  if (n === 0) return Number.NaN;
-  const count = new Float64Array(bins);
-  const sumP = new Float64Array(bins);
-  const sumY = new Float64Array(bins);
-  for (let k = 0; k < n; k++) {
-    const p = preds[k]!;
-    const b = Math.min(bins - 1, Math.max(0, Math.floor(p * bins)));
-    count[b]! += 1;
-    sumP[b]! += p;
-    sumY[b]! += labels[k] === 1 ? 1 : 0;
-  }
-  let ece = 0;
-  for (let b = 0; b < bins; b++) if (count[b]! > 0) ece += Math.abs(sumP[b]! - sumY[b]!) / n;
-  return ece;
-}
-
-export interface PctrEvaluation {
-  n: number;
-  auc: number;
-  logLoss: number;
-  /** Expected calibration error, 10 equal-width bins. */
-  ece: number;
-  positiveRate: number;
-  meanPrediction: number;
-}
 
 export interface PctrFitOptions {
   /** Passes over the examples (default: the config's epochs). */
@@ -248,60 +135,6 @@ const Checkpoint = z.object({
   state: z.object({ steps: z.number().int().min(0), fits: z.number().int().min(0), examplesSeen: z.number().min(0) }),
 });
 
-/** Examples turned into what the network reads: cached text features and embedding rows. */
-interface Prepared {
-  n: number;
-  query: Float32Array[];
-  response: Float32Array[];
-  user: Int32Array;
-  ad: Int32Array;
-  label: Float64Array | null;
-  /** n x CONTEXT_DIM exposure-context features (empty without contextFeatures). */
-  context: Float64Array;
-  encodeSeconds: number;
-}
-
-/** Width of the exposure-context block (see exposureContext). */
-export const CONTEXT_DIM = 5;
-const INSERTION = /@[^@\n]{1,200}@\[[^\]\n]{1,40}\]|@[^@\n]{1,200}@|\[Ad-[0-9]+\]/g;
-
-/**
- * What the response itself says about one exposure, all observable from (x, a_i, y) of Eq. 3:
- * how many insertions the response carries (any markup, right or broken) / 4, this ad's position
- * among them / 3, whether it is woven into a sentence (1) or listed on a line of its own (0), the
- * lexical similarity of its title to the question, and that similarity when woven.
- */
-export function exposureContext(query: string, response: string, adId: string): number[] {
-  let count = 0;
-  let position = -1;
-  let title = '';
-  let at = -1;
-  for (const m of response.matchAll(INSERTION)) {
-    if (position < 0 && m[0].endsWith(`@[${adId}]`)) {
-      position = count;
-      title = m[0].slice(1, m[0].lastIndexOf('@['));
-      at = m.index;
-    }
-    count++;
-  }
-  if (position < 0) return [count / 4, 0, 0, 0, 0];
-  const lineStart = response.lastIndexOf('\n', at) + 1;
-  const woven = response.startsWith('- ', lineStart) ? 0 : 1;
-  const [tv, qv] = lexicalEncoder().encodeSync([title, query]);
-  const rel = Math.max(0, cosine(tv!, qv!));
-  return [count / 4, position / 3, woven, rel, rel * woven];
-}
-
-/** Shared between a model and its clones: same encoder and projection, so same features. */
-interface TextFeatures {
-  /** textDim x encoderDim, row-major. */
-  projection: Float64Array | null;
-  checksum: number | null;
-  cache: Map<string, Float32Array>;
-}
-
-const UNKNOWN = 0;
-
 export class PctrModel {
   readonly config: PctrConfig;
   readonly encoder: TextEncoder;
@@ -312,51 +145,28 @@ export class PctrModel {
   readonly contextDim: number;
 
   private readonly text: TextFeatures;
-  private readonly userRow = new Map<string, number>();
-  private readonly adRow = new Map<string, number>();
-  private readonly userIds: string[] = [];
-  private readonly adIds: string[] = [];
-  private readonly userEmb: Param;
-  private readonly adEmb: Param;
-  private readonly layers: Dense[];
+  private readonly net: PctrNetwork;
   private steps = 0;
   /** Adam's step count t; restarts at 0 when a checkpoint without optimizer state is loaded. */
   private adamT = 0;
   private fits = 0;
   private examplesSeen = 0;
 
-  // Batch buffers, sized for `bufferRows` rows and reused by every forward and backward pass.
-  private bufferRows = 0;
-  private acts: Float64Array[] = [];
-  private deltas: Float64Array[] = [];
-  private dx0 = new Float64Array(0);
-  private batchUser = new Int32Array(0);
-  private batchAd = new Int32Array(0);
-
-  private constructor(config: PctrConfig, encoder: TextEncoder, text: TextFeatures) {
+  private constructor(config: PctrConfig, text: TextFeatures) {
     this.config = config;
-    this.encoder = encoder;
+    this.encoder = text.encoder;
     this.text = text;
-    this.textDim = config.textDim ?? encoder.dim;
+    this.textDim = text.dim;
     this.contextDim = config.contextFeatures ? CONTEXT_DIM : 0;
-    this.inputDim = 2 * this.textDim + config.userDim + config.adDim + this.contextDim;
-    // Row 0 is the unknown row; it starts at zero, a neutral input, and moves only under idDropout.
-    this.userEmb = new Param('user_embedding', config.userDim);
-    this.adEmb = new Param('ad_embedding', config.adDim);
-    const widths = [this.inputDim, ...config.hidden, 1];
-    this.layers = [];
-    for (let l = 0; l + 1 < widths.length; l++) {
-      const name = l + 2 === widths.length ? 'out' : `fc${l + 1}`;
-      this.layers.push(new Dense(name, widths[l]!, widths[l + 1]!));
-    }
+    this.net = new PctrNetwork({ ...config, textDim: this.textDim, contextDim: this.contextDim });
+    this.inputDim = this.net.inputDim;
   }
 
   /** A fresh model: random MLP weights, empty vocabularies, projection drawn from the seed. */
   static create(config: PctrConfigInput, encoder: TextEncoder): PctrModel {
     const cfg = PctrConfig.parse(config ?? {});
-    const model = new PctrModel(cfg, encoder, makeTextFeatures(cfg, encoder.dim));
-    const rng = Rng.derive(cfg.seed, 'pctr/init');
-    for (const layer of model.layers) layer.initUniform(rng);
+    const model = new PctrModel(cfg, new TextFeatures(encoder, { seed: cfg.seed, textDim: cfg.textDim, cacheMB: cfg.textCacheMB }));
+    model.net.initWeights(Rng.derive(cfg.seed, 'pctr/init'));
     return model;
   }
 
@@ -368,7 +178,7 @@ export class PctrModel {
    */
   static initFrom(previous: PctrModel, overrides: PctrTrainingOverrides = {}): PctrModel {
     const cfg = PctrConfig.parse({ ...previous.config, ...overrides });
-    const model = new PctrModel(cfg, previous.encoder, previous.text);
+    const model = new PctrModel(cfg, previous.text);
     model.copyStateFrom(previous);
     return model;
   }
@@ -379,11 +189,11 @@ export class PctrModel {
 
   /** Known ids, in row order (row k+1 holds id k). */
   get users(): readonly string[] {
-    return this.userIds;
+    return this.net.users;
   }
 
   get ads(): readonly string[] {
-    return this.adIds;
+    return this.net.ads;
   }
 
   /** Adam steps taken so far. */
@@ -393,15 +203,12 @@ export class PctrModel {
 
   /** Every learnable tensor: the two embedding tables, then each layer's weight and bias. */
   parameters(): Param[] {
-    const out = [this.userEmb, this.adEmb];
-    for (const l of this.layers) out.push(l.W, l.b);
-    return out;
+    return this.net.parameters();
   }
 
   /** Gives rows to ids not seen yet (fit does this by itself for the ids of its examples). */
   addVocabulary(userIds: Iterable<string>, adIds: Iterable<string>): void {
-    this.growTable(this.userEmb, this.userRow, this.userIds, this.config.userDim, 'user', userIds);
-    this.growTable(this.adEmb, this.adRow, this.adIds, this.config.adDim, 'ad', adIds);
+    this.net.addVocabulary(userIds, adIds);
   }
 
   /**
@@ -412,28 +219,12 @@ export class PctrModel {
    * is emptied when it would pass `textCacheMB`, which can drop features prepared much earlier.
    */
   async prepare(examples: readonly PctrExample[]): Promise<void> {
-    const missing = this.missingTexts(examples);
-    if (missing.length === 0) return;
-    const chunk = 1024;
-    for (let k = 0; k < missing.length; k += chunk) {
-      const texts = missing.slice(k, k + chunk);
-      const vecs = await this.encoder.encode(texts);
-      this.storeFeatures(texts, vecs);
-    }
+    await this.text.prepare(examples);
   }
 
   /** p_hat for each example (Eq. 3); unknown users and ads use the shared unknown rows. */
   predict(examples: readonly PctrExample[]): Float64Array {
-    const data = this.prepareSync(examples, false, false);
-    const out = new Float64Array(data.n);
-    const rows = this.ensureBuffers();
-    const logits = this.acts[this.layers.length]!;
-    for (let start = 0; start < data.n; start += rows) {
-      const count = Math.min(rows, data.n - start);
-      this.forward(data, null, start, count, null);
-      for (let r = 0; r < count; r++) out[start + r] = sigmoid(logits[r]!);
-    }
-    return out;
+    return this.net.predict(this.prepareSync(examples, false, false));
   }
 
   /**
@@ -453,12 +244,12 @@ export class PctrModel {
       const seconds = (performance.now() - t0) / 1000;
       return { losses, seconds, encodeSeconds: data.encodeSeconds, examplesPerSecond: 0, steps: 0 };
     }
-    if (this.steps === 0) this.initOutputBias(label);
+    if (this.steps === 0) this.net.initOutputBias(label);
     const fitIndex = this.fits++;
     const params = this.parameters();
     const adam = { lr: this.config.lr, weightDecay: this.config.weightDecay };
     const bs = Math.min(this.config.batchSize, n);
-    this.ensureBuffers();
+    this.net.ensureBuffers();
     const perm = new Int32Array(n);
     let steps = 0;
     for (let e = 0; e < epochs; e++) {
@@ -474,7 +265,7 @@ export class PctrModel {
       for (let start = 0; start < n; start += bs) {
         const count = Math.min(bs, n - start);
         for (const p of params) p.zeroGrad();
-        lossSum += this.accumulate(data, perm, start, count, 1 / count, this.config.idDropout > 0 ? rng : null);
+        lossSum += this.net.accumulate(data, perm, start, count, 1 / count, this.config.idDropout > 0 ? rng : null);
         this.steps++;
         this.adamT++;
         steps++;
@@ -499,11 +290,11 @@ export class PctrModel {
     const params = this.parameters();
     for (const p of params) p.zeroGrad();
     if (data.n === 0) return Number.NaN;
-    const rows = this.ensureBuffers();
+    const rows = this.net.ensureBuffers();
     let lossSum = 0;
     for (let start = 0; start < data.n; start += rows) {
       const count = Math.min(rows, data.n - start);
-      lossSum += this.accumulate(data, null, start, count, 1 / data.n, null);
+      lossSum += this.net.accumulate(data, null, start, count, 1 / data.n, null);
     }
     return lossSum / data.n;
   }
@@ -626,8 +417,8 @@ export class PctrModel {
       config: { ...this.config, hidden: [...this.config.hidden] },
       encoder: { name: this.encoder.name, dim: this.encoder.dim },
       projectionChecksum: this.text.checksum,
-      users: [...this.userIds],
-      ads: [...this.adIds],
+      users: [...this.net.users],
+      ads: [...this.net.ads],
       params,
       state: { steps: this.steps, fits: this.fits, examplesSeen: this.examplesSeen },
     };
@@ -636,124 +427,16 @@ export class PctrModel {
   }
 
   private copyStateFrom(src: PctrModel): void {
-    this.addVocabulary(src.userIds, src.adIds);
-    const mine = this.parameters();
-    const theirs = src.parameters();
-    mine.forEach((p, k) => {
-      const q = theirs[k]!;
-      p.value = q.value.slice();
-      p.m = q.m.slice();
-      p.v = q.v.slice();
-    });
+    this.net.copyFrom(src.net);
     this.steps = src.steps;
     this.adamT = src.adamT;
     this.fits = src.fits;
     this.examplesSeen = src.examplesSeen;
   }
 
-  /**
-   * Rows for new ids. A new row's initial value depends only on (seed, id), not on the order in
-   * which ids arrive, so two runs that meet the same ids in a different order agree. Rows are
-   * N(0, 1/dim): unit norm on average, the same scale as the unit-norm text features beside them.
-   */
-  private growTable(table: Param, rows: Map<string, number>, ids: string[], dim: number, kind: string, incoming: Iterable<string>): void {
-    const fresh: string[] = [];
-    for (const id of incoming) {
-      if (!rows.has(id)) {
-        rows.set(id, ids.length + fresh.length + 1);
-        fresh.push(id);
-      }
-    }
-    if (fresh.length === 0) return;
-    const first = ids.length + 1;
-    table.grow((first + fresh.length) * dim);
-    const scale = 1 / Math.sqrt(dim);
-    fresh.forEach((id, k) => {
-      const rng = Rng.derive(this.config.seed, `pctr/${kind}`, id);
-      const o = (first + k) * dim;
-      for (let i = 0; i < dim; i++) table.value[o + i] = gaussian(rng) * scale;
-    });
-    // A loop, not push(...fresh): spreading a very large list would overflow the call stack.
-    for (const id of fresh) ids.push(id);
-  }
-
-  /**
-   * Starts the output bias at the log-odds of the click rate of the first data seen, so the first
-   * steps learn which examples differ from the average instead of the average itself (click
-   * rates are a few percent, far from the 0.5 a zero bias predicts).
-   */
-  private initOutputBias(label: Float64Array): void {
-    let pos = 0;
-    for (let k = 0; k < label.length; k++) pos += label[k]!;
-    const rate = Math.min(1 - 1e-4, Math.max(1e-4, pos / label.length));
-    this.layers[this.layers.length - 1]!.b.value[0] = Math.log(rate / (1 - rate));
-  }
-
-  private missingTexts(examples: readonly PctrExample[]): string[] {
-    const cache = this.text.cache;
-    const missing = new Set<string>();
-    for (const ex of examples) {
-      if (!cache.has(ex.query)) missing.add(ex.query);
-      if (!cache.has(ex.response)) missing.add(ex.response);
-    }
-    const list = [...missing];
-    // Empty the cache when this call would take it past its cap. Callers hold references to the
-    // vectors they use, so clearing never invalidates a batch in progress.
-    const bytesPerText = 4 * this.textDim + 64;
-    const cap = Math.floor((this.config.textCacheMB * 2 ** 20) / bytesPerText);
-    if (cache.size + list.length > cap && cache.size > 0) {
-      cache.clear();
-      return this.missingTexts(examples);
-    }
-    return list;
-  }
-
-  private storeFeatures(texts: readonly string[], vecs: readonly Float32Array[]): void {
-    const { projection, cache } = this.text;
-    const E = this.encoder.dim;
-    const T = this.textDim;
-    const check = (v: Float32Array | undefined): Float32Array => {
-      if (!v || v.length !== E) throw new Error(`text encoder "${this.encoder.name}" returned ${v?.length ?? 'no'} dims for a text, expected ${E}`);
-      return v;
-    };
-    if (!projection) {
-      texts.forEach((text, k) => cache.set(text, check(vecs[k])));
-      return;
-    }
-    // Project blocks of texts as one matrix product with the layers' blocked kernel: encoder
-    // outputs of long texts are nearly dense, so this beats any per-text sparse loop.
-    const rows = 32;
-    const x = new Float64Array(rows * E);
-    const y = new Float64Array(rows * T);
-    const zero = new Float64Array(T);
-    for (let k = 0; k < texts.length; k += rows) {
-      const count = Math.min(rows, texts.length - k);
-      for (let r = 0; r < count; r++) x.set(check(vecs[k + r]), r * E);
-      denseForward(projection, zero, E, T, x, count, y, false);
-      for (let r = 0; r < count; r++) cache.set(texts[k + r]!, Float32Array.from(y.subarray(r * T, (r + 1) * T)));
-    }
-  }
-
   private prepareSync(examples: readonly PctrExample[], grow: boolean, needLabels: boolean): Prepared {
     const t0 = performance.now();
-    const missing = this.missingTexts(examples);
-    if (missing.length > 0) {
-      const hint = 'await model.prepare(examples) before predict, fit or evaluate';
-      if (!this.encoder.encodeSync) throw new Error(`text encoder "${this.encoder.name}" has no encodeSync: ${hint}`);
-      const chunk = 4096;
-      for (let k = 0; k < missing.length; k += chunk) {
-        const texts = missing.slice(k, k + chunk);
-        let vecs: Float32Array[];
-        try {
-          vecs = this.encoder.encodeSync(texts);
-        } catch (err) {
-          // An asynchronous encoder's encodeSync only serves what it has already embedded; the
-          // remedy on this side is prepare, which the encoder's own message cannot point to.
-          throw new Error(`text encoder "${this.encoder.name}" cannot embed ${missing.length} text(s) synchronously: ${hint} (${(err as Error).message})`);
-        }
-        this.storeFeatures(texts, vecs);
-      }
-    }
+    this.text.ensure(examples);
     const encodeSeconds = (performance.now() - t0) / 1000;
     if (grow) {
       this.addVocabulary(
@@ -762,7 +445,6 @@ export class PctrModel {
       );
     }
     const n = examples.length;
-    const cache = this.text.cache;
     const query: Float32Array[] = new Array(n);
     const response: Float32Array[] = new Array(n);
     const user = new Int32Array(n);
@@ -773,10 +455,10 @@ export class PctrModel {
     for (let k = 0; k < n; k++) {
       const ex = examples[k]!;
       if (C > 0) context.set(exposureContext(ex.query, ex.response, ex.adId), k * C);
-      query[k] = cache.get(ex.query)!;
-      response[k] = cache.get(ex.response)!;
-      user[k] = this.userRow.get(ex.userId) ?? UNKNOWN;
-      ad[k] = this.adRow.get(ex.adId) ?? UNKNOWN;
+      query[k] = this.text.get(ex.query);
+      response[k] = this.text.get(ex.response);
+      user[k] = this.net.userRow(ex.userId);
+      ad[k] = this.net.adRow(ex.adId);
       if (label) {
         if (ex.click !== 0 && ex.click !== 1) throw new Error(`example ${k} has no click label (0 or 1): fit needs labelled examples`);
         label[k] = ex.click;
@@ -784,133 +466,4 @@ export class PctrModel {
     }
     return { n, query, response, user, ad, label, context, encodeSeconds };
   }
-
-  /** Allocates the batch buffers once (or again after a batch-size change); returns their row count. */
-  private ensureBuffers(): number {
-    const rows = Math.max(this.config.batchSize, 256);
-    if (rows === this.bufferRows) return rows;
-    this.bufferRows = rows;
-    this.acts = [new Float64Array(rows * this.inputDim), ...this.layers.map((l) => new Float64Array(rows * l.outDim))];
-    this.deltas = this.layers.map((l) => new Float64Array(rows * l.outDim));
-    this.dx0 = new Float64Array(rows * this.inputDim);
-    this.batchUser = new Int32Array(rows);
-    this.batchAd = new Int32Array(rows);
-    return rows;
-  }
-
-  /** Fills the input rows of a batch and runs the MLP; logits end up in the last activation buffer. */
-  private forward(data: Prepared, idx: Int32Array | null, start: number, count: number, dropRng: Rng | null): void {
-    const T = this.textDim;
-    const U = this.config.userDim;
-    const A = this.config.adDim;
-    const D = this.inputDim;
-    const x = this.acts[0]!;
-    const ue = this.userEmb.value;
-    const ae = this.adEmb.value;
-    const drop = this.config.idDropout;
-    for (let r = 0; r < count; r++) {
-      const k = idx ? idx[start + r]! : start + r;
-      let u = data.user[k]!;
-      let a = data.ad[k]!;
-      if (dropRng) {
-        if (dropRng.uniform() < drop) u = UNKNOWN;
-        if (dropRng.uniform() < drop) a = UNKNOWN;
-      }
-      this.batchUser[r] = u;
-      this.batchAd[r] = a;
-      const q = data.query[k]!;
-      const y = data.response[k]!;
-      let o = r * D;
-      for (let i = 0; i < T; i++) x[o + i] = q[i]!;
-      o += T;
-      for (let i = 0; i < T; i++) x[o + i] = y[i]!;
-      o += T;
-      const uo = u * U;
-      for (let i = 0; i < U; i++) x[o + i] = ue[uo + i]!;
-      o += U;
-      const ao = a * A;
-      for (let i = 0; i < A; i++) x[o + i] = ae[ao + i]!;
-      o += A;
-      const C = this.contextDim;
-      for (let i = 0; i < C; i++) x[o + i] = data.context[k * C + i]!;
-    }
-    const L = this.layers.length;
-    for (let l = 0; l < L; l++) this.layers[l]!.forward(this.acts[l]!, count, this.acts[l + 1]!, l + 1 < L);
-  }
-
-  /**
-   * Forward and backward for one batch; adds scale x dBCE/dparam to the gradients and returns the
-   * batch's summed (unscaled) BCE.
-   */
-  private accumulate(data: Prepared, idx: Int32Array | null, start: number, count: number, scale: number, dropRng: Rng | null): number {
-    this.forward(data, idx, start, count, dropRng);
-    const L = this.layers.length;
-    const logits = this.acts[L]!;
-    const dOut = this.deltas[L - 1]!;
-    const label = data.label!;
-    let lossSum = 0;
-    for (let r = 0; r < count; r++) {
-      const k = idx ? idx[start + r]! : start + r;
-      const z = logits[r]!;
-      const y = label[k]!;
-      lossSum += bceWithLogit(z, y);
-      // d BCE / d logit = sigmoid(z) - y: the sigmoid and the log cancel.
-      dOut[r] = (sigmoid(z) - y) * scale;
-    }
-    for (let l = L - 1; l >= 0; l--) {
-      const layer = this.layers[l]!;
-      if (l > 0) {
-        const dPrev = this.deltas[l - 1]!;
-        layer.backward(this.acts[l]!, this.deltas[l]!, count, dPrev, 0);
-        // Through the ReLU: a unit that output 0 passes no gradient.
-        const a = this.acts[l]!;
-        const len = count * layer.inDim;
-        for (let i = 0; i < len; i++) if (a[i]! <= 0) dPrev[i] = 0;
-      } else {
-        layer.backward(this.acts[0]!, this.deltas[0]!, count, this.dx0, 2 * this.textDim);
-      }
-    }
-    // Scatter the input gradient of the embedding columns into the rows the batch used.
-    const T2 = 2 * this.textDim;
-    const U = this.config.userDim;
-    const A = this.config.adDim;
-    const D = this.inputDim;
-    const gu = this.userEmb.grad;
-    const ga = this.adEmb.grad;
-    const dx = this.dx0;
-    for (let r = 0; r < count; r++) {
-      const o = r * D + T2;
-      const uo = this.batchUser[r]! * U;
-      for (let i = 0; i < U; i++) gu[uo + i]! += dx[o + i]!;
-      const ao = this.batchAd[r]! * A;
-      for (let i = 0; i < A; i++) ga[ao + i]! += dx[o + U + i]!;
-    }
-    return lossSum;
-  }
-}
-
-/**
- * The frozen projection: entries N(0, 1/textDim), so a unit vector stays unit-norm on average.
- * Stored textDim x encoderDim. The checksum lets a checkpoint detect that a different projection
- * would be drawn from the same seed.
- */
-function makeTextFeatures(cfg: PctrConfig, encoderDim: number): TextFeatures {
-  if (cfg.textDim === null) return { projection: null, checksum: null, cache: new Map() };
-  const T = cfg.textDim;
-  const E = encoderDim;
-  const rng = Rng.derive(cfg.seed, 'pctr/projection', E, T);
-  const p = new Float64Array(E * T);
-  const scale = 1 / Math.sqrt(T);
-  let checksum = 0;
-  // Drawn input-major and rounded to float32: the matrix (and the checksum in checkpoints) of
-  // the first version of this file, which stored it that way, so its checkpoints still load.
-  for (let i = 0; i < E; i++) {
-    for (let j = 0; j < T; j++) {
-      const k = i * T + j;
-      const v = Math.fround(gaussian(rng) * scale);
-      p[j * E + i] = v;
-      checksum += v * ((k % 7) + 1);
-    }
-  }
-  return { projection: p, checksum, cache: new Map() };
 }
