@@ -15,8 +15,8 @@
  */
 import { z } from 'zod';
 import { displayTitle } from '../mechanism/format.ts';
-import { gspAllocate, type GspSlot } from '../mechanism/payment.ts';
-import type { AllocationRule, AuctionInput, BiddedAd, SampleOptions, WeightedResponse } from '../mechanism/types.ts';
+import { gspAllocate } from '../mechanism/payment.ts';
+import type { AllocationRule, AuctionInput, BiddedAd, GspSlot, SampleOptions, WeightedResponse } from '../mechanism/types.ts';
 import { cosine, lexicalEncoder, type TextEncoder } from '../simulation/text-encoder.ts';
 
 /** Predicted click-through rate of an ad for an auction, known before generation. */
@@ -77,8 +77,7 @@ export class GspRule implements AllocationRule {
   ) {
     this.config = GspConfig.parse(config);
     this.name = `gsp:${inner.name}?k=${this.config.k}`;
-    const innerCost = (inner as { generationsPerResponse?: unknown }).generationsPerResponse;
-    this.generationsPerResponse = typeof innerCost === 'number' ? innerCost : 1;
+    this.generationsPerResponse = inner.generationsPerResponse ?? 1;
     const enumerate = inner.enumerate?.bind(inner);
     if (enumerate) this.enumerate = (input) => enumerate(this.restrict(input));
   }

@@ -3,9 +3,8 @@
  * MOSAIC (post-generation aggregation of N candidates) and pre-generation GSP (a position auction
  * that decides which ads the Ad-LLM may use). See baselines/README.md.
  */
-import type { GspSlot } from '../mechanism/payment.ts';
 import { formatSpec, parseSpec, type MechanismSpec } from '../mechanism/spec.ts';
-import type { AllocationRule, AuctionInput, SampleOptions } from '../mechanism/types.ts';
+import type { AllocationRule } from '../mechanism/types.ts';
 import { GspRule, type QualityFunction } from './gsp.ts';
 import { MosaicRule, type CtrFunction, type MosaicConfigInput } from './mosaic.ts';
 
@@ -45,29 +44,6 @@ export function wrapRule(spec: Extract<MechanismSpec, { kind: 'mosaic' | 'gsp' }
 
 /** Inner generations behind one response of a rule (1 unless a wrapper says otherwise). */
 export function generationsPerResponse(rule: AllocationRule): number {
-  const g = (rule as { generationsPerResponse?: unknown }).generationsPerResponse;
-  return typeof g === 'number' && g > 0 ? g : 1;
-}
-
-/**
- * Responses together with the slots their settlement needs: a rule with `slots(input)` (GSP) is
- * settled with those slots for every response; MOSAIC with its own payment posts per-response
- * Rochet prices (from `draw`). Other rules return plain responses.
- */
-export async function sampleForSettlement(
-  rule: AllocationRule,
-  input: AuctionInput,
-  n: number,
-  opts: SampleOptions = {},
-): Promise<{ response: string; slots?: GspSlot[] }[]> {
-  if (rule instanceof MosaicRule && rule.config.payment === 'mosaic-rochet') {
-    return (await rule.draw(input, n, opts)).map((d) => ({ response: d.response, slots: d.slots ?? [] }));
-  }
-  const withSlots = rule as AllocationRule & { slots?: (input: AuctionInput) => GspSlot[] };
-  const responses = await rule.sample(input, n, opts);
-  if (typeof withSlots.slots === 'function') {
-    const slots = withSlots.slots(input);
-    return responses.map((response) => ({ response, slots }));
-  }
-  return responses.map((response) => ({ response }));
+  const g = rule.generationsPerResponse;
+  return g !== undefined && g > 0 ? g : 1;
 }

@@ -33,8 +33,7 @@
  * expected charge over the selection and the clicks equals pay_i. With a pCTR model that is not
  * calibrated, the expected charge is pay_i times (true clicks / predicted clicks) instead.
  */
-import type { GspSlot } from '../mechanism/payment.ts';
-import type { BiddedAd } from '../mechanism/types.ts';
+import type { BiddedAd, GspSlot } from '../mechanism/types.ts';
 import { logSumExp } from '../mechanism/stats.ts';
 
 /** What the payment rule needs to know about one candidate reply. */

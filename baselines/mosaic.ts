@@ -21,15 +21,14 @@
  * Payment: first price per click by default, the rule every mechanism of Table 2 is compared
  * under. With `payment: 'mosaic-rochet'`, MOSAIC's own Rochet payment (./mosaic-payment.ts) is
  * computed for each output from its candidates and posted as per-click prices; `draw` returns them
- * as the `slots` the `gsp` settlement reads.
+ * as the `slots` the `gsp` settlement reads, and `samplePriced` hands them to settlement.
  */
 import { z } from 'zod';
 import type { ClickModel } from '../mechanism/click-model.ts';
 import { ResponseParser } from '../mechanism/parser.ts';
-import type { GspSlot } from '../mechanism/payment.ts';
 import { reward, RewardConfig } from '../mechanism/reward.ts';
 import { deriveSeed, Rng } from '../mechanism/rng.ts';
-import type { AllocationRule, AuctionInput, ParsedResponse, PaymentRuleName, SampleOptions } from '../mechanism/types.ts';
+import type { AllocationRule, AuctionInput, GspSlot, ParsedResponse, PaymentRuleName, PricedResponse, SampleOptions } from '../mechanism/types.ts';
 import { DEFAULT_OBJECTIVE_BETA } from '../simulation/optimal.ts';
 import { rochetPayments, rochetSlots, selectionProbabilities, type RochetPayment } from './mosaic-payment.ts';
 
@@ -92,14 +91,15 @@ export interface MosaicDraw {
   slots?: GspSlot[];
 }
 
-export interface MosaicStats {
+// A type alias, not an interface: the rule's `stats` member takes a record of counts.
+export type MosaicStats = {
   /** Calls made to the inner rule's sample. */
   innerCalls: number;
   /** Responses the inner rule generated (N per output). */
   generations: number;
   /** Outputs MOSAIC returned. */
   outputs: number;
-}
+};
 
 export class MosaicRule implements AllocationRule {
   readonly name: string;
@@ -123,6 +123,11 @@ export class MosaicRule implements AllocationRule {
 
   async sample(input: AuctionInput, n: number, opts: SampleOptions = {}): Promise<string[]> {
     return (await this.draw(input, n, opts)).map((d) => d.response);
+  }
+
+  /** The outputs `sample` gives, each with its Rochet prices when MOSAIC charges its own payment. */
+  async samplePriced(input: AuctionInput, n: number, opts: SampleOptions = {}): Promise<PricedResponse[]> {
+    return (await this.draw(input, n, opts)).map((d) => (d.slots ? { response: d.response, slots: d.slots } : { response: d.response }));
   }
 
   /** n outputs, each with its candidates, selection probabilities and (for Rochet) prices. */

@@ -7,12 +7,17 @@
  *   is not individually rational for a utility maximizer whose ad is seldom clicked).
  * - `gsp`: the pre-generation position auction. Ads are ranked by bid x quality (a predicted CTR);
  *   the top k win a slot, and a winner pays per click the least bid that keeps its rank,
- *   b_{j+1} q_{j+1} / q_j, never more than its own bid.
+ *   b_{j+1} q_{j+1} / q_j, never more than its own bid. The same rule charges any price per click
+ *   posted before the clicks: MOSAIC with its Rochet payment posts its prices as such slots.
  *
  * Only valid exposures are charged: a click on an ad the response did not validly expose (a
  * hallucinated id, a changed title, a duplicate) costs nobody anything.
+ *
+ * `settle` is the only place a rule says what it charges. Expected payments (bench's exact rows,
+ * the property checks) are expectations of `settle` itself (`expectedCharges`), never a formula
+ * written beside it that could drift from it.
  */
-import type { BiddedAd, Charge, Exposure, PaymentRuleName } from './types.ts';
+import type { BiddedAd, Charge, Exposure, GspSlot, PaymentRuleName } from './types.ts';
 
 /** One response's outcome, as the payment rule sees it. */
 export interface SettlementEvent {
@@ -24,7 +29,7 @@ export interface SettlementEvent {
   exposures: readonly Exposure[];
   /** Ids the user clicked (anything not validly exposed is ignored). */
   clicked: readonly string[];
-  /** For GSP: the slots allocated before generation (see `gspAllocate`). */
+  /** Per-click prices posted before the clicks: GSP's slots (`gspAllocate`) or MOSAIC's Rochet prices. */
   slots?: readonly GspSlot[];
 }
 
@@ -34,9 +39,16 @@ export interface PaymentRule {
   settle(event: SettlementEvent): Charge[];
   /**
    * Expected payment of an ad given its bid, itctr (probability of exposure and click) and
-   * exposure probability; `price` is the GSP per-click price when the ad holds a slot.
+   * exposure probability; `price` is the posted per-click price when the ad holds a slot.
    */
-  expectedPayment(args: { bid: number; itctr: number; exposure: number; price?: number }): number;
+  expectedPayment(args: ExpectedPaymentArgs): number;
+}
+
+export interface ExpectedPaymentArgs {
+  bid: number;
+  itctr: number;
+  exposure: number;
+  price?: number;
 }
 
 function exposedIds(event: SettlementEvent): Set<string> {
@@ -61,6 +73,37 @@ function chargeableClicks(event: SettlementEvent): string[] {
   return out;
 }
 
+/**
+ * The expectation of `settle` over the user's clicks on one response: every valid exposure is
+ * settled as clicked, and each per-click charge is weighted by that ad's click probability
+ * (impression charges are due anyway). Exact, because no rule here makes the amount charged for
+ * one click depend on which other ads were clicked. Returns the charges with expected amounts.
+ */
+export function expectedCharges(rule: Pick<PaymentRule, 'settle'>, event: Omit<SettlementEvent, 'clicked'>, ctr: Readonly<Record<string, number>>): Charge[] {
+  const charges = rule.settle({ ...event, clicked: event.exposures.map((e) => e.id) });
+  return charges.map((c) => ({ ...c, amount: c.event === 'click' ? c.amount * (ctr[c.ad_id] ?? 0) : c.amount }));
+}
+
+/**
+ * One ad's expected payment from its itctr and exposure probability, through the rule's own
+ * `settle`: the ad alone, exposed, clicked, at its posted price when it has one. The charge per
+ * click weighs with itctr (exposed and clicked), a charge per impression with the exposure.
+ */
+function expectedPaymentOf(rule: Pick<PaymentRule, 'settle'>, { bid, itctr, exposure, price }: ExpectedPaymentArgs): number {
+  const id = 'ad';
+  const charges = rule.settle({
+    queryId: '',
+    sample: 0,
+    ads: [{ id, title: '', bid }],
+    exposures: [{ id, title: '', start: 0, end: 0 }],
+    clicked: [id],
+    ...(price !== undefined ? { slots: [{ id, bid, quality: 1, score: bid, price }] } : {}),
+  });
+  let total = 0;
+  for (const c of charges) total += c.amount * (c.event === 'click' ? itctr : exposure);
+  return total;
+}
+
 export const firstPriceClick: PaymentRule = {
   name: 'first-price-click',
   settle(event) {
@@ -70,7 +113,9 @@ export const firstPriceClick: PaymentRule = {
       return { query_id: event.queryId, sample: event.sample, ad_id: id, bid, event: 'click', amount: bid };
     });
   },
-  expectedPayment: ({ bid, itctr }) => bid * itctr,
+  expectedPayment(args) {
+    return expectedPaymentOf(firstPriceClick, args);
+  },
 };
 
 export const firstPriceImpression: PaymentRule = {
@@ -87,19 +132,10 @@ export const firstPriceImpression: PaymentRule = {
     }
     return out;
   },
-  expectedPayment: ({ bid, exposure }) => bid * exposure,
+  expectedPayment(args) {
+    return expectedPaymentOf(firstPriceImpression, args);
+  },
 };
-
-/** A slot won in the pre-generation position auction. */
-export interface GspSlot {
-  id: string;
-  bid: number;
-  quality: number;
-  /** Rank score bid x quality. */
-  score: number;
-  /** Price per click: the least bid that keeps this rank. */
-  price: number;
-}
 
 /**
  * Rank ads by bid x quality and give the top k a slot. Ties break by ad id so the allocation is a
@@ -135,7 +171,9 @@ export const gsp: PaymentRule = {
     }
     return out;
   },
-  expectedPayment: ({ itctr, price }) => (price ?? 0) * itctr,
+  expectedPayment(args) {
+    return expectedPaymentOf(gsp, args);
+  },
 };
 
 export const PAYMENT_RULES: Record<PaymentRuleName, PaymentRule> = {

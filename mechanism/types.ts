@@ -58,15 +58,80 @@ export interface WeightedResponse {
 }
 
 /**
+ * A price per click posted before the user clicks: GSP's slot (the top k by bid x quality, each at
+ * the least bid that keeps its rank), or MOSAIC's Rochet payment posted per click. The `gsp`
+ * payment rule charges `price` for each click on a validly exposed ad that holds one.
+ */
+export interface GspSlot {
+  id: string;
+  bid: number;
+  /** GSP: the predicted CTR the ad was ranked with; Rochet: the ad's expected clicks. */
+  quality: number;
+  /** bid x quality: the rank score (GSP) or the reported value of the allocation (Rochet). */
+  score: number;
+  /** Price per click, never above the bid. */
+  price: number;
+}
+
+/** One response with the per-click prices its settlement charges, where the rule posts any. */
+export interface PricedResponse {
+  response: string;
+  slots?: GspSlot[];
+}
+
+/** Request fields beside the seed that a rule may honour when it samples (`serve` passes them through). */
+export type SamplingField = 'temperature' | 'top_p' | 'top_k' | 'max_tokens';
+
+/** Values of those fields, in the rule's own spelling (`top_k` null: no top-k cut). */
+export interface SamplingOverrides {
+  temperature?: number;
+  topP?: number;
+  topK?: number | null;
+  maxTokens?: number;
+}
+
+/** What a rule backed by a model reports about its calls; each backend counts what it can. */
+export interface BackendUsage {
+  requests?: number;
+  retries?: number;
+  failures?: number;
+  cacheHits?: number;
+  completionTokens?: number;
+  /** Tokens of responses served from a cache: what the run would have generated without it. */
+  cachedCompletionTokens?: number;
+}
+
+/**
  * An allocation rule pi(.|x,h,a,b): the module interface of the contract. `sample` draws n
  * independent responses for one auction. `enumerate`, when present, gives the whole response
  * distribution, so ITCTR and the properties can be computed exactly instead of estimated.
+ *
+ * The other optional members are abilities some rules have; callers test for them and fall back
+ * to the plain behaviour when they are absent.
  */
 export interface AllocationRule {
   name: string;
   payment?: PaymentRuleName;
   sample(input: AuctionInput, n: number, opts?: SampleOptions): Promise<string[]>;
   enumerate?(input: AuctionInput): Promise<WeightedResponse[]>;
+  /** Ad-LLM generations behind one response (MOSAIC draws n candidates per output); 1 when absent. */
+  generationsPerResponse?: number;
+  /**
+   * A pre-generation allocation (GSP): the slots of the auction, fixed before any response is
+   * written, so every response of the auction is settled at their prices.
+   */
+  slots?(input: AuctionInput): GspSlot[];
+  /**
+   * Responses with prices posted for each of them (MOSAIC's Rochet payment, computed from each
+   * output's own candidates). Settlement draws through this instead of `sample` when present.
+   */
+  samplePriced?(input: AuctionInput, n: number, opts?: SampleOptions): Promise<PricedResponse[]>;
+  /** The sampling fields `sample` and `sampleWithFinish` honour beside the seed. */
+  samplingOptions?: readonly SamplingField[];
+  /** `sample` with why each generation ended ('length': cut by max_tokens), for finish_reason. */
+  sampleWithFinish?(input: AuctionInput, n: number, opts?: SampleOptions & SamplingOverrides): Promise<{ texts: string[]; finishReasons: ('stop' | 'length')[] }>;
+  /** Work counters: a backend's call and token usage (a method), or a wrapper's own tallies (a record). */
+  stats?: (() => BackendUsage) | Readonly<Record<string, number>>;
 }
 
 /** A valid exposure: an insertion whose id is a candidate and whose title is the candidate's. */

@@ -21,9 +21,9 @@
  */
 import { estimateItctr } from '../mechanism/itctr.ts';
 import { ResponseParser } from '../mechanism/parser.ts';
-import type { GspSlot } from '../mechanism/payment.ts';
 import { deriveSeed, Rng } from '../mechanism/rng.ts';
 import { wilson } from '../mechanism/stats.ts';
+import { auctionPrices } from '../mechanism/settlement.ts';
 import type { AuctionInput } from '../mechanism/types.ts';
 import type { MechanismUnderTest, Observable } from './types.ts';
 
@@ -42,10 +42,10 @@ export function observableOf(m: MechanismUnderTest, asked: Observable | undefine
  * charge their bid (the payment rule needs no price).
  */
 export function chargedPrice(m: MechanismUnderTest, input: AuctionInput, index: number): number | undefined {
-  const slotted = m.rule as { slots?: (input: AuctionInput) => GspSlot[] };
-  if (typeof slotted.slots !== 'function') return undefined;
+  const slots = auctionPrices(m.rule, input);
+  if (!slots) return undefined;
   const id = input.ads[index]?.id;
-  return slotted.slots(input).find((s) => s.id === id)?.price ?? 0;
+  return slots.find((s) => s.id === id)?.price ?? 0;
 }
 
 /** The auction with ad `index` bidding `bid` (others unchanged). */

@@ -5,17 +5,12 @@
  */
 import { drawClicks, type ClickModel } from '../mechanism/click-model.ts';
 import { ResponseParser } from '../mechanism/parser.ts';
-import { Ledger, paymentRule, type GspSlot, type PaymentRule, type SettlementEvent } from '../mechanism/payment.ts';
+import { Ledger, type PaymentRule } from '../mechanism/payment.ts';
 import { DEFAULT_REWARD, reward, type RewardConfig } from '../mechanism/reward.ts';
 import { deriveSeed, Rng } from '../mechanism/rng.ts';
 import { UsageError } from '../mechanism/errors.ts';
-import type { AllocationRule, AuctionInput, Charge } from '../mechanism/types.ts';
-
-function describe(x: unknown): string {
-  if (x === null) return 'null';
-  if (Array.isArray(x)) return 'an array';
-  return typeof x === 'object' ? 'an object' : `a ${typeof x}`;
-}
+import { paymentOf, sampleForSettlement, settleResponse } from '../mechanism/settlement.ts';
+import type { AllocationRule, AuctionInput, PricedResponse } from '../mechanism/types.ts';
 
 /** One line of episodes.jsonl (the contract's fields first). */
 export interface Episode {
@@ -55,39 +50,32 @@ export interface EpisodeContext {
 /** Draw `samples` responses for one auction and play each of them out. */
 export async function runAuction(ctx: EpisodeContext): Promise<Episode[]> {
   const { queryId, input, rule, clicks, seed, samples } = ctx;
-  const payment = ctx.payment ?? paymentRule(rule.payment ?? 'first-price-click');
+  const payment = ctx.payment ?? paymentOf(rule);
   const cfg = ctx.rewardConfig ?? DEFAULT_REWARD;
   const label = [ctx.stage ?? 'sim', ctx.epoch ?? 0, queryId];
-  let responses: unknown;
+  let drawn: PricedResponse[];
   try {
-    responses = await rule.sample(input, samples, { seed: deriveSeed(seed, 'response', ...label) });
+    drawn = await sampleForSettlement(rule, input, samples, { seed: deriveSeed(seed, 'response', ...label) }, `(query ${queryId})`);
   } catch (e) {
-    // Endpoint failures keep their own type (the run decides whether to retry them later); any
-    // other failure of the rule is the rule's: one line naming it and the auction.
+    // Endpoint failures keep their own type (the run decides whether to retry them later), and so
+    // do usage errors (a malformed sample() output, already named with its auction); any other
+    // failure of the rule is the rule's: one line naming it and the auction.
     if (e instanceof Error && (e.name === 'OpenAIBackendError' || e.name === 'UsageError' || e.name === 'InputError')) throw e;
     throw new UsageError(`mechanism ${rule.name}: sample() failed on query ${queryId}: ${e instanceof Error ? e.message.split('\n')[0] : String(e)}`);
   }
-  if (!Array.isArray(responses)) throw new UsageError(`mechanism ${rule.name}: sample() must return an array of strings, got ${describe(responses)} (query ${queryId})`);
-  if (responses.length !== samples) throw new UsageError(`mechanism ${rule.name}: sample() returned ${responses.length} responses for ${samples} requested (query ${queryId})`);
-  const bad = responses.findIndex((r) => typeof r !== 'string');
-  if (bad >= 0) throw new UsageError(`mechanism ${rule.name}: sample() response [${bad}] is ${describe(responses[bad])}, not a string (query ${queryId})`);
-  // A pre-generation auction (GSP) allocates slots before the Ad-LLM writes; it is settled with them.
-  const slotted = rule as AllocationRule & { slots?: (input: AuctionInput) => GspSlot[] };
-  const slots = typeof slotted.slots === 'function' ? slotted.slots(input) : undefined;
   const parser = new ResponseParser(input.ads);
   const bids = Object.fromEntries(input.ads.map((a) => [a.id, a.bid]));
   const out: Episode[] = [];
-  for (let m = 0; m < responses.length; m++) {
-    const response = responses[m] as string;
+  for (let m = 0; m < drawn.length; m++) {
+    const priced = drawn[m]!;
+    const response = priced.response;
     const parsed = parser.parse(response);
     const click = { input, response, parsed };
     const ctr = await clicks.clickProbabilities(click);
     const rng = Rng.derive(seed, 'clicks', ...label, m);
     const clicked = await drawClicks(clicks, click, () => rng.uniform());
     const ledger = new Ledger();
-    const settlement: SettlementEvent = { queryId, sample: m, ads: input.ads, exposures: parsed.exposures, clicked };
-    if (slots) settlement.slots = slots;
-    const charges: Charge[] = ledger.settle(payment, settlement);
+    const charges = settleResponse(payment, { queryId, sample: m, input, priced, exposures: parsed.exposures }, clicked, ledger);
     const r = reward(parsed, input.ads, ctr, cfg);
     const ep: Episode = {
       query_id: queryId,

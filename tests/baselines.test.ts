@@ -6,7 +6,6 @@ import {
   oracleCtr,
   relevanceQuality,
   rochetPayments,
-  sampleForSettlement,
   selectionProbabilities,
   wrapperName,
   wrapRule,
@@ -15,6 +14,7 @@ import {
 import { ResponseParser } from '../mechanism/parser.ts';
 import { gsp, Ledger } from '../mechanism/payment.ts';
 import { reward } from '../mechanism/reward.ts';
+import { sampleForSettlement } from '../mechanism/settlement.ts';
 import { deriveSeed } from '../mechanism/rng.ts';
 import { parseSpec } from '../mechanism/spec.ts';
 import type { AllocationRule, AuctionInput, BiddedAd } from '../mechanism/types.ts';

@@ -13,9 +13,10 @@ import { join } from 'node:path';
 import { mean, sampleStandardDeviation } from 'simple-statistics';
 import { formatSpec, parseSpecList } from '../../mechanism/spec.ts';
 import type { ClickModel } from '../../mechanism/click-model.ts';
-import { paymentRule, type GspSlot } from '../../mechanism/payment.ts';
 import { reward } from '../../mechanism/reward.ts';
+import { auctionPrices, expectedRevenue, paymentOf } from '../../mechanism/settlement.ts';
 import type { AllocationRule, AuctionInput } from '../../mechanism/types.ts';
+import { generationsPerResponse } from '../../baselines/index.ts';
 import { EmbeddedRule } from '../../simulation/embedded-policy.ts';
 import { responseOutcome } from '../../simulation/optimal.ts';
 import type { RunPieces } from '../../reports/run-dir.ts';
@@ -100,11 +101,6 @@ export function meanCi(xs: readonly number[]): { mean: number; ci: [number, numb
 /** Rough token count of a text for backends that do not report usage (about 4 characters a token). */
 const approxTokens = (text: string) => Math.ceil(text.length / 4);
 
-interface CostedRule extends AllocationRule {
-  generationsPerResponse?: number;
-  stats?: unknown;
-}
-
 /** Expected revenue, reward, ads and errors of a rule that enumerates its responses, exactly. */
 async function exactExpectation(
   rule: AllocationRule,
@@ -112,17 +108,15 @@ async function exactExpectation(
   user: ClickModel,
   queryId: string,
 ): Promise<{ revenue: number; reward: number; ads: number; errors: number }> {
-  const payment = paymentRule(rule.payment ?? 'first-price-click');
-  const slotted = rule as AllocationRule & { slots?: (input: AuctionInput) => GspSlot[] };
-  const slots = typeof slotted.slots === 'function' ? slotted.slots(input) : undefined;
+  const payment = paymentOf(rule);
+  const slots = auctionPrices(rule, input);
   const out = { revenue: 0, reward: 0, ads: 0, errors: 0 };
   for (const { response, prob } of await rule.enumerate!(input)) {
     if (!(prob > 0)) continue;
     const { parsed, ctr } = await responseOutcome(user, input, response);
     out.reward += prob * reward(parsed, input.ads, ctr).reward;
-    // E[payment] = sum over charges of price x P(click): settle as if every exposure were clicked.
-    const event = { queryId, sample: 0, ads: input.ads, exposures: parsed.exposures, clicked: parsed.exposures.map((e) => e.id), ...(slots ? { slots } : {}) };
-    for (const c of payment.settle(event)) out.revenue += prob * c.amount * (c.event === 'click' ? (ctr[c.ad_id] ?? 0) : 1);
+    const priced = slots ? { response, slots } : { response };
+    out.revenue += prob * expectedRevenue(payment, { queryId, sample: 0, input, priced, exposures: parsed.exposures }, ctr);
     out.ads += prob * parsed.exposures.length;
     out.errors += prob * parsed.errors.length;
   }
@@ -143,10 +137,10 @@ export async function benchMechanisms(opts: BenchOptions, onProgress?: (label: s
   // Rules are resolved in order; embedded:best-in-class also starts its ascent from the theta of
   // every rule of the policy class benched before it (trained runs), so it is never below them on
   // the queries it is fitted on.
-  const rules: CostedRule[] = [];
+  const rules: AllocationRule[] = [];
   for (const spec of specs) {
-    const classStarts = rules.filter((r): r is CostedRule & EmbeddedRule => r instanceof EmbeddedRule).map((r) => r.theta);
-    rules.push((await resolveRule(spec, { user, worldSeed: opts.worldSeed, classStarts })) as CostedRule);
+    const classStarts = rules.filter((r): r is EmbeddedRule => r instanceof EmbeddedRule).map((r) => r.theta);
+    rules.push(await resolveRule(spec, { user, worldSeed: opts.worldSeed, classStarts }));
   }
   // Exact wherever the rule enumerates and the user is the embedded one (a judging LLM would be
   // asked about every enumerated response); sampled otherwise.
@@ -187,10 +181,10 @@ export async function benchMechanisms(opts: BenchOptions, onProgress?: (label: s
     const acc = perQuery[m]!;
     const rev = meanCi(acc.revenue);
     const rew = meanCi(acc.reward);
-    const gens = rule.generationsPerResponse ?? 1;
+    const gens = generationsPerResponse(rule);
     const eps = episodes.get(specs[m]!)!;
     // Endpoint backends report token usage through stats(); others are estimated from the text.
-    const stats = typeof rule.stats === 'function' ? (rule.stats as () => { completionTokens?: number; cachedCompletionTokens?: number })() : undefined;
+    const stats = typeof rule.stats === 'function' ? rule.stats() : undefined;
     const tokens =
       stats && typeof stats.completionTokens === 'number'
         ? (stats.completionTokens + (stats.cachedCompletionTokens ?? 0)) / Math.max(1, items.length)
