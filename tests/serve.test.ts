@@ -5,15 +5,15 @@ import os from 'node:os';
 import path from 'node:path';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AdPromptError, parseAdPrompt, runServe, startServer, type RunningServer } from '../cli/commands/serve.ts';
+import { runServe, startServer, type RunningServer } from '../cli/commands/serve.ts';
 import { displayTitle, neutralizeText } from '../mechanism/format.ts';
 import { parseResponse } from '../mechanism/parser.ts';
-import { buildAdPrompt } from '../mechanism/prompt.ts';
+import { AdPromptError, buildAdPrompt, parseAdPrompt } from '../mechanism/prompt.ts';
 import { deriveSeed } from '../mechanism/rng.ts';
 import type { AllocationRule, AuctionInput, SampleOptions } from '../mechanism/types.ts';
+import { createOpenAIRule } from '../models/backends/openai-rule.ts';
 import { manifest, modelCacheDir } from '../models/registry.ts';
 import { auctionInput } from '../simulation/auctions.ts';
-import { createOpenAIRule } from '../simulation/backends/openai.ts';
 import { EmbeddedPolicy } from '../simulation/embedded-policy.ts';
 import { embeddedWorld } from '../simulation/world.ts';
 
@@ -262,7 +262,7 @@ describe.skipIf(!HAVE_SMOL)('llm-auction serve over local:smollm2', () => {
   let server: RunningServer;
   let dispose: () => Promise<void>;
   beforeAll(async () => {
-    const local = await import('../simulation/backends/local.ts');
+    const local = await import('../models/backends/local.ts');
     dispose = local.disposeLocalModels;
     const rule = local.createLocalRule('local:smollm2?max_tokens=24');
     await rule.client.load();

@@ -3,12 +3,12 @@
  * chat-completions endpoint, so tools that speak that API (our own `openai:` backend, vLLM-style
  * clients, eval harnesses) can query a mechanism as if it were a model.
  *
- * A request carries the Ad-LLM prompt that mechanism/prompt.ts writes; `parseAdPrompt` turns it
- * back into the auction (query, profile, candidates with bids) and the rule samples `n` responses
- * for it. Sampling fields the rule understands (temperature, top_p, top_k, max_tokens: the
- * `local:` rule does) are passed through; the others are listed in the `x-llm-auction-ignored`
- * response header rather than silently dropped. Token counts in `usage` are estimates (characters
- * / 4): a mechanism has no tokenizer of its own.
+ * A request carries the Ad-LLM prompt that mechanism/prompt.ts writes; `parseAdPrompt`, beside
+ * the writer, turns it back into the auction (query, profile, candidates with bids) and the rule
+ * samples `n` responses for it. Sampling fields the rule understands (temperature, top_p, top_k,
+ * max_tokens: the `local:` rule does) are passed through; the others are listed in the
+ * `x-llm-auction-ignored` response header rather than silently dropped. Token counts in `usage`
+ * are estimates (characters / 4): a mechanism has no tokenizer of its own.
  *
  * node:http only; errors are OpenAI-shaped JSON with the matching status code.
  */
@@ -17,150 +17,10 @@ import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { z } from 'zod';
-import { loadTemplate } from '../../mechanism/prompt.ts';
-import { deriveSeed, hash32 } from '../../mechanism/rng.ts';
-import type { AllocationRule, AuctionInput, BiddedAd, SampleOptions } from '../../mechanism/types.ts';
+import { parseAdPrompt } from '../../mechanism/prompt.ts';
+import { deriveSeed } from '../../mechanism/rng.ts';
+import type { AllocationRule, AuctionInput, SampleOptions, SamplingOverrides } from '../../mechanism/types.ts';
 import { writeJsonResult } from '../output.ts';
-
-// ---------------------------------------------------------------------------------------------
-// The prompt, read backwards
-
-export class AdPromptError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'AdPromptError';
-  }
-}
-
-export interface ParsedAdPrompt {
-  input: AuctionInput;
-  /** True when the text matched the template exactly; false when read by the lenient fallback. */
-  exact: boolean;
-}
-
-const PLACEHOLDER = /\{\{([a-z_]+)\}\}/g;
-
-function escapeRegExp(s: string): string {
-  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-}
-
-const templateRegexCache = new Map<string, { re: RegExp; names: string[] }>();
-
-/** The template as a regex: literal text as is, each placeholder a capture (candidates span lines). */
-function templateRegex(template: string): { re: RegExp; names: string[] } {
-  let hit = templateRegexCache.get(template);
-  if (hit) return hit;
-  const t = template.trim();
-  const names: string[] = [];
-  let src = '';
-  let last = 0;
-  for (const m of t.matchAll(PLACEHOLDER)) {
-    src += escapeRegExp(t.slice(last, m.index));
-    names.push(m[1]!);
-    src += m[1] === 'candidates' ? '([\\s\\S]*?)' : '([^\\n]*)';
-    last = m.index! + m[0].length;
-  }
-  src += escapeRegExp(t.slice(last));
-  hit = { re: new RegExp(`^${src}$`), names };
-  templateRegexCache.set(template, hit);
-  return hit;
-}
-
-/** The candidate list: one JSON object per line with "Ad ID", "Ad Title" and "Ad Bid". */
-function parseCandidates(lines: readonly string[], strict: boolean): BiddedAd[] {
-  const ads: BiddedAd[] = [];
-  lines.forEach((raw, k) => {
-    const line = raw.trim();
-    if (line === '') return;
-    let o: unknown;
-    try {
-      o = JSON.parse(line);
-    } catch {
-      if (strict) throw new AdPromptError(`candidate line ${k + 1} is not JSON: ${JSON.stringify(line.slice(0, 80))}`);
-      return;
-    }
-    const rec = o as Record<string, unknown>;
-    if (o === null || typeof o !== 'object' || !('Ad ID' in rec)) {
-      if (strict) throw new AdPromptError(`candidate line ${k + 1} has no "Ad ID"`);
-      return;
-    }
-    const id = rec['Ad ID'];
-    const title = rec['Ad Title'];
-    const bid = rec['Ad Bid'];
-    if (typeof id !== 'string' || id === '') throw new AdPromptError(`candidate line ${k + 1}: "Ad ID" must be a non-empty string`);
-    if (typeof title !== 'string') throw new AdPromptError(`candidate ${id}: "Ad Title" must be a string`);
-    if (typeof bid !== 'number' || !Number.isFinite(bid) || bid < 0) throw new AdPromptError(`candidate ${id}: "Ad Bid" must be a non-negative number`);
-    if (ads.some((a) => a.id === id)) throw new AdPromptError(`candidate ${id} is listed twice`);
-    ads.push({ id, title, bid });
-  });
-  return ads;
-}
-
-/** The prompt carries no profile id; a stable one from the profile's text keeps per-profile caches apart. */
-function profileId(info: string, interests: string[]): string {
-  return `U-prompt-${hash32(`${info}\u0000${interests.join('\u0000')}`).toString(16).padStart(8, '0')}`;
-}
-
-function splitInterests(s: string): string[] {
-  return s.trim() === '' ? [] : s.split(', ').map((x) => x.trim());
-}
-
-/** Lenient reading of a prompt worded differently: JSON candidate lines, labelled profile lines, the question section. */
-function parseLenient(text: string): AuctionInput {
-  const lines = text.split('\n');
-  const ads = parseCandidates(
-    lines.filter((l) => /^\s*\{.*"Ad ID"/.test(l)),
-    false,
-  );
-  const info = /^\s*Basic information:\s*(.*)$/m.exec(text)?.[1]?.trim() ?? '';
-  const interests = splitInterests(/^\s*Interests:\s*(.*)$/m.exec(text)?.[1] ?? '');
-  const q = /#+\s*User question\s*\n([\s\S]*?)(?:\n\s*Your answer:|$)/i.exec(text);
-  const query = q?.[1]?.trim() ?? '';
-  if (ads.length === 0 && query === '') throw new AdPromptError('not an Ad-LLM prompt: no candidate lines ({"Ad ID","Ad Title","Ad Bid"}) and no "# User question" section');
-  if (query === '') throw new AdPromptError('no "# User question" section found in the prompt');
-  return { query, profile: { id: profileId(info, interests), info, interests }, ads };
-}
-
-/**
- * The inverse of buildAdPrompt: the auction a prompt was written for. Titles, profile and query
- * come back in the form the prompt shows them (display titles, one-line text), which is what a
- * rule sees through a prompt anyway; the profile id, absent from the prompt, is derived from its
- * text. Throws AdPromptError when the text is not an Ad-LLM prompt.
- */
-export function parseAdPrompt(text: string, template?: string): ParsedAdPrompt {
-  const tpl = template ?? loadTemplate();
-  const { re, names } = templateRegex(tpl);
-  const m = re.exec(text.trim());
-  if (m) {
-    const v: Record<string, string> = {};
-    names.forEach((n, i) => (v[n] = m[i + 1]!));
-    const info = (v.profile_info ?? '').trim();
-    const interests = splitInterests(v.profile_interests ?? '');
-    const query = (v.query ?? '').trim();
-    const ads = parseCandidates((v.candidates ?? '').split('\n'), true);
-    return { input: { query, profile: { id: profileId(info, interests), info, interests }, ads }, exact: true };
-  }
-  return { input: parseLenient(text), exact: false };
-}
-
-
-// ---------------------------------------------------------------------------------------------
-// The server
-
-/** Sampling fields a rule may accept beside the seed (the `local:` rule does). */
-export interface SamplingOverrides {
-  temperature?: number;
-  topP?: number;
-  topK?: number | null;
-  maxTokens?: number;
-}
-
-/** A rule that says which sampling fields it honours; the server reports the rest as ignored. */
-export interface SamplingRule extends AllocationRule {
-  samplingOptions?: readonly ('temperature' | 'top_p' | 'top_k' | 'max_tokens')[];
-  /** Responses with why each ended ('length': cut by max_tokens), for finish_reason. */
-  sampleWithFinish?(input: AuctionInput, n: number, opts: SampleOptions & SamplingOverrides): Promise<{ texts: string[]; finishReasons: ('stop' | 'length')[] }>;
-}
 
 /**
  * OpenAI request fields the server accepts but no rule honours: a request that sets one is
@@ -280,7 +140,7 @@ export interface ServeOptions {
 
 /** Start the server and return once it listens (port 0 picks a free one). */
 export async function startServer(opts: Omit<ServeOptions, 'json'>): Promise<RunningServer> {
-  const rule = opts.rule as SamplingRule;
+  const rule = opts.rule;
   const host = opts.host ?? '127.0.0.1';
   const log = opts.log === undefined ? (l: string) => process.stderr.write(`${l}\n`) : opts.log;
   const counters: ServeStats = { requests: 0, completions: 0, errors: 0, generations: 0 };
