@@ -152,7 +152,7 @@ export async function resolveRule(
  * query's candidate ads, with fresh integer bids in 1..100 from the checks' own random stream.
  */
 export async function resolveMechanismUnderTest(specText: string, opts: { user?: string; worldSeed?: number } = {}) {
-  const { paymentRule } = await import('../mechanism/payment.ts');
+  const { paymentOf } = await import('../mechanism/settlement.ts');
   const { candidateAds } = await import('../simulation/auctions.ts');
   const { embeddedWorld } = await import('../simulation/world.ts');
   const clicks = await resolveUser(opts.user ?? 'embedded:parametric', { worldSeed: opts.worldSeed ?? 0 });
@@ -164,7 +164,7 @@ export async function resolveMechanismUnderTest(specText: string, opts: { user?:
     name: rule.name,
     rule,
     clicks,
-    payment: paymentRule(rule.payment ?? 'first-price-click'),
+    payment: paymentOf(rule),
     instances: (rng: { int(a: number, b: number): number; shuffle<T>(x: readonly T[]): T[] }) => {
       const q = test[rng.int(0, test.length - 1)]!;
       const profile = profiles.get(q.profile_id)!;
