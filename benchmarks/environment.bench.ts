@@ -12,7 +12,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createOpenAIRule } from '../simulation/backends/openai.ts';
+import { createOpenAIRule } from '../models/backends/openai-rule.ts';
 import { auctionInput } from '../simulation/auctions.ts';
 import { EmbeddedPolicy } from '../simulation/embedded-policy.ts';
 import { runSimulation } from '../simulation/run.ts';

@@ -90,7 +90,7 @@ try {
 // ---------------------------------------------------------------------------------------------
 // 2. Local LLM
 try {
-  const { LocalChat, disposeLocalModels } = await import('../simulation/backends/local.ts');
+  const { LocalChat, disposeLocalModels } = await import('../models/backends/local.ts');
   const profiles = new Map(world.profiles.map((p) => [p.id, p]));
   const q = world.queries[0]!;
   const input: AuctionInput = auctionInput(q, profiles.get(q.profile_id)!, world.catalog, { seed: 0, stage: 'bench', epoch: 0, candidates: 10 });

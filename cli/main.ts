@@ -9,7 +9,9 @@ import { Command, CommanderError, InvalidArgumentError, Option } from 'commander
 import { readFileSync } from 'node:fs';
 import { abortInFlight } from '../mechanism/abort.ts';
 import { InputError, UsageError } from '../mechanism/errors.ts';
+import { mechanismUsage } from './kinds/index.ts';
 import { checkJsonTarget, reserveStdoutForJson } from './output.ts';
+import { userUsage } from './users/index.ts';
 
 export const EXIT = { ok: 0, failed: 1, usage: 2, inconclusive: 3 } as const;
 
@@ -43,6 +45,9 @@ export function packageVersion(): string {
 }
 
 const jsonOption = () => new Option('--json <file>', 'write the machine-readable result to FILE ("-" for stdout)');
+// The spec forms are the kind registries' own, so a new kind is listed here without an edit.
+const mechanismHelp = (what: string) => `${what}: ${mechanismUsage()} (see README: mechanism specs)`;
+const userHelp = () => `user (click) model: ${userUsage()}`;
 const seedOption = () => new Option('--seed <n>', 'seed that makes the run reproducible (0 to 4294967295)').argParser(intArg('--seed', 0, 2 ** 32 - 1)).default(0);
 
 // Commands load their implementation on use, so `--help` and light commands start fast.
@@ -92,7 +97,7 @@ export function buildProgram(result: { code: number }): Command {
   program
     .command('simulate')
     .description('run episodes (query, response, exposures, clicks, payments, reward) on the embedded world or on the files given')
-    .requiredOption('-m, --mechanism <spec>', 'mechanism spec, e.g. embedded:pretrained (see README: mechanism specs)')
+    .requiredOption('-m, --mechanism <spec>', mechanismHelp('mechanism spec'))
     .requiredOption('--out <dir>', 'run directory: episodes.jsonl and manifest.json are written there')
     .option('--queries <set>', 'train, test, a queries.jsonl file, or "generate" (the --user LLM writes them from the profiles)', 'test')
     .addOption(new Option('--queries-per-profile <n>', 'with --queries generate: questions written per profile').argParser(intArg('--queries-per-profile', 1, 100)).default(5))
@@ -100,7 +105,7 @@ export function buildProgram(result: { code: number }): Command {
     .option('--profiles <file>', 'profiles.jsonl to use instead of the embedded profiles')
     .addOption(new Option('--limit <n>', 'run at most N queries').argParser(intArg('--limit', 1, 100_000_000)))
     .addOption(new Option('--samples <k>', 'responses per query').argParser(intArg('--samples', 1, 1000)).default(1))
-    .option('--user <spec>', 'user (click) model: embedded:parametric or openai:URL?model=NAME', 'embedded:parametric')
+    .option('--user <spec>', userHelp(), 'embedded:parametric')
     .option('--resume', 'continue an interrupted run in DIR without losing or repeating episodes')
     .addOption(new Option('--candidates <k>', 'candidate ads per auction: the k best matches of the query and profile (0 = the whole catalog)').argParser(intArg('--candidates', 0, 100_000)).default(10))
     .addOption(new Option('--world-seed <n>', 'seed of the embedded world (profiles and queries)').argParser(intArg('--world-seed', 0, 2 ** 32 - 1)).default(0))
@@ -141,10 +146,10 @@ export function buildProgram(result: { code: number }): Command {
   program
     .command('bench')
     .description("Table 2: revenue and reward per query with 95% intervals, and cost per query, for each mechanism")
-    .requiredOption('-m, --mechanism <specs>', 'comma-separated mechanism specs')
+    .requiredOption('-m, --mechanism <specs>', mechanismHelp('comma-separated mechanism specs'))
     .option('--queries <set>', 'train, test, or a queries.jsonl file', 'test')
     .addOption(new Option('--limit <n>', 'evaluate at most N queries').argParser(intArg('--limit', 1, 100_000_000)))
-    .option('--user <spec>', 'user (click) model: embedded:parametric or openai:URL?model=NAME', 'embedded:parametric')
+    .option('--user <spec>', userHelp(), 'embedded:parametric')
     .addOption(new Option('--candidates <k>', 'candidate ads per auction (0 = the whole catalog)').argParser(intArg('--candidates', 0, 100_000)).default(10))
     .addOption(new Option('--world-seed <n>', 'seed of the embedded world').argParser(intArg('--world-seed', 0, 2 ** 32 - 1)).default(0))
     .option('--out <dir>', 'also write bench.json and every episode there (for `report`); each finished query is kept there as it ends')
@@ -158,7 +163,7 @@ export function buildProgram(result: { code: number }): Command {
   program
     .command('verify')
     .description('statistical checks of the incentive properties, alpha family-wise across them; exit 0 pass (or holds by construction), 1 fail, 3 inconclusive')
-    .requiredOption('-m, --mechanism <spec>', 'mechanism spec')
+    .requiredOption('-m, --mechanism <spec>', mechanismHelp('mechanism spec'))
     .option('--property <names>', 'comma-separated: monotonicity,continuity,ir,vm-truthfulness (um-equilibrium adds a report)', 'monotonicity,continuity,ir,vm-truthfulness')
     .addOption(new Option('--alpha <a>', 'family-wise false-alarm rate').argParser(numberArg('--alpha', 0, 1, { lo: true, hi: true })).default(0.05))
     .addOption(new Option('--budget <n>', 'most responses to sample per property, a cap: tests stop when sure, and rarely clicked ads need more (default 200000; continuity 1500000, since a pass settles all 99 bid steps)').argParser(intArg('--budget', 1, 1_000_000_000)))
@@ -168,7 +173,7 @@ export function buildProgram(result: { code: number }): Command {
     .addOption(new Option('--observable <what>', 'sampled path: 0/1 clicks as a judge gives them, or the click model\'s probability per response (default: probability where the click model gives one)').choices(['clicks', 'click-probability']))
     .addOption(new Option('--cases <n>', 'auctions drawn per property').argParser(intArg('--cases', 1, 1_000_000)))
     .option('--sampled', 'estimate itctr from samples even when the rule can enumerate its responses')
-    .option('--user <spec>', 'user (click) model: embedded:parametric or openai:URL?model=NAME', 'embedded:parametric')
+    .option('--user <spec>', userHelp(), 'embedded:parametric')
     .addOption(jsonOption())
     .addOption(seedOption())
     .action(async (opts) => {
@@ -229,7 +234,7 @@ export function buildProgram(result: { code: number }): Command {
   program
     .command('serve')
     .description('expose any mechanism as an OpenAI-compatible chat-completions endpoint')
-    .requiredOption('-m, --mechanism <spec>', 'mechanism spec')
+    .requiredOption('-m, --mechanism <spec>', mechanismHelp('mechanism spec'))
     .addOption(new Option('--port <p>', 'port (0 picks a free one)').argParser(intArg('--port', 0, 65535)).default(8000))
     .option('--host <host>', 'address to listen on', '127.0.0.1')
     .addOption(jsonOption())

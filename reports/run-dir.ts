@@ -46,6 +46,7 @@ const Ci = z.tuple([z.number(), z.number()]);
 const BenchRow = z.looseObject({
   mechanism: z.string(),
   name: z.string().optional(),
+  label: z.string().optional(),
   queries: z.number(),
   revenue_per_query: z.number(),
   revenue_ci95: Ci,

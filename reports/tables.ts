@@ -2,11 +2,8 @@
  * Table 2 of the paper from bench.json: one row per mechanism, as Markdown, CSV and JSON. Numbers
  * are formatted with fixed decimals so the files are byte-identical from one run to the next.
  */
-import { existsSync, readFileSync } from 'node:fs';
-import { basename, join } from 'node:path';
-import { parseSpec, type MechanismSpec } from '../mechanism/spec.ts';
 import { r6 } from './fig4.ts';
-import type { BenchFile, BenchRowIn, RunPieces } from './run-dir.ts';
+import type { BenchFile, BenchRowIn } from './run-dir.ts';
 
 export interface Table2Row extends BenchRowIn {
   /** The method's name as the paper writes it. */
@@ -21,67 +18,17 @@ export interface Table2 {
   rows: Table2Row[];
 }
 
-/** The reward model an IRPO run was trained with, from its manifest, looked up where it may live. */
-function runReward(dir: string, pieces: RunPieces): string | undefined {
-  const known = pieces.runs.find((r) => r.dir === dir || basename(r.dir) === basename(dir));
-  if (known) return known.manifest.config.reward;
-  for (const d of [dir, join(pieces.dir, basename(dir))]) {
-    const f = join(d, 'manifest.json');
-    if (!existsSync(f)) continue;
-    try {
-      const m = JSON.parse(readFileSync(f, 'utf8')) as { config?: { reward?: unknown } };
-      if (typeof m.config?.reward === 'string') return m.config.reward;
-    } catch {
-      // A manifest we cannot read only costs the label its "(pCTR)" / "(Oracle)".
-    }
-  }
-  return undefined;
-}
-
-function specLabel(s: MechanismSpec, pieces: RunPieces): string {
-  switch (s.kind) {
-    case 'embedded':
-      return s.name === 'pretrained' ? 'Pretrained LLM' : s.name === 'optimal' ? 'Exact KL optimum (beta = 0.1)' : s.name === 'ceiling' ? 'Per-query best response (ceiling)' : s.name === 'best-in-class' ? 'Best in the policy class' : `embedded:${s.name}`;
-    case 'run': {
-      const reward = runReward(s.dir, pieces);
-      // The demo's pCTR-quality runs are named train-pctr-10 / -30 (share of the logs the pCTR model saw).
-      const share = /^train-pctr-(\d+)$/.exec(basename(s.dir))?.[1];
-      const which =
-        reward === 'pctr' ? (share ? `pCTR on ${share}% of logs` : 'pCTR') : reward === 'oracle' ? 'Oracle' : reward === 'shuffled' ? 'pCTR, shuffled clicks' : basename(s.dir);
-      return `LLM-Auction (${which})${s.epoch === undefined ? '' : `, epoch ${s.epoch}`}`;
-    }
-    case 'mosaic':
-      return `MOSAIC (n=${s.n}) over ${specLabel(s.inner, pieces)}`;
-    case 'gsp':
-      return `GSP (k=${s.k}) over ${specLabel(s.inner, pieces)}`;
-    case 'local':
-      return `local model ${s.model}`;
-    case 'openai':
-      return `endpoint ${s.params.model ?? s.baseURL}`;
-    case 'module':
-      return `module ${basename(s.path)}`;
-  }
-}
-
-/** What the paper would call a mechanism spec: "Pretrained LLM", "LLM-Auction (pCTR)", "MOSAIC"… */
-export function mechanismLabel(spec: string, pieces: RunPieces): string {
-  try {
-    const s = parseSpec(spec);
-    // MOSAIC over the pretrained model is the paper's MOSAIC row: no need to name the inner rule.
-    if (s.kind === 'mosaic' && s.inner.kind === 'embedded' && s.inner.name === 'pretrained') return `MOSAIC (n=${s.n})`;
-    return specLabel(s, pieces);
-  } catch {
-    return spec;
-  }
-}
-
-export function table2(bench: { file: string; data: BenchFile }, pieces: RunPieces): Table2 {
+/**
+ * Table 2 from bench.json. Bench labels each row when it runs (it knows the mechanisms and their
+ * runs then); a row from a bench.json without labels is shown by its spec.
+ */
+export function table2(bench: { file: string; data: BenchFile }): Table2 {
   return {
     source: bench.file,
     seed: bench.data.seed ?? null,
     query_set: bench.data.queries ?? null,
     limit: bench.data.limit ?? null,
-    rows: bench.data.rows.map((r) => ({ label: mechanismLabel(r.mechanism, pieces), ...r })),
+    rows: bench.data.rows.map((r) => ({ label: r.label ?? r.mechanism, ...r })),
   };
 }
 

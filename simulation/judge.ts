@@ -18,14 +18,9 @@ import { neutralizeText } from '../mechanism/format.ts';
 import { fillTemplate } from '../mechanism/prompt.ts';
 import { validatedConfig } from '../mechanism/schemas.ts';
 import type { Profile } from '../mechanism/types.ts';
-import {
-  ChatClient,
-  openAIConfigSchema,
-  openAIInputFromParams,
-  splitOpenAISpec,
-  type ChatMessage,
-  type UsageStats,
-} from './backends/openai.ts';
+import { ChatClient, type ChatMessage, type UsageStats } from '../models/backends/chat-client.ts';
+import { LocalChat, localInputFromParams, resolveLocalConfig, splitLocalSpec, type LocalConfigInput } from '../models/backends/local.ts';
+import { openAIConfigSchema, openAIInputFromParams, splitOpenAISpec } from '../models/backends/openai-config.ts';
 
 // ---------------------------------------------------------------------------------------------
 // Configuration
@@ -53,11 +48,10 @@ export function resolveJudgeConfig(input: JudgeConfigInput): JudgeConfig {
 }
 
 /**
- * `openai:URL?model=NAME&…` for the User-LLM: the backend's parameters with the User-LLM's
- * defaults, plus `seed` (an integer, or `none` for unseeded and uncached verdicts).
+ * The parts of `openai:URL?model=NAME&…` for the User-LLM: the backend's parameters with the
+ * User-LLM's defaults, plus `seed` (an integer, or `none` for unseeded and uncached verdicts).
  */
-export function parseJudgeSpec(spec: string, env: NodeJS.ProcessEnv = process.env): JudgeConfig {
-  const { baseURL, params } = splitOpenAISpec(spec);
+export function judgeConfigFromParams(baseURL: string, params: Record<string, string>, env: NodeJS.ProcessEnv = process.env): JudgeConfig {
   const { seed: rawSeed, ...rest } = params;
   let seed: number | null | undefined;
   if (rawSeed !== undefined) {
@@ -66,6 +60,12 @@ export function parseJudgeSpec(spec: string, env: NodeJS.ProcessEnv = process.en
     else throw new UsageError(`judge spec: seed must be an integer or "none", got ${JSON.stringify(rawSeed)}`);
   }
   return resolveJudgeConfig({ ...openAIInputFromParams(baseURL, rest, env), ...(seed === undefined ? {} : { seed }) });
+}
+
+/** `openai:URL?model=NAME&…` for the User-LLM, as a whole spec. */
+export function parseJudgeSpec(spec: string, env: NodeJS.ProcessEnv = process.env): JudgeConfig {
+  const { baseURL, params } = splitOpenAISpec(spec);
+  return judgeConfigFromParams(baseURL, params, env);
 }
 
 // One client per config object, so every call made with it shares one concurrency bound and one tally.
@@ -384,4 +384,33 @@ export async function generateQueries(
   const prompt = buildQueryPrompt(profile, count, loadJudgeTemplate('query-gen', config.queryTemplate));
   const r = await client.chat([{ role: 'user', content: prompt }], { n: 1, seed: opts.seed ?? config.seed ?? undefined });
   return parseQueryList(r.texts[0], count);
+}
+
+// ---------------------------------------------------------------------------------------------
+// The judge on a local model
+
+export interface LocalJudgeOptions {
+  /** Seed of every judge call (default 0, as the openai judge); null for unseeded. */
+  seed?: number | null;
+  clickTemplate?: string;
+}
+
+export interface LocalJudgeClickModel extends ClickModel {
+  readonly client: LocalChat;
+  judge(ctx: ClickContext): Promise<JudgeVerdict>;
+  stats(): UsageStats;
+}
+
+/**
+ * The LLM-as-a-judge click model on a local GGUF model: the same prompt, the same total parser,
+ * the User-LLM's lower temperature (0.3) unless the spec sets one. `spec` is `local:…` as for the
+ * rule, or its config input.
+ */
+export function createLocalJudgeClickModel(spec: string | LocalConfigInput, opts: LocalJudgeOptions = {}): LocalJudgeClickModel {
+  const parts = typeof spec === 'string' ? splitLocalSpec(spec) : undefined;
+  const input = parts ? localInputFromParams(parts.model, parts.params) : (spec as LocalConfigInput);
+  const config = resolveLocalConfig({ ...input, temperature: input.temperature ?? USER_LLM_DEFAULTS.temperature });
+  const template = loadJudgeTemplate('click-judge', opts.clickTemplate);
+  const seed = opts.seed === undefined ? 0 : (opts.seed ?? undefined);
+  return judgeOn(new LocalChat(config), { name: config.name ?? `judge:local:${config.model}`, template, seed });
 }

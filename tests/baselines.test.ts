@@ -7,7 +7,6 @@ import {
   relevanceQuality,
   rochetPayments,
   selectionProbabilities,
-  wrapperName,
   wrapRule,
   type PricedCandidate,
 } from '../baselines/index.ts';
@@ -16,7 +15,7 @@ import { gsp, Ledger } from '../mechanism/payment.ts';
 import { reward } from '../mechanism/reward.ts';
 import { sampleForSettlement } from '../mechanism/settlement.ts';
 import { deriveSeed } from '../mechanism/rng.ts';
-import { parseSpec } from '../mechanism/spec.ts';
+import { formatSpec, parseSpec } from '../cli/kinds/index.ts';
 import type { AllocationRule, AuctionInput, BiddedAd } from '../mechanism/types.ts';
 import { auctionInput } from '../simulation/auctions.ts';
 import { EmbeddedPolicy, NUM_FEATURES } from '../simulation/embedded-policy.ts';
@@ -359,10 +358,11 @@ describe('pre-generation GSP', () => {
 
 describe('wrapper helpers', () => {
   it('name wrappers by their canonical spec, or around an inner rule name', () => {
-    expect(wrapperName('mosaic:embedded:pretrained')).toBe('mosaic:embedded:pretrained?n=20');
-    expect(wrapperName('gsp:mosaic:embedded:pretrained?n=5?k=2')).toBe('gsp:mosaic:embedded:pretrained?n=5?k=2');
-    expect(wrapperName(parseSpec('gsp:embedded:optimal'), 'my-llm')).toBe('gsp:my-llm?k=1');
-    expect(wrapperName('embedded:optimal')).toBe('embedded:optimal');
+    const canonical = (s: string) => formatSpec(parseSpec(s));
+    expect(canonical('mosaic:embedded:pretrained')).toBe('mosaic:embedded:pretrained?n=20');
+    expect(canonical('gsp:mosaic:embedded:pretrained?n=5?k=2')).toBe('gsp:mosaic:embedded:pretrained?n=5?k=2');
+    expect(wrapRule({ kind: 'gsp', k: 1 }, { name: 'my-llm', sample: async () => [] }).name).toBe('gsp:my-llm?k=1');
+    expect(canonical('embedded:optimal')).toBe('embedded:optimal');
   });
 
   it('build the rule of a wrapper spec around its resolved inner rule', async () => {
@@ -372,7 +372,7 @@ describe('wrapper helpers', () => {
     const g = wrapRule(spec, m);
     expect(m).toBeInstanceOf(MosaicRule);
     expect(g).toBeInstanceOf(GspRule);
-    expect(g.name).toBe(wrapperName(spec));
+    expect(g.name).toBe(formatSpec(spec));
     expect(generationsPerResponse(g)).toBe(3);
     expect(() => wrapRule(spec.inner as Extract<typeof spec.inner, { kind: 'mosaic' }>, inner)).toThrow(/reward model/);
     const input = auction(7);

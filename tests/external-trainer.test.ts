@@ -37,6 +37,8 @@ describe('IRPO with an external trainer', () => {
         reload: 'vllm-lora',
         adapterPrefix: 'irpo-epoch-',
         timeoutSeconds: 60,
+        learningRate: 5e-5,
+        maxSteps: 2,
       },
     });
     const metrics = await trainIrpo({ out, config, seed: 1 });
@@ -60,6 +62,10 @@ describe('IRPO with an external trainer', () => {
     expect(read).toEqual(expect.arrayContaining(['base_model', 'reference_adapter', 'beta', 'learning_rate']));
     for (const key of read) expect(Object.keys(written), key).toContain(key);
     expect(written.reference_adapter).toBe(join(out, 'epoch-1', 'adapter'));
+    // The trainer's knobs reach it: --trainer-lr and --trainer-steps.
+    expect(written.learning_rate).toBe(5e-5);
+    expect(written.max_steps).toBe(2);
+    expect(read).toEqual(expect.arrayContaining(['learning_rate', 'max_steps']));
   });
 
   it('stops with a clear error when the trainer fails', async () => {

@@ -13,7 +13,8 @@ import { parseResponse } from '../mechanism/parser.ts';
 import { manifest, modelCacheDir, ModelUnavailableError, resolveEncoderFiles, resolveGguf } from '../models/registry.ts';
 import { cosine, LexicalEncoder } from '../simulation/text-encoder.ts';
 import { createEncoder, OnnxEncoder } from '../simulation/onnx-encoder.ts';
-import { createLocalJudgeClickModel, createLocalRule, disposeLocalModels, parseLocalSpec } from '../simulation/backends/local.ts';
+import { createLocalRule, disposeLocalModels, parseLocalSpec } from '../models/backends/local.ts';
+import { createLocalJudgeClickModel } from '../simulation/judge.ts';
 import type { AuctionInput } from '../mechanism/types.ts';
 
 const M = manifest().models;

@@ -5,17 +5,10 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { UsageError } from '../mechanism/errors.ts';
 import { parseResponse } from '../mechanism/parser.ts';
 import type { AuctionInput } from '../mechanism/types.ts';
-import {
-  chat,
-  createOpenAIRule,
-  OpenAIBackendError,
-  parseOpenAISpec,
-  requestHash,
-  splitN,
-  stableStringify,
-  type OpenAIConfigInput,
-  type TraceRecord,
-} from '../simulation/backends/openai.ts';
+import { chat, OpenAIBackendError, type TraceRecord } from '../models/backends/chat-client.ts';
+import { parseOpenAISpec, type OpenAIConfigInput } from '../models/backends/openai-config.ts';
+import { createOpenAIRule, splitN } from '../models/backends/openai-rule.ts';
+import { requestHash, stableStringify } from '../models/backends/response-cache.ts';
 import { startFakeOpenAIServer, type FakeOpenAIServer } from './helpers/fake-openai-server.ts';
 
 const input: AuctionInput = {
@@ -219,7 +212,7 @@ describe('openai rule', () => {
     expect(server.bodies[0]).toMatchObject({ temperature: 0.1, n: 2, seed: 1 });
     expect(server.bodies[0]).not.toHaveProperty('top_k');
     await chat(config, [{ role: 'user', content: 'again' }]);
-    const { chatClientFor } = await import('../simulation/backends/openai.ts');
+    const { chatClientFor } = await import('../models/backends/chat-client.ts');
     expect(chatClientFor(config).stats().calls).toBe(2);
   });
 

@@ -6,6 +6,10 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { UsageError } from '../mechanism/errors.ts';
 import { probeEndpoint } from '../models/probe.ts';
+import { runProbe } from '../cli/commands/probe.ts';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { FAKE_MODEL, startFakeOpenAIServer, type FakeOpenAIServer } from './helpers/fake-openai-server.ts';
 
 let server: FakeOpenAIServer;
@@ -56,5 +60,40 @@ describe('probeEndpoint', () => {
     server.rejectFields = ['messages'];
     await expect(probeEndpoint({ baseURL: server.baseURL, model: FAKE_MODEL })).rejects.toBeInstanceOf(UsageError);
     await expect(probeEndpoint({ baseURL: 'http://127.0.0.1:9/v1', model: 'm', timeoutMs: 2000 })).rejects.toThrow(/did not answer/);
+  });
+});
+
+describe('llm-auction probe', () => {
+  const quiet = async (f: () => Promise<number>) => {
+    const write = process.stdout.write;
+    let text = '';
+    process.stdout.write = ((c: string) => {
+      text += c;
+      return true;
+    }) as typeof process.stdout.write;
+    try {
+      return { code: await f(), text };
+    } finally {
+      process.stdout.write = write;
+    }
+  };
+
+  it('exits 0 on an endpoint with nothing to adapt, 3 with the adapted spec otherwise', async () => {
+    server.cutAtMaxTokens = true;
+    const spec = `openai:${server.baseURL}?model=${FAKE_MODEL}`;
+    expect((await quiet(() => runProbe({ mechanism: spec }))).code).toBe(0);
+    server.reset();
+    server.rejectFields = ['top_k'];
+    server.capN = 1;
+    const json = join(mkdtempSync(join(tmpdir(), 'probe-')), 'probe.json');
+    const r = await quiet(() => runProbe({ mechanism: spec, json }));
+    expect(r.code).toBe(3);
+    expect(r.text).toMatch(/refused: HTTP 422/);
+    const out = JSON.parse(readFileSync(json, 'utf8'));
+    expect(out.adapted_spec).toBe(`${spec}&top_k=off&n_per_request=1`);
+  });
+
+  it('refuses a spec that is not an endpoint, saying what to give', async () => {
+    await expect(runProbe({ mechanism: 'embedded:optimal' })).rejects.toThrow(/openai:URL\?model=NAME/);
   });
 });

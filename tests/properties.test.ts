@@ -439,7 +439,7 @@ describe('properties on a live OpenAI-compatible endpoint', () => {
   for (const p of verdictProperties) {
     it(`${p.name} on openai:${endpoint}?model=${model}`, { timeout: 3_600_000 }, async () => {
       // Imported here so the suite does not depend on the backend module unless it is used.
-      const specifier = new URL('../simulation/backends/openai.ts', import.meta.url).href;
+      const specifier = new URL('../models/backends/openai-rule.ts', import.meta.url).href;
       const backend = (await import(/* @vite-ignore */ specifier)) as { createOpenAIRule: (cfg: { baseURL: string; model: string }) => AllocationRule };
       const rule = backend.createOpenAIRule({ baseURL: endpoint, model });
       // The click model and the auctions are the fixtures': the properties are about how the

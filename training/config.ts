@@ -59,7 +59,10 @@ export const PRESETS: Record<'tiny' | 'paper', Partial<IrpoConfig>> = {
   paper: { trainQueries: 12000, epochs: 3 },
 };
 
-export function irpoConfig(overrides: Partial<IrpoConfig> & { preset?: 'tiny' | 'paper' }): IrpoConfig {
+/** What a caller may give: any field, each falling back to its default (nested ones too). */
+export type IrpoConfigInput = Partial<z.input<typeof IrpoConfig>>;
+
+export function irpoConfig(overrides: IrpoConfigInput & { preset?: 'tiny' | 'paper' }): IrpoConfig {
   const preset = overrides.preset ?? 'tiny';
   const defined = Object.fromEntries(Object.entries(overrides).filter(([, v]) => v !== undefined));
   return IrpoConfig.parse({ ...PRESETS[preset], ...defined, preset });

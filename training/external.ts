@@ -7,7 +7,7 @@
  * with these environment variables:
  *
  *   LLM_AUCTION_PAIRS        the pairs file
- *   LLM_AUCTION_MANIFEST     trainer.json: epoch, base model, reference adapter, beta, learning rate
+ *   LLM_AUCTION_MANIFEST     trainer.json: epoch, base model, reference adapter, beta, learning rate, max steps
  *   LLM_AUCTION_OUTPUT_DIR   where the command must write the adapter (adapter_config.json and weights)
  *   LLM_AUCTION_BASE_MODEL   the base model to fine-tune
  *   LLM_AUCTION_REF_ADAPTER  the previous epoch's adapter (empty at epoch 1): pi_ref of Eq. 6
@@ -31,6 +31,17 @@ export const ExternalTrainerConfig = z.object({
   reload: z.string().default('vllm-lora').describe('How the endpoint picks up an adapter: vllm-lora (its runtime LoRA API), none, or command:CMD (run CMD with the same environment)'),
   adapterPrefix: z.string().default('irpo-epoch-').describe('Adapter names are this prefix plus the epoch'),
   timeoutSeconds: z.number().positive().default(24 * 3600).describe('Longest a trainer run may take'),
+  learningRate: z
+    .number()
+    .positive()
+    .default(1e-6)
+    .describe("Trainer learning rate, written to trainer.json (paper: 1e-6 for full fine-tuning; LoRA on a small model wants more, e.g. 5e-5)"),
+  maxSteps: z
+    .number()
+    .int()
+    .positive()
+    .optional()
+    .describe("Most optimizer steps per epoch, written to trainer.json as max_steps (absent: the trainer's own choice, one pass over the pairs)"),
 });
 export type ExternalTrainerConfig = z.infer<typeof ExternalTrainerConfig>;
 
@@ -67,7 +78,7 @@ export async function loadLoraAdapter(baseURL: string, name: string, path: strin
 /** Run the trainer for one epoch and make the endpoint serve the result. */
 export async function externalUpdate(
   cfg: ExternalTrainerConfig,
-  args: { epoch: number; dir: string; pairsFile: string; previous: ExternalPolicy; beta: number; lr: number; baseURL: string },
+  args: { epoch: number; dir: string; pairsFile: string; previous: ExternalPolicy; beta: number; baseURL: string },
 ): Promise<{ policy: ExternalPolicy; lossBefore: number; lossAfter: number }> {
   const output = resolve(join(args.dir, 'adapter'));
   mkdirSync(output, { recursive: true });
@@ -78,7 +89,8 @@ export async function externalUpdate(
     reference_adapter: args.previous.adapter,
     output_dir: output,
     beta: args.beta,
-    learning_rate: args.lr,
+    learning_rate: cfg.learningRate,
+    ...(cfg.maxSteps !== undefined ? { max_steps: cfg.maxSteps } : {}),
   };
   const manifestFile = resolve(join(args.dir, 'trainer.json'));
   writeFileSync(manifestFile, `${JSON.stringify(manifest, null, 2)}\n`);

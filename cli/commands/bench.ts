@@ -11,7 +11,6 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { mean, sampleStandardDeviation } from 'simple-statistics';
-import { formatSpec, parseSpecList } from '../../mechanism/spec.ts';
 import type { ClickModel } from '../../mechanism/click-model.ts';
 import { reward } from '../../mechanism/reward.ts';
 import { auctionPrices, expectedRevenue, paymentOf } from '../../mechanism/settlement.ts';
@@ -19,13 +18,12 @@ import type { AllocationRule, AuctionInput } from '../../mechanism/types.ts';
 import { generationsPerResponse } from '../../baselines/index.ts';
 import { EmbeddedRule } from '../../simulation/embedded-policy.ts';
 import { responseOutcome } from '../../simulation/optimal.ts';
-import type { RunPieces } from '../../reports/run-dir.ts';
-import { mechanismLabel } from '../../reports/tables.ts';
 import { BenchProgress, type QueryOutcome } from '../bench-progress.ts';
 import { ParametricUser } from '../../simulation/user-model.ts';
 import { auctionInput } from '../../simulation/auctions.ts';
 import { runAuction, type Episode } from '../../simulation/episode.ts';
 import { fmt, table, writeJsonResult } from '../output.ts';
+import { formatSpec, parseSpecList, specLabel } from '../kinds/index.ts';
 import { progressBar } from '../progress.ts';
 import { resolveRule, resolveUser } from '../resolve.ts';
 import { selectWorld } from './simulate.ts';
@@ -60,6 +58,8 @@ export interface PairedDifference {
 export interface BenchRow {
   mechanism: string;
   name: string;
+  /** What Table 2 calls the mechanism ("Pretrained LLM", "LLM-Auction (pCTR)"…); the report shows it. */
+  label: string;
   queries: number;
   /**
    * true: every per-query figure is the exact expectation over the rule's enumerated responses
@@ -129,7 +129,8 @@ const GAP_REFERENCES = ['embedded:best-in-class', 'embedded:ceiling', 'embedded:
 export async function benchMechanisms(opts: BenchOptions, onProgress?: (label: string, done: number, total: number) => void): Promise<{ rows: BenchRow[]; episodes: Map<string, Episode[]> }> {
   const world = selectWorld(opts);
   const user = await resolveUser(opts.user, { worldSeed: opts.worldSeed });
-  const specs = parseSpecList(opts.mechanism).map(formatSpec);
+  const parsed = parseSpecList(opts.mechanism);
+  const specs = parsed.map(formatSpec);
   const items = world.queries.map((q) => ({
     queryId: q.id,
     input: auctionInput(q, world.profiles.get(q.profile_id)!, world.catalog, { seed: opts.seed, stage: 'bench', epoch: 0, candidates: opts.candidates }),
@@ -138,7 +139,7 @@ export async function benchMechanisms(opts: BenchOptions, onProgress?: (label: s
   // every rule of the policy class benched before it (trained runs), so it is never below them on
   // the queries it is fitted on.
   const rules: AllocationRule[] = [];
-  for (const spec of specs) {
+  for (const spec of parsed) {
     const classStarts = rules.filter((r): r is EmbeddedRule => r instanceof EmbeddedRule).map((r) => r.theta);
     rules.push(await resolveRule(spec, { user, worldSeed: opts.worldSeed, classStarts }));
   }
@@ -192,6 +193,7 @@ export async function benchMechanisms(opts: BenchOptions, onProgress?: (label: s
     return {
       mechanism: specs[m]!,
       name: rule.name,
+      label: specLabel(parsed[m]!),
       queries: items.length,
       exact: exact[m]!,
       revenue_per_query: rev.mean,
@@ -228,11 +230,6 @@ export async function benchMechanisms(opts: BenchOptions, onProgress?: (label: s
   return { rows, episodes };
 }
 
-/** The report's Table 2 label of a spec ("Pretrained LLM", "LLM-Auction (pCTR)", "MOSAIC (n=20)"…). */
-function readableName(spec: string): string {
-  return mechanismLabel(spec, { runs: [], dir: process.cwd() } as unknown as RunPieces);
-}
-
 export function benchTable(rows: readonly BenchRow[]): string {
   const gapRef = rows.find((r) => r.gap_reference !== undefined)?.gap_reference;
   const header = ['mechanism', 'exact', 'revenue/query', '95% CI', 'reward/query', '95% CI', 'reward - pretrained [95% CI]', 'gens/query', 'tokens/query', ...(gapRef ? [`gap closed to ${gapRef}`] : [])];
@@ -242,7 +239,7 @@ export function benchTable(rows: readonly BenchRow[]): string {
     rows.map((r) => {
       const d = r.paired?.find((p) => p.against === 'embedded:pretrained');
       return [
-        readableName(r.mechanism),
+        r.label,
         r.exact ? 'yes' : 'sampled',
         r.revenue_per_query,
         ci(r.revenue_ci95),

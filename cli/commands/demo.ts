@@ -188,7 +188,7 @@ export async function runDemo(opts: DemoOptions): Promise<number> {
 
   // 4. The incentive properties of the trained rule.
   const { runVerify, verdictText } = await import('./verify.ts');
-  const mechanism = await resolveMechanismUnderTest(`run:${pctrRun}`);
+  const mechanism = await resolveMechanismUnderTest({ kind: 'run', dir: pctrRun });
   const verifyFile = join(opts.run, 'verify.json');
   await runVerify({ mechanism, seed: opts.seed, json: verifyFile });
   // The paper shows the trained rule monotone and continuous (Figure 4); under first price per

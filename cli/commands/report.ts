@@ -20,7 +20,8 @@ import { loadRunDir } from '../../reports/run-dir.ts';
 import { fixed, table2, table2Csv, table2Json, table2Markdown } from '../../reports/tables.ts';
 import { writeJsonResult } from '../output.ts';
 import { progressBar } from '../progress.ts';
-import { embeddedParts, resolveRule } from '../resolve.ts';
+import { embeddedParts } from '../embedded-parts.ts';
+import { resolveRule } from '../resolve.ts';
 
 export interface ReportOptions {
   run: string;
@@ -64,8 +65,8 @@ export async function buildReport(opts: ReportOptions): Promise<ReportSummary> {
   const runSpec = `run:${run.dir}`;
   const epochs = Array.from({ length: run.lastEpoch + 1 }, (_, t) => t);
   const rules = new Map<number, AllocationRule>();
-  for (const t of epochs) rules.set(t, await resolveRule(`${runSpec}@${t}`));
-  const gsp = await resolveRule(`gsp:${runSpec}@${run.lastEpoch}?k=1`);
+  for (const t of epochs) rules.set(t, await resolveRule({ kind: 'run', dir: run.dir, epoch: t }));
+  const gsp = await resolveRule({ kind: 'gsp', k: 1, inner: { kind: 'run', dir: run.dir, epoch: run.lastEpoch } });
   let bar = progressBar('figure 4(a)');
   let current = 'figure 4(a)';
   const ctx: FigureContext = {
@@ -98,7 +99,7 @@ export async function buildReport(opts: ReportOptions): Promise<ReportSummary> {
   // ---- Files. -------------------------------------------------------------------------------------
   mkdirSync(opts.out, { recursive: true });
   const files = new Map<string, string>();
-  const t2 = pieces.bench ? table2(pieces.bench, pieces) : undefined;
+  const t2 = pieces.bench ? table2(pieces.bench) : undefined;
   if (t2) {
     files.set('table2.md', table2Markdown(t2));
     files.set('table2.csv', table2Csv(t2));

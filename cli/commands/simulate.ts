@@ -12,7 +12,9 @@ import { runSimulation, type RunItem } from '../../simulation/run.ts';
 import { embeddedCatalog, embeddedWorld } from '../../simulation/world.ts';
 import { writeJsonResult, fmt } from '../output.ts';
 import { progressBar } from '../progress.ts';
+import { parseSpec } from '../kinds/index.ts';
 import { resolveRule, resolveUser } from '../resolve.ts';
+import { parseUserSpec, type UserSpec } from '../users/index.ts';
 import { versions } from '../versions.ts';
 
 export interface SimulateOptions {
@@ -66,10 +68,10 @@ export function selectWorld(opts: { queries: string; catalog?: string; profiles?
  * user spec) writes queriesPerProfile questions for each profile, in profile order, until `limit`
  * queries exist; they are saved to OUT/queries.jsonl so the run can be repeated from files.
  */
-async function generatedWorld(opts: SimulateOptions): Promise<WorldSelection> {
-  if (!opts.user.startsWith('openai:')) throw new UsageError('--queries generate needs an LLM user model: --user openai:URL?model=NAME');
-  const { generateQueries, parseJudgeSpec } = await import('../../simulation/judge.ts');
-  const judge = parseJudgeSpec(opts.user);
+async function generatedWorld(opts: SimulateOptions, user: UserSpec): Promise<WorldSelection> {
+  if (user.kind !== 'openai') throw new UsageError('--queries generate needs an LLM user model: --user openai:URL?model=NAME');
+  const { generateQueries, judgeConfigFromParams } = await import('../../simulation/judge.ts');
+  const judge = judgeConfigFromParams(user.baseURL, user.params);
   const catalog = opts.catalog ? loadCatalog(opts.catalog) : embeddedCatalog();
   const profiles = opts.profiles ? loadProfiles(opts.profiles) : embeddedWorld(opts.worldSeed).profiles;
   const limit = opts.limit ?? 100;
@@ -86,9 +88,11 @@ async function generatedWorld(opts: SimulateOptions): Promise<WorldSelection> {
 }
 
 export async function runSimulate(opts: SimulateOptions): Promise<number> {
-  const world = opts.queries === 'generate' ? await generatedWorld(opts) : selectWorld(opts);
-  const user = await resolveUser(opts.user, { worldSeed: opts.worldSeed });
-  const rule = await resolveRule(opts.mechanism, { user, worldSeed: opts.worldSeed });
+  const mechanism = parseSpec(opts.mechanism);
+  const userSpec = parseUserSpec(opts.user);
+  const world = opts.queries === 'generate' ? await generatedWorld(opts, userSpec) : selectWorld(opts);
+  const user = await resolveUser(userSpec, { worldSeed: opts.worldSeed });
+  const rule = await resolveRule(mechanism, { user, worldSeed: opts.worldSeed });
   const items: RunItem[] = world.queries.map((q) => ({
     queryId: q.id,
     input: auctionInput(q, world.profiles.get(q.profile_id)!, world.catalog, { seed: opts.seed, stage: 'simulate', epoch: 0, candidates: opts.candidates }),

@@ -16,6 +16,13 @@ export interface TrainOptions extends TrainFlags {
   worldSeed?: number;
   pctrShare?: number;
   queries?: number;
+  /** Responses per query in the reward-model and DPO phases. */
+  rmSamples?: number;
+  dpoSamples?: number;
+  candidates?: number;
+  /** The external trainer's learning rate and most steps per epoch (trainer.json). */
+  trainerLr?: number;
+  trainerSteps?: number;
   json?: string;
   seed: number;
 }
@@ -24,11 +31,21 @@ export async function runTrain(opts: TrainOptions): Promise<number> {
   if (opts.trainer === 'external' && (!opts.adLlm || !opts.trainerCommand || !opts.baseModel)) {
     throw new UsageError('--trainer external needs --ad-llm openai:URL?model=BASE, --trainer-command CMD and --base-model NAME (see training/README.md)');
   }
+  if (opts.trainer !== 'external' && (opts.trainerLr !== undefined || opts.trainerSteps !== undefined)) {
+    throw new UsageError('--trainer-lr and --trainer-steps set the external trainer: add --trainer external (the embedded trainer is configured by its DPO config)');
+  }
   // Flags, the run directory's lock and (with --resume) its files, checked before any work.
   const unlock = await preflightTrain(opts);
   const external =
     opts.trainer === 'external'
-      ? ExternalTrainerConfig.parse({ adLlm: opts.adLlm ?? '', command: opts.trainerCommand ?? '', baseModel: opts.baseModel ?? '', reload: opts.reload })
+      ? ExternalTrainerConfig.parse({
+          adLlm: opts.adLlm ?? '',
+          command: opts.trainerCommand ?? '',
+          baseModel: opts.baseModel ?? '',
+          reload: opts.reload,
+          ...(opts.trainerLr !== undefined ? { learningRate: opts.trainerLr } : {}),
+          ...(opts.trainerSteps !== undefined ? { maxSteps: opts.trainerSteps } : {}),
+        })
       : undefined;
   const config = irpoConfig({
     preset: opts.preset,
@@ -40,6 +57,9 @@ export async function runTrain(opts: TrainOptions): Promise<number> {
     pctrEncoder: opts.encoder,
     worldSeed: opts.worldSeed,
     pctrDataShare: opts.pctrShare,
+    rmSamples: opts.rmSamples,
+    dpoSamples: opts.dpoSamples,
+    candidates: opts.candidates,
   });
   let bar = progressBar('train');
   let phase = '';

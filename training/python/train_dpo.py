@@ -50,7 +50,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     ap.add_argument("--beta", type=float, default=float(env("LLM_AUCTION_BETA", str(manifest.get("beta", 0.1)))), help="DPO beta (paper: 0.1)")
     ap.add_argument("--learning-rate", type=float, default=float(manifest.get("learning_rate", 1e-6)) if manifest.get("learning_rate") else 5e-6)
     ap.add_argument("--epochs", type=float, default=1.0)
-    ap.add_argument("--max-steps", type=int, default=-1, help="stop after this many optimizer steps (overrides --epochs)")
+    ap.add_argument("--max-steps", type=int, default=int(manifest.get("max_steps", -1)), help="stop after this many optimizer steps (overrides --epochs)")
     ap.add_argument("--batch-size", type=int, default=4, help="pairs per device per step")
     ap.add_argument("--grad-accum", type=int, default=1)
     ap.add_argument("--max-length", type=int, default=2048, help="prompt + response tokens; longer pairs are truncated")

@@ -8,7 +8,7 @@
  *   own chat template applied by node-llama-cpp (read from the GGUF), and the paper's sampling
  *   (temperature 0.7, top-p 0.8, top-k 20);
  * - a chat transport (`LocalChat`), whose `chat(messages, opts)` has ChatClient's signature and
- *   result, so the LLM-as-a-judge can run on it (`createLocalJudgeClickModel`).
+ *   result, so the LLM-as-a-judge can run on it (simulation/judge.ts).
  *
  * CPU defaults: at most 192 new tokens per response (the paper's 2048 would take minutes per
  * response here; raise it with `?max_tokens=`), a 2048-token context (the Ad-LLM prompt is ~600
@@ -27,15 +27,16 @@ import { createHash } from 'node:crypto';
 import os from 'node:os';
 import type { ChatHistoryItem, Llama, LlamaChat, LlamaContext, LlamaContextSequence, LlamaModel } from 'node-llama-cpp';
 import { z } from 'zod';
-import type { ClickContext, ClickModel } from '../../mechanism/click-model.ts';
 import { UsageError } from '../../mechanism/errors.ts';
 import { buildAdPrompt } from '../../mechanism/prompt.ts';
 import { deriveSeed } from '../../mechanism/rng.ts';
 import { validatedConfig } from '../../mechanism/schemas.ts';
+import { splitQuery } from '../../mechanism/spec.ts';
 import type { AllocationRule, AuctionInput, SampleOptions } from '../../mechanism/types.ts';
-import { resolveGguf, type GgufFile } from '../../models/registry.ts';
-import { judgeOn, loadJudgeTemplate, USER_LLM_DEFAULTS, type JudgeVerdict } from '../judge.ts';
-import { AD_LLM_DEFAULTS, stripThinking, type ChatMessage, type ChatOptions, type ChatResult, type UsageStats } from './openai.ts';
+import { resolveGguf, type GgufFile } from '../registry.ts';
+import { emptyStats, stripThinking, type ChatMessage, type ChatOptions, type ChatResult, type UsageStats } from './chat-client.ts';
+import { AD_LLM_DEFAULTS } from './openai-config.ts';
+import { configFromParams, type BackendParam } from './params.ts';
 
 // ---------------------------------------------------------------------------------------------
 // Configuration
@@ -74,44 +75,30 @@ export function resolveLocalConfig(input: LocalConfigInput): LocalConfig {
   return validatedConfig(localConfigSchema, input, 'local backend');
 }
 
-const SPEC_PARAMS: Record<string, keyof LocalConfig> = {
-  name: 'name',
-  temperature: 'temperature',
-  top_p: 'topP',
-  top_k: 'topK',
-  max_tokens: 'maxTokens',
-  context: 'contextSize',
-  context_size: 'contextSize',
-  threads: 'threads',
-  strip_thinking: 'stripThinking',
-};
+/** The spec parameters the local backend takes (see params.ts for what each means). */
+const LOCAL_PARAMS: readonly BackendParam[] = ['name', 'temperature', 'top_p', 'top_k', 'max_tokens', 'context', 'context_size', 'threads', 'strip_thinking'];
 
 /**
- * `smollm2?max_tokens=64&threads=1` (what mechanism/spec.ts leaves after `local:`) or the whole
- * `local:…` spec, to a validated config. A `?` inside a path is taken as the start of the params.
+ * The unvalidated config input of a local spec's parts (the model, and its `?k=v` parameters
+ * checked and converted), so a caller with other defaults (the judge) can still tell what was set.
  */
-export function parseLocalSpec(spec: string): LocalConfig {
+export function localInputFromParams(model: string, params: Record<string, string>): LocalConfigInput {
+  if (model.trim() === '') throw new UsageError('local spec: expected local:smollm2 or local:/path/model.gguf');
+  return { ...configFromParams('local', LOCAL_PARAMS, params), model } as LocalConfigInput;
+}
+
+/** Split `local:MODEL?k=v&…` (or the part after `local:`); a `?` inside a path starts the parameters. */
+export function splitLocalSpec(spec: string): { model: string; params: Record<string, string> } {
   let rest = spec.trim();
   if (rest.startsWith('local:')) rest = rest.slice('local:'.length);
-  const q = rest.indexOf('?');
-  const model = q < 0 ? rest : rest.slice(0, q);
-  const input: Record<string, unknown> = { model };
-  if (q >= 0) {
-    for (const [key, raw] of new URLSearchParams(rest.slice(q + 1))) {
-      const field = SPEC_PARAMS[key];
-      if (field === undefined) throw new UsageError(`local spec: unknown parameter "${key}" (known: ${Object.keys(SPEC_PARAMS).join(', ')})`);
-      if (field === 'name') input[field] = raw;
-      else if (field === 'stripThinking') input[field] = /^(1|true|yes|on)$/i.test(raw);
-      else if (field === 'topK' && /^(off|none|null)$/i.test(raw)) input[field] = null;
-      else {
-        const x = Number(raw);
-        if (raw.trim() === '' || !Number.isFinite(x)) throw new UsageError(`local spec: ${key} must be a number, got ${JSON.stringify(raw)}`);
-        input[field] = x;
-      }
-    }
-  }
-  if (model === '') throw new UsageError('local spec: expected local:smollm2 or local:/path/model.gguf');
-  return resolveLocalConfig(input as LocalConfigInput);
+  const { head, params } = splitQuery(rest);
+  return { model: head, params };
+}
+
+/** `local:smollm2?max_tokens=64&threads=1` (or the part after `local:`) to a validated config. */
+export function parseLocalSpec(spec: string): LocalConfig {
+  const { model, params } = splitLocalSpec(spec);
+  return resolveLocalConfig(localInputFromParams(model, params));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -192,10 +179,6 @@ function toHistory(messages: readonly ChatMessage[]): ChatHistoryItem[] {
   // conversation that already ends with an assistant message is continued (a prefilled answer).
   if (history.at(-1)?.type !== 'model') history.push({ type: 'model', response: [] });
   return history;
-}
-
-function emptyStats(): UsageStats {
-  return { calls: 0, requests: 0, cacheHits: 0, retries: 0, failures: 0, generations: 0, promptTokens: 0, completionTokens: 0, cachedPromptTokens: 0, cachedCompletionTokens: 0 };
 }
 
 /**
@@ -345,32 +328,4 @@ export function createLocalRule(configInput: LocalConfigInput | LocalConfig | st
     const r = await client.chat(messages, chatOpts);
     return { texts: r.texts, finishReasons: r.texts.map((_, k) => (r.finishReasons?.[k] === 'length' ? 'length' : 'stop') as 'stop' | 'length') };
   }
-}
-
-// ---------------------------------------------------------------------------------------------
-// The judge on a local model
-
-export interface LocalJudgeOptions {
-  /** Seed of every judge call (default 0, as the openai judge); null for unseeded. */
-  seed?: number | null;
-  clickTemplate?: string;
-}
-
-export interface LocalJudgeClickModel extends ClickModel {
-  readonly client: LocalChat;
-  judge(ctx: ClickContext): Promise<JudgeVerdict>;
-  stats(): UsageStats;
-}
-
-/**
- * The LLM-as-a-judge click model of simulation/judge.ts on a local model: the same prompt, the
- * same total parser, the User-LLM's lower temperature (0.3). `spec` is `local:…` as for the rule.
- */
-export function createLocalJudgeClickModel(spec: string | LocalConfigInput, opts: LocalJudgeOptions = {}): LocalJudgeClickModel {
-  const base = typeof spec === 'string' ? parseLocalSpec(spec) : resolveLocalConfig(spec);
-  const explicitTemperature = typeof spec === 'string' ? /[?&]temperature=/.test(spec) : spec.temperature !== undefined;
-  const config = resolveLocalConfig({ ...base, temperature: explicitTemperature ? base.temperature : USER_LLM_DEFAULTS.temperature });
-  const template = loadJudgeTemplate('click-judge', opts.clickTemplate);
-  const seed = opts.seed === undefined ? 0 : (opts.seed ?? undefined);
-  return judgeOn(new LocalChat(config), { name: config.name ?? `judge:local:${config.model}`, template, seed });
 }

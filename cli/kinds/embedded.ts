@@ -1,0 +1,55 @@
+/** `embedded:NAME`: the embedded Ad-LLM before training, and the exact references computed from it. */
+import type { ClickModel } from '../../mechanism/click-model.ts';
+import type { AllocationRule } from '../../mechanism/types.ts';
+import { didYouMean } from '../../mechanism/spec.ts';
+import type { MechanismKind } from './kind.ts';
+
+export interface EmbeddedSpec {
+  kind: 'embedded';
+  name: string;
+}
+
+/** Each embedded rule and its Table 2 label. */
+const RULES: Record<string, string> = {
+  pretrained: 'Pretrained LLM',
+  optimal: 'Exact KL optimum (beta = 0.1)',
+  ceiling: 'Per-query best response (ceiling)',
+  'best-in-class': 'Best in the policy class',
+};
+const NAMES = Object.keys(RULES);
+
+/** `embedded:best-in-class` per (user, world seed, starting points): fitted once per process. */
+const bestInClassMemo = new WeakMap<ClickModel, Map<string, Promise<AllocationRule>>>();
+
+export const embeddedKind: MechanismKind<EmbeddedSpec> = {
+  kind: 'embedded',
+  usage: `embedded:${NAMES.join('|')}`,
+  parse({ rest, fail }) {
+    if (!/^[a-z][a-z0-9-]*$/.test(rest)) fail('expected embedded:pretrained, embedded:optimal, embedded:ceiling or embedded:best-in-class');
+    if (!(rest in RULES)) fail(`unknown embedded rule ${JSON.stringify(rest)}${didYouMean(rest, NAMES)} (expected ${NAMES.join(', ')})`);
+    return { kind: 'embedded', name: rest };
+  },
+  format: (s) => `embedded:${s.name}`,
+  async resolve(spec, ctx) {
+    const { embeddedParts } = await import('../embedded-parts.ts');
+    const { policy, user: worldUser } = embeddedParts(ctx.worldSeed);
+    const user = ctx.user ?? worldUser;
+    const { bestInClass, CeilingRule, OptimalRule } = await import('../../simulation/optimal.ts');
+    if (spec.name === 'pretrained') return policy.rule();
+    if (spec.name === 'optimal') return new OptimalRule(policy, user);
+    if (spec.name === 'ceiling') return new CeilingRule(policy, user);
+    let perSeed = bestInClassMemo.get(user);
+    if (!perSeed) bestInClassMemo.set(user, (perSeed = new Map()));
+    const ws = ctx.worldSeed ?? 0;
+    const starts = ctx.classStarts ?? [];
+    const key = JSON.stringify([ws, starts.map((t) => Array.from(t))]);
+    let rule = perSeed.get(key);
+    if (!rule) {
+      const { embeddedWorld } = await import('../../simulation/world.ts');
+      rule = bestInClass(policy, user, embeddedWorld(ws), { starts }).then((r) => r.rule);
+      perSeed.set(key, rule);
+    }
+    return rule;
+  },
+  label: (s) => RULES[s.name] ?? `embedded:${s.name}`,
+};

@@ -1,0 +1,29 @@
+/**
+ * What a mechanism kind is: its text form (mechanism/spec.ts does the shared grammar), how its
+ * spec becomes a running allocation rule, and what Table 2 calls it. Each kind is one file in this
+ * folder, listed once in index.ts.
+ */
+import type { ClickModel } from '../../mechanism/click-model.ts';
+import type { KindGrammar, SpecNode } from '../../mechanism/spec.ts';
+import type { AllocationRule } from '../../mechanism/types.ts';
+
+export interface ResolveContext {
+  /** The user who clicks, when not the embedded world's (MOSAIC's oracle and the ceilings read it). */
+  user?: ClickModel;
+  worldSeed?: number;
+  /** Extra starting thetas of best-in-class's ascent (rules of the same class on the bench). */
+  classStarts?: readonly ArrayLike<number>[];
+  /** A wrapped spec's rule, resolved with this same context. */
+  resolveInner(inner: SpecNode): Promise<AllocationRule>;
+}
+
+export interface LabelContext {
+  /** A wrapped spec's label. */
+  labelInner(inner: SpecNode): string;
+}
+
+export interface MechanismKind<S extends SpecNode> extends KindGrammar<S> {
+  resolve(spec: S, ctx: ResolveContext): Promise<AllocationRule>;
+  /** What the paper would call the mechanism: "Pretrained LLM", "LLM-Auction (pCTR)", "MOSAIC (n=20)"… */
+  label(spec: S, ctx: LabelContext): string;
+}
