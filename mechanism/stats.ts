@@ -1,5 +1,5 @@
-/** Small statistics used across the suite (intervals for means of values in [0, 1]). */
-import { probit } from 'simple-statistics';
+/** Small statistics used across the suite (intervals for means of values in [0, 1], rank correlation). */
+import { probit, sampleCorrelation } from 'simple-statistics';
 
 /** The two-sided normal quantile for confidence level `level` (0.95 gives 1.96). */
 export function zFor(level: number): number {
@@ -30,4 +30,22 @@ export function logSumExp(xs: ArrayLike<number>): number {
   let s = 0;
   for (let i = 0; i < xs.length; i++) s += Math.exp(xs[i]! - m);
   return m + Math.log(s);
+}
+
+/** Spearman rank correlation of two equal-length series (average ranks for ties); 0 below 3 points or when undefined. */
+export function spearman(x: readonly number[], y: readonly number[]): number {
+  const rank = (v: readonly number[]) => {
+    const idx = v.map((_, k) => k).sort((a, b) => v[a]! - v[b]!);
+    const r = new Array<number>(v.length);
+    for (let i = 0; i < idx.length; ) {
+      let j = i;
+      while (j + 1 < idx.length && v[idx[j + 1]!] === v[idx[i]!]) j++;
+      for (let k = i; k <= j; k++) r[idx[k]!] = (i + j) / 2;
+      i = j + 1;
+    }
+    return r;
+  };
+  if (x.length < 3) return 0;
+  const c = sampleCorrelation(rank(x), rank(y));
+  return Number.isFinite(c) ? c : 0;
 }

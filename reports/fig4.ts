@@ -4,107 +4,34 @@
  * (a) Monotonicity over training: N test queries, one candidate ad each (seeded), its bid set to
  *     each of {1, 10, …, 100} while the others keep the bids drawn for stage 'fig4a'. For every
  *     epoch's rule we compute the expected clicks on that ad exactly (itctr by enumerating the
- *     rule's responses and scoring them with the parametric user), and also draw one response
- *     and the user's clicks per (query, bid) so that counts with sampling noise are on record.
+ *     rule's responses and scoring them with the parametric user, exact-itctr.ts), and also draw
+ *     one response and the user's clicks per (query, bid) so that counts with sampling noise are
+ *     on record.
  * (b) Continuity: one test query and one ad, its bid swept 1..100; R sampled responses per bid
- *     and the clicks on the ad, for the trained rule and for pre-generation GSP over it.
- *
- * Why the exact values use a shortcut for the embedded Ad-LLM: enumerating its ~2,300 responses
- * and scoring each costs ~65 ms, and Figure 4(a) needs N x 11 x (T + 1) of them (minutes). But
- * neither the text of a plan nor the user's click probability depends on the bids or on theta;
- * only the plan probabilities do. So the focal ad's click probability is scored once per plan
- * and query, and each (epoch, bid) is then one pass over the plan log-probabilities. The result is
- * the same number `estimateItctr` computes from `enumerate` (tests/report.test.ts checks this).
+ *     and the clicks on the ad, for the trained rule and for pre-generation GSP over it, with a
+ *     LOESS trend (loess.ts) that never smooths across a jump.
  */
 import { DEFAULT_KAPPA } from '../properties/types.ts';
+import { withBid } from '../properties/sampling.ts';
 import { GspRule } from '../baselines/gsp.ts';
 import { drawClicks, type ClickModel } from '../mechanism/click-model.ts';
-import { estimateItctr } from '../mechanism/itctr.ts';
 import { ResponseParser } from '../mechanism/parser.ts';
 import { gspAllocate } from '../mechanism/payment.ts';
 import { deriveSeed, Rng } from '../mechanism/rng.ts';
+import { spearman } from '../mechanism/stats.ts';
 import type { AllocationRule, AuctionInput, ParsedResponse, Profile, Query } from '../mechanism/types.ts';
 import { auctionInput } from '../simulation/auctions.ts';
-import { EmbeddedRule } from '../simulation/embedded-policy.ts';
 import { embeddedWorld, type World } from '../simulation/world.ts';
-import { spearman } from '../training/irpo.ts';
+import { ExactItctr } from './exact-itctr.ts';
+import { LOESS_SPAN, segmentedLoess } from './loess.ts';
 
 /** The paper's perturbed bids for Figure 4(a) (multiples of the DPO pair threshold 10, and 1). */
 export const FIG4A_BIDS: readonly number[] = [1, 10, 20, 30, 40, 50, 60, 70, 80, 90, 100];
 /** Figure 4(b)'s sweep: every integer bid. */
 export const FIG4B_BIDS: readonly number[] = Array.from({ length: 100 }, (_, k) => k + 1);
-/** LOESS span of the 4(b) trend: the share of the sweep's points each local fit uses. */
-export const LOESS_SPAN = 0.2;
 
 /** Numbers in the report's files: 6 decimals, so reruns and readers see the same digits. */
 export const r6 = (x: number): number => (Number.isFinite(x) ? Number(x.toFixed(6)) : x);
-
-/** The auction with ad `index` bidding `bid`, everything else unchanged. */
-export function withBid(input: AuctionInput, index: number, bid: number): AuctionInput {
-  return { ...input, ads: input.ads.map((a, k) => (k === index ? { ...a, bid } : a)) };
-}
-
-/**
- * Exact itctr of one ad for one rule, auction and bid. Embedded rules take the plan shortcut
- * described above; any other rule that enumerates goes through `estimateItctr`.
- */
-export class ExactItctr {
-  private readonly planCtr = new Map<string, { plans: Int32Array; ctr: Float64Array }>();
-
-  constructor(private readonly user: ClickModel) {}
-
-  async at(rule: AllocationRule, input: AuctionInput, index: number, bid: number): Promise<number> {
-    const arm = withBid(input, index, bid);
-    if (rule instanceof EmbeddedRule) {
-      const policy = rule.policy;
-      const table = policy.table(arm);
-      const focal = await this.focalCtr(rule, arm, index);
-      if (focal.plans.length === 0) return 0;
-      const lp = policy.logProbs(arm, rule.theta, table);
-      let s = 0;
-      for (let k = 0; k < focal.plans.length; k++) s += Math.exp(lp[focal.plans[k]!]!) * focal.ctr[k]!;
-      return s;
-    }
-    if (!rule.enumerate) throw new Error(`${rule.name}: cannot compute exact itctr: the rule does not enumerate its responses`);
-    const est = await estimateItctr(rule, arm, this.user);
-    return est.find((e) => e.id === input.ads[index]!.id)?.itctr ?? 0;
-  }
-
-  /** The focal ad's click probability in every plan that inserts it with the right markup. */
-  private async focalCtr(rule: EmbeddedRule, input: AuctionInput, index: number): Promise<{ plans: Int32Array; ctr: Float64Array }> {
-    const policy = rule.policy;
-    const table = policy.table(input);
-    const key = `${table.key}\u0002${index}`;
-    const hit = this.planCtr.get(key);
-    if (hit) return hit;
-    const s = table.shortlist.indexOf(index);
-    const plans: number[] = [];
-    const ctr: number[] = [];
-    // An ad outside the policy's short list is never inserted: itctr 0 at every bid.
-    if (s >= 0) {
-      const id = input.ads[index]!.id;
-      const parser = new ResponseParser(input.ads);
-      for (let j = 0; j < table.plans.length; j++) {
-        const plan = table.plans[j]!;
-        const at = plan.ads.indexOf(s);
-        // Only a well-formed insertion is an exposure; every other plan contributes zero.
-        if (at < 0 || !plan.ok[at]) continue;
-        const response = policy.render(input, plan, table);
-        const parsed = parser.parse(response);
-        if (!parsed.exposures.some((e) => e.id === id)) continue;
-        const p = (await this.user.clickProbabilities({ input, response, parsed }))[id] ?? 0;
-        if (p > 0) {
-          plans.push(j);
-          ctr.push(p);
-        }
-      }
-    }
-    const out = { plans: Int32Array.from(plans), ctr: Float64Array.from(ctr) };
-    if (this.planCtr.size > 2000) this.planCtr.clear();
-    this.planCtr.set(key, out);
-    return out;
-  }
-}
 
 /** Everything the figures need to know about the run. */
 export interface FigureContext {
@@ -235,55 +162,6 @@ export async function figure4a(ctx: FigureContext, n: number): Promise<Fig4aData
     epochs,
     per_query: perQuery.map((p) => ({ ...p, itctr: p.itctr.map((r) => r.map(r6)) })),
   };
-}
-
-/** Local linear regression with tricube weights over the `span` share of nearest points. */
-export function loess(xs: readonly number[], ys: readonly number[], span = LOESS_SPAN): number[] {
-  const n = xs.length;
-  const q = Math.min(n, Math.max(3, Math.ceil(span * n)));
-  return xs.map((x0) => {
-    const d = xs.map((x) => Math.abs(x - x0));
-    const h = [...d].sort((a, b) => a - b)[q - 1]! * 1.000001 || 1;
-    let sw = 0;
-    let sx = 0;
-    let sy = 0;
-    let sxx = 0;
-    let sxy = 0;
-    for (let i = 0; i < n; i++) {
-      const u = d[i]! / h;
-      if (u >= 1) continue;
-      const w = (1 - u ** 3) ** 3;
-      sw += w;
-      sx += w * xs[i]!;
-      sy += w * ys[i]!;
-      sxx += w * xs[i]! * xs[i]!;
-      sxy += w * xs[i]! * ys[i]!;
-    }
-    const den = sw * sxx - sx * sx;
-    if (sw === 0) return ys[xs.indexOf(x0)] ?? 0;
-    if (Math.abs(den) < 1e-12) return sy / sw;
-    const slope = (sw * sxy - sx * sy) / den;
-    return (sy - slope * sx) / sw + slope * x0;
-  });
-}
-
-/**
- * LOESS of each stretch of a curve between its jumps, never across one: smoothing is for the
- * sampling noise of the raw counts, and a step in the allocation must stay a step. `breaks` are
- * the indices k where the curve jumps between points k and k + 1.
- */
-export function segmentedLoess(xs: readonly number[], ys: readonly number[], breaks: readonly number[], span = LOESS_SPAN): number[] {
-  const out: number[] = [];
-  let from = 0;
-  for (const k of [...[...breaks].sort((a, b) => a - b), xs.length - 1]) {
-    const to = k + 1;
-    if (to <= from) continue;
-    const seg = xs.slice(from, to);
-    // A stretch shorter than three points has nothing to smooth.
-    out.push(...(seg.length < 3 ? ys.slice(from, to) : loess(seg, ys.slice(from, to), Math.min(1, (span * xs.length) / seg.length))));
-    from = to;
-  }
-  return out;
 }
 
 /**

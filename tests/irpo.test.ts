@@ -3,9 +3,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { Rng } from '../mechanism/rng.ts';
+import { spearman } from '../mechanism/stats.ts';
 import { irpoConfig } from '../training/config.ts';
 import { dpoLossAndGrad, dpoUpdate, preferencePairs } from '../training/dpo.ts';
-import { loadTheta, spearman, trainIrpo } from '../training/irpo.ts';
+import { loadTheta, trainIrpo } from '../training/irpo.ts';
 
 const root = mkdtempSync(join(tmpdir(), 'llm-auction-irpo-'));
 

@@ -21,12 +21,12 @@
  */
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { sampleCorrelation } from 'simple-statistics';
 import { UsageError } from '../mechanism/errors.ts';
 import { ResponseParser } from '../mechanism/parser.ts';
 import { buildAdPrompt } from '../mechanism/prompt.ts';
 import { reward } from '../mechanism/reward.ts';
 import { deriveSeed, Rng } from '../mechanism/rng.ts';
+import { spearman } from '../mechanism/stats.ts';
 import type { AllocationRule, AuctionInput, Profile, Query } from '../mechanism/types.ts';
 import { auctionInput } from '../simulation/auctions.ts';
 import { EmbeddedPolicy, FEATURES, NUM_FEATURES } from '../simulation/embedded-policy.ts';
@@ -108,35 +108,17 @@ export function loadTheta(dir: string, epoch?: number): { theta: Float64Array; e
 /** The allocation rule of a saved policy. */
 export async function policyRule(p: SavedPolicy, policy: EmbeddedPolicy, name: string): Promise<AllocationRule> {
   if (p.kind === 'embedded') return policy.rule(p.theta, name);
-  const { openAIConfigFromParams } = await import('../models/backends/openai-config.ts');
-  const { createOpenAIRule } = await import('../models/backends/openai-rule.ts');
+  const { createOpenAIRule, openAIConfigFromParams } = await import('../simulation/backends/openai.ts');
   return createOpenAIRule(openAIConfigFromParams(p.baseURL, { ...p.params, model: p.model, name }));
-}
-
-/** Spearman rank correlation of two equal-length series (average ranks for ties). */
-export function spearman(x: readonly number[], y: readonly number[]): number {
-  const rank = (v: readonly number[]) => {
-    const idx = v.map((_, k) => k).sort((a, b) => v[a]! - v[b]!);
-    const r = new Array<number>(v.length);
-    for (let i = 0; i < idx.length; ) {
-      let j = i;
-      while (j + 1 < idx.length && v[idx[j + 1]!] === v[idx[i]!]) j++;
-      for (let k = i; k <= j; k++) r[idx[k]!] = (i + j) / 2;
-      i = j + 1;
-    }
-    return r;
-  };
-  if (x.length < 3) return 0;
-  const c = sampleCorrelation(rank(x), rank(y));
-  return Number.isFinite(c) ? c : 0;
 }
 
 export async function trainIrpo(opts: IrpoOptions): Promise<EpochMetrics[]> {
   const { out, config: cfg, seed } = opts;
   const external = cfg.trainer === 'external' ? cfg.external : undefined;
   if (cfg.trainer === 'external' && !external) throw new UsageError('--trainer external needs --ad-llm, --trainer-command and --base-model; see training/README.md');
-  const { splitOpenAISpec } = await import('../models/backends/openai-config.ts');
-  const endpoint = external ? splitOpenAISpec(external.adLlm) : undefined;
+  const { parseSpec } = await import('../mechanism/spec.ts');
+  const endpoint = external ? parseSpec(external.adLlm) : undefined;
+  if (endpoint && endpoint.kind !== 'openai') throw new UsageError('--ad-llm must be an openai: spec');
 
   // ---- The run directory: start fresh, or resume the same configuration. ----------------------
   mkdirSync(out, { recursive: true });
@@ -164,7 +146,7 @@ export async function trainIrpo(opts: IrpoOptions): Promise<EpochMetrics[]> {
   mkdirSync(join(out, 'epoch-0'), { recursive: true });
   if (!existsSync(policyPath(out, 0))) {
     const p0 =
-      endpoint
+      endpoint && endpoint.kind === 'openai'
         ? { epoch: 0, baseURL: endpoint.baseURL, params: endpoint.params, model: endpoint.params.model ?? external!.baseModel, adapter: null }
         : { epoch: 0, theta: new Array(NUM_FEATURES).fill(0), features: FEATURES };
     writeAtomic(policyPath(out, 0), `${JSON.stringify(p0)}\n`);
@@ -327,6 +309,7 @@ export async function trainIrpo(opts: IrpoOptions): Promise<EpochMetrics[]> {
         pairsFile,
         previous: { epoch: t - 1, model: previous.model, adapter: previous.adapter } satisfies ExternalPolicy,
         beta: cfg.dpo.beta,
+        lr: 1e-6,
         baseURL: previous.baseURL,
       });
       upd = { theta: thetaPrev, lossBefore: r.lossBefore, lossAfter: r.lossAfter };
