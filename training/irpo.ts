@@ -108,7 +108,8 @@ export function loadTheta(dir: string, epoch?: number): { theta: Float64Array; e
 /** The allocation rule of a saved policy. */
 export async function policyRule(p: SavedPolicy, policy: EmbeddedPolicy, name: string): Promise<AllocationRule> {
   if (p.kind === 'embedded') return policy.rule(p.theta, name);
-  const { createOpenAIRule, openAIConfigFromParams } = await import('../simulation/backends/openai.ts');
+  const { openAIConfigFromParams } = await import('../models/backends/openai-config.ts');
+  const { createOpenAIRule } = await import('../models/backends/openai-rule.ts');
   return createOpenAIRule(openAIConfigFromParams(p.baseURL, { ...p.params, model: p.model, name }));
 }
 
@@ -116,9 +117,8 @@ export async function trainIrpo(opts: IrpoOptions): Promise<EpochMetrics[]> {
   const { out, config: cfg, seed } = opts;
   const external = cfg.trainer === 'external' ? cfg.external : undefined;
   if (cfg.trainer === 'external' && !external) throw new UsageError('--trainer external needs --ad-llm, --trainer-command and --base-model; see training/README.md');
-  const { parseSpec } = await import('../mechanism/spec.ts');
-  const endpoint = external ? parseSpec(external.adLlm) : undefined;
-  if (endpoint && endpoint.kind !== 'openai') throw new UsageError('--ad-llm must be an openai: spec');
+  const { splitOpenAISpec } = await import('../models/backends/openai-config.ts');
+  const endpoint = external ? splitOpenAISpec(external.adLlm) : undefined;
 
   // ---- The run directory: start fresh, or resume the same configuration. ----------------------
   mkdirSync(out, { recursive: true });
@@ -146,7 +146,7 @@ export async function trainIrpo(opts: IrpoOptions): Promise<EpochMetrics[]> {
   mkdirSync(join(out, 'epoch-0'), { recursive: true });
   if (!existsSync(policyPath(out, 0))) {
     const p0 =
-      endpoint && endpoint.kind === 'openai'
+      endpoint
         ? { epoch: 0, baseURL: endpoint.baseURL, params: endpoint.params, model: endpoint.params.model ?? external!.baseModel, adapter: null }
         : { epoch: 0, theta: new Array(NUM_FEATURES).fill(0), features: FEATURES };
     writeAtomic(policyPath(out, 0), `${JSON.stringify(p0)}\n`);
@@ -309,7 +309,6 @@ export async function trainIrpo(opts: IrpoOptions): Promise<EpochMetrics[]> {
         pairsFile,
         previous: { epoch: t - 1, model: previous.model, adapter: previous.adapter } satisfies ExternalPolicy,
         beta: cfg.dpo.beta,
-        lr: 1e-6,
         baseURL: previous.baseURL,
       });
       upd = { theta: thetaPrev, lossBefore: r.lossBefore, lossAfter: r.lossAfter };
