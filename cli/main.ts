@@ -9,6 +9,7 @@ import { Command, CommanderError, InvalidArgumentError, Option } from 'commander
 import { readFileSync } from 'node:fs';
 import { abortInFlight } from '../mechanism/abort.ts';
 import { InputError, UsageError } from '../mechanism/errors.ts';
+import { defaultPropertyNames, reportPropertyNames } from '../properties/registry.ts';
 import { mechanismUsage } from './kinds/index.ts';
 import { checkJsonTarget, reserveStdoutForJson } from './output.ts';
 import { userUsage } from './users/index.ts';
@@ -57,6 +58,13 @@ function notAvailable(name: string): () => never {
   return () => {
     throw new UsageError(`"${name}" is not available in this build yet`);
   };
+}
+
+/** `--property`'s help, from the registry: the verdict properties verify runs, and the reports it can add. */
+function propertyHelp(): string {
+  const reports = reportPropertyNames();
+  const adds = reports.length === 0 ? '' : ` (${reports.join(', ')} ${reports.length === 1 ? 'adds a report' : 'add reports'})`;
+  return `comma-separated: ${defaultPropertyNames().join(',')}${adds}`;
 }
 
 export function buildProgram(result: { code: number }): Command {
@@ -164,7 +172,7 @@ export function buildProgram(result: { code: number }): Command {
     .command('verify')
     .description('statistical checks of the incentive properties, alpha family-wise across them; exit 0 pass (or holds by construction), 1 fail, 3 inconclusive')
     .requiredOption('-m, --mechanism <spec>', mechanismHelp('mechanism spec'))
-    .option('--property <names>', 'comma-separated: monotonicity,continuity,ir,vm-truthfulness (um-equilibrium adds a report)', 'monotonicity,continuity,ir,vm-truthfulness')
+    .option('--property <names>', propertyHelp(), defaultPropertyNames().join(','))
     .addOption(new Option('--alpha <a>', 'family-wise false-alarm rate').argParser(numberArg('--alpha', 0, 1, { lo: true, hi: true })).default(0.05))
     .addOption(new Option('--budget <n>', 'most responses to sample per property, a cap: tests stop when sure, and rarely clicked ads need more (default 200000; continuity 1500000, since a pass settles all 99 bid steps)').argParser(intArg('--budget', 1, 1_000_000_000)))
     .addOption(new Option('--rho <r>', 'monotonicity: a relative dip itctr(b\') < (1 - rho) itctr(b) for b < b\' is a violation (default 0.1)').argParser(numberArg('--rho', 0, 1, { hi: true })))

@@ -22,37 +22,38 @@
  */
 import type { CaseContext, CaseOutcome } from './verdict.ts';
 import { type ArmData, type BatchPlan, CaseSampler, DEFAULT_BATCHES, nextBatch, round } from './sampling.ts';
-import type { OneSidedPair } from './sequential.ts';
+import type { BettingTest } from './sequential.ts';
 
 export type ComparisonState = 'open' | 'pass' | 'fail';
 
 /**
- * The bookkeeping every comparison built on one OneSidedPair shares: the violation claim decides
- * `fail`, the equivalence claim decides `pass`.
+ * The bookkeeping of a comparison with one test per claim: the violation test decides `fail`, the
+ * equivalence test decides `pass`.
  */
 export abstract class PairComparison {
-  protected abstract readonly test: OneSidedPair;
+  protected abstract readonly violation: BettingTest;
+  protected abstract readonly equivalence: BettingTest;
 
   decide(alphaFail: number, alphaPass: number): ComparisonState {
-    if (this.test.violation.rejects(alphaFail)) return 'fail';
-    if (this.test.equivalence.rejects(alphaPass)) return 'pass';
+    if (this.violation.rejects(alphaFail)) return 'fail';
+    if (this.equivalence.rejects(alphaPass)) return 'pass';
     return 'open';
   }
 
   count(): number {
-    return this.test.count;
+    return this.violation.count;
   }
 
   failP(): number {
-    return this.test.violation.pValue();
+    return this.violation.pValue();
   }
 
   violationWealth(): number {
-    return this.test.violation.wealth;
+    return this.violation.wealth;
   }
 
   passP(): number {
-    return this.test.equivalence.pValue();
+    return this.equivalence.pValue();
   }
 }
 

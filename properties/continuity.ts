@@ -28,12 +28,13 @@
  *   indifference zone. The betting tests need only the bounds, so they apply unchanged.
  * - Exact: fail when some |itctr(b+1) - itctr(b)| > kappa S (plus floating-point tolerance).
  */
-import { runProperty, type CaseContext, type CaseOutcome, type PropertySpec } from './verdict.ts';
-import { FULL_GRID, SCALE_BIDS } from './monotonicity.ts';
 import { type Comparison, type ComparisonState, pairedSummary, runSequentialCase } from './case-loop.ts';
+import { curveStep, focalPrefix, listOf, num } from './evidence.ts';
+import { FULL_GRID, SCALE_BIDS } from './monotonicity.ts';
 import { type ArmData, armSummary, exactCurve, round } from './sampling.ts';
 import { BettingTest } from './sequential.ts';
-import { type CheckOptions, DEFAULT_CONTINUITY_BUDGET, type MechanismUnderTest, type Verdict } from './types.ts';
+import { DEFAULT_CONTINUITY_BUDGET, type PropertyCheck } from './types.ts';
+import { type CaseContext, type CaseOutcome, exactOutcome, plannedProperty } from './verdict.ts';
 
 class StepComparison implements Comparison {
   readonly bids: readonly number[];
@@ -126,26 +127,21 @@ async function exactCase(ctx: CaseContext): Promise<CaseOutcome> {
   const { itctr: v, exposure: e, responses } = await exactCurve(ctx.m, c.instance, c.focal, FULL_GRID);
   const { k, change, scale, share } = largestStep(v);
   const fail = Math.abs(change) > opts.kappa * scale + opts.tolerance * Math.max(...v) + 1e-15;
-  return {
-    status: fail ? 'fail' : 'pass',
-    failP: fail ? 0 : 1,
-    passP: fail ? 1 : 0,
-    samples: responses,
-    evidence: {
-      bids: [FULL_GRID[k], FULL_GRID[k + 1]],
-      itctr: [round(v[k]!, 6), round(v[k + 1]!, 6)],
-      exposure: [round(e[k]!, 6), round(e[k + 1]!, 6)],
-      change: round(change, 6),
-      scale: round(scale, 6),
-      step_share: Number.isFinite(share) ? round(share, 4) : null,
-      kappa: opts.kappa,
-      exact: true,
-    },
-  };
+  return exactOutcome(fail, responses, {
+    bids: [FULL_GRID[k], FULL_GRID[k + 1]],
+    itctr: [round(v[k]!, 6), round(v[k + 1]!, 6)],
+    exposure: [round(e[k]!, 6), round(e[k + 1]!, 6)],
+    change: round(change, 6),
+    scale: round(scale, 6),
+    step_share: Number.isFinite(share) ? round(share, 4) : null,
+    kappa: opts.kappa,
+    exact: true,
+  });
 }
 
-export const continuitySpec: PropertySpec = {
+export const continuitySpec = plannedProperty({
   name: 'continuity',
+  description: "Thm. 4.3: no step b -> b+1 moves itctr by more than kappa x (itctr(1) + itctr(100)), the curve's own scale",
   defaultCases: 5,
   defaultBudget: DEFAULT_CONTINUITY_BUDGET,
   comparisons: () => 2 * (FULL_GRID.length - 1),
@@ -162,9 +158,12 @@ export const continuitySpec: PropertySpec = {
     `a jump is a step between adjacent integer bids larger than ${opts.kappa} x (itctr(1) + itctr(100)), the curve's own scale`,
     mode === 'exact' ? 'exact itctr (enumerate)' : `pass rules out steps above ${round(opts.kappa - opts.effect)} x (itctr(1) + itctr(100)) at every bid`,
   ],
-};
+  evidence: (ev) => {
+    const bids = listOf(ev.bids);
+    if (!bids) return '';
+    return `${focalPrefix(ev)}bid ${bids[0]} -> ${bids[1]}: ${curveStep(ev)}, step ${num(ev.step_share)} of the curve's scale (jump > kappa ${num(ev.kappa)})`;
+  },
+});
 
 /** Thm. 4.3 as a test: see the module comment for the definition of a jump. */
-export function continuity(m: MechanismUnderTest, opts?: CheckOptions): Promise<Verdict> {
-  return runProperty(continuitySpec, m, opts);
-}
+export const continuity: PropertyCheck = continuitySpec.check;

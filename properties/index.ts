@@ -1,11 +1,10 @@
-/** The property checks: types, the registry, and each check as a plain async function. */
+/**
+ * The property checks: the types, the registry and the skeleton a new verdict property is built
+ * on. Each property is reached through the registry (`getProperty(name).check`), so adding one
+ * changes nothing here; its own file exports its spec and check for direct use.
+ */
 export * from './types.ts';
-export { registry, getProperty, VERDICT_PROPERTIES, PROPERTY_NAMES } from './registry.ts';
-export type { PropertyName, VerdictPropertyName, ReportPropertyName, RegisteredProperty, VerdictProperty, ReportProperty } from './registry.ts';
+export { registry, registerProperty, getProperty, propertyNames, defaultPropertyNames, reportPropertyNames, type PropertyName } from './registry.ts';
 export { registerMechanism, registeredMechanisms, type RegisteredMechanism } from './mechanisms.ts';
-export { monotonicity, PAPER_GRID, FULL_GRID } from './monotonicity.ts';
-export { continuity } from './continuity.ts';
-export { ir } from './ir.ts';
-export { vmTruthfulness } from './vm-truthfulness.ts';
-export { umEquilibrium, type EquilibriumOptions, type EquilibriumReport } from './um-equilibrium.ts';
+export { plannedProperty, type PropertyPlan, type CaseContext, type CaseOutcome } from './verdict.ts';
 export { BettingTest, OneSidedPair, affineRange } from './sequential.ts';

@@ -29,18 +29,27 @@
  * `holds-by-construction`. GSP charges a price per click that depends on the other bids; the
  * check reads the price each ad is actually charged in the auction (`chargedPrice`) and tests it.
  */
-import { runProperty, type CaseContext, type CaseOutcome, type PropertySpec } from './verdict.ts';
 import { type Comparison, pairedSummary, runSequentialCase, PairComparison } from './case-loop.ts';
+import { num } from './evidence.ts';
 import { type ArmData, armSummary, chargedPrice, ExactEvaluator, round } from './sampling.ts';
-import { affineRange, OneSidedPair } from './sequential.ts';
-import type { CheckOptions, MechanismUnderTest, Verdict } from './types.ts';
+import { affineRange, type BettingTest, OneSidedPair } from './sequential.ts';
+import type { MechanismUnderTest, PropertyCheck } from './types.ts';
+import { type CaseContext, type CaseOutcome, exactOutcome, plannedProperty } from './verdict.ts';
 
 const MAX_ADS = 10;
 
 class OverpaymentComparison extends PairComparison implements Comparison {
   readonly bids: readonly number[];
-  protected readonly test: OneSidedPair;
+  private readonly test: OneSidedPair;
   private readonly draws: number[] = [];
+
+  protected get violation(): BettingTest {
+    return this.test.violation;
+  }
+
+  protected get equivalence(): BettingTest {
+    return this.test.equivalence;
+  }
 
   constructor(
     private readonly m: MechanismUnderTest,
@@ -149,11 +158,12 @@ async function exactCase(ctx: CaseContext): Promise<CaseOutcome> {
     }
   });
   const fail = worstV > opts.tolerance;
-  return { status: fail ? 'fail' : 'pass', failP: fail ? 0 : 1, passP: fail ? 1 : 0, samples: ev.responses, ...(worst ? { evidence: worst } : {}) };
+  return exactOutcome(fail, ev.responses, worst);
 }
 
-export const irSpec: PropertySpec = {
+export const irSpec = plannedProperty({
   name: 'ir',
+  description: 'Def. 3.6: bidding truthfully, expected payment <= v * itctr (UM, and VM with tau >= 1)',
   defaultCases: 10,
   comparisons: () => 2 * MAX_ADS,
   async runCase(ctx) {
@@ -189,9 +199,8 @@ export const irSpec: PropertySpec = {
       ? `${m.payment.name}: a truthful bidder is charged at most its bid per click and only for clicks, so its expected payment b itctr never exceeds its value v itctr (v >= b) for any allocation`
       : null;
   },
-};
+  evidence: (ev) => `${String(ev.ad ?? '?')}: pays ${num(ev.expected_payment)} for value ${num(ev.expected_value)} (exposure ${num(ev.exposure)})`,
+});
 
 /** Def. 3.6 as a test: see the module comment. */
-export function ir(m: MechanismUnderTest, opts?: CheckOptions): Promise<Verdict> {
-  return runProperty(irSpec, m, opts);
-}
+export const ir: PropertyCheck = irSpec.check;

@@ -30,11 +30,12 @@
  * Power, false alarms and samples to a verdict at click rates 0.02 to 0.8 are measured by
  * benchmarks/verify-samples.ts (table in properties/README.md).
  */
-import { runProperty, type CaseContext, type CaseOutcome, type PropertySpec } from './verdict.ts';
-import { type Comparison, type ComparisonState, pairedSummary, runSequentialCase } from './case-loop.ts';
+import { type Comparison, PairComparison, pairedSummary, runSequentialCase } from './case-loop.ts';
+import { curveStep, focalPrefix, listOf, num } from './evidence.ts';
 import { type ArmData, armSummary, exactCurve, round } from './sampling.ts';
 import { BettingTest } from './sequential.ts';
-import type { CheckOptions, MechanismUnderTest, Verdict } from './types.ts';
+import type { PropertyCheck } from './types.ts';
+import { type CaseContext, type CaseOutcome, exactOutcome, plannedProperty } from './verdict.ts';
 
 /** The paper's grid {1, 10, 20, ..., 100}. */
 export const PAPER_GRID: readonly number[] = [1, 10, 20, 30, 40, 50, 60, 70, 80, 90, 100];
@@ -42,13 +43,13 @@ export const FULL_GRID: readonly number[] = Array.from({ length: 100 }, (_, k) =
 /** The ends of the sweep: their itctr sum is the scale S of a focal ad's curve. */
 export const SCALE_BIDS: readonly number[] = [1, 100];
 
-class DipComparison implements Comparison {
+class DipComparison extends PairComparison implements Comparison {
   readonly bids: readonly number[];
   readonly extraBids: readonly number[];
   /** H0 E[D] <= 0 with D = (1 - rho) x(lo) - x(hi) in [-1, 1 - rho]. */
-  private readonly violation = new BettingTest(0, -1);
+  protected readonly violation = new BettingTest(0, -1);
   /** H0 E[-Y] <= 0 with Y = D - effect (x(1) + x(100)), -Y >= -(1 - rho). */
-  private readonly equivalence: BettingTest;
+  protected readonly equivalence: BettingTest;
   private readonly diffs: number[] = [];
 
   constructor(
@@ -58,6 +59,7 @@ class DipComparison implements Comparison {
     private readonly rho: number,
     private readonly effect: number,
   ) {
+    super();
     this.bids = [lo, hi];
     this.extraBids = SCALE_BIDS.filter((b) => b !== lo && b !== hi);
     this.equivalence = new BettingTest(0, -(1 - rho));
@@ -69,28 +71,6 @@ class DipComparison implements Comparison {
     this.diffs.push(d);
     this.violation.push(d);
     if (SCALE_BIDS.every(has)) this.equivalence.push(-(d - this.effect * (x(SCALE_BIDS[0]!) + x(SCALE_BIDS[1]!))));
-  }
-
-  decide(alphaFail: number, alphaPass: number): ComparisonState {
-    if (this.violation.rejects(alphaFail)) return 'fail';
-    if (this.equivalence.rejects(alphaPass)) return 'pass';
-    return 'open';
-  }
-
-  count(): number {
-    return this.violation.count;
-  }
-
-  failP(): number {
-    return this.violation.pValue();
-  }
-
-  violationWealth(): number {
-    return this.violation.wealth;
-  }
-
-  passP(): number {
-    return this.equivalence.pValue();
   }
 
   evidence(arm: (bid: number) => ArmData): Record<string, unknown> {
@@ -126,25 +106,20 @@ async function exactCase(ctx: CaseContext): Promise<CaseOutcome> {
   const best = largestExcessDip(v, opts.rho);
   const fail = best.excess > opts.tolerance * Math.max(...v) + 1e-15;
   const lo = v[best.lo]!;
-  return {
-    status: fail ? 'fail' : 'pass',
-    failP: fail ? 0 : 1,
-    passP: fail ? 1 : 0,
-    samples: responses,
-    evidence: {
-      bids: [FULL_GRID[best.lo], FULL_GRID[best.hi]],
-      itctr: [round(lo, 6), round(v[best.hi]!, 6)],
-      exposure: [round(e[best.lo]!, 6), round(e[best.hi]!, 6)],
-      relative_dip: lo > 0 ? round(1 - v[best.hi]! / lo, 6) : null,
-      rho: opts.rho,
-      excess_dip: round(best.excess, 6),
-      exact: true,
-    },
-  };
+  return exactOutcome(fail, responses, {
+    bids: [FULL_GRID[best.lo], FULL_GRID[best.hi]],
+    itctr: [round(lo, 6), round(v[best.hi]!, 6)],
+    exposure: [round(e[best.lo]!, 6), round(e[best.hi]!, 6)],
+    relative_dip: lo > 0 ? round(1 - v[best.hi]! / lo, 6) : null,
+    rho: opts.rho,
+    excess_dip: round(best.excess, 6),
+    exact: true,
+  });
 }
 
-export const monotonicitySpec: PropertySpec = {
+export const monotonicitySpec = plannedProperty({
   name: 'monotonicity',
+  description: "Def. 3.2: raising an ad's bid never lowers its itctr by more than a share rho (relative dip)",
   defaultCases: 10,
   comparisons: (mode) => {
     const g = mode === 'exact' ? FULL_GRID.length : PAPER_GRID.length;
@@ -166,9 +141,12 @@ export const monotonicitySpec: PropertySpec = {
       ? 'exact itctr on bids 1..100 (enumerate), every pair'
       : `grid ${PAPER_GRID.join(',')}, all pairs; pass rules out relative dips above ${opts.rho} beyond ${opts.effect} x (itctr(1) + itctr(100))`,
   ],
-};
+  evidence: (ev) => {
+    const bids = listOf(ev.bids);
+    if (!bids || !listOf(ev.itctr)) return '';
+    return `${focalPrefix(ev)}bid ${bids[0]} -> ${bids[1]}: ${curveStep(ev)}, relative dip ${num(ev.relative_dip)} (violation > rho ${num(ev.rho)})`;
+  },
+});
 
 /** Def. 3.2 as a test: see the module comment for the design and the stated power. */
-export function monotonicity(m: MechanismUnderTest, opts?: CheckOptions): Promise<Verdict> {
-  return runProperty(monotonicitySpec, m, opts);
-}
+export const monotonicity: PropertyCheck = monotonicitySpec.check;

@@ -1,95 +1,61 @@
 /**
- * The properties by name, env-checker style: each entry is a plain async function of the
- * mechanism. `verdict` entries answer pass / fail / inconclusive with a known error rate;
- * `report` entries (um-equilibrium) measure something the theory does not promise and never
- * decide an exit code.
+ * The properties, as one list of specs. Everything else reads this list: the names `--property`
+ * accepts, its default and its help, verify's evidence column, the test matrix. A new property is
+ * one file that exports its spec and one line below; `registerProperty` adds one at run time (a
+ * test fixture, or a user's plugin that calls it before the CLI runs).
+ *
+ * `verdict` properties answer pass / fail / inconclusive / holds by construction with a known
+ * error rate and run by default; `report` properties (um-equilibrium) measure something the
+ * theory does not promise, run only when asked for, and never decide an exit code.
  */
 import { UsageError } from '../mechanism/errors.ts';
-import { continuity, continuitySpec } from './continuity.ts';
-import { type PropertySpec, structuralReason } from './verdict.ts';
-import { ir, irSpec } from './ir.ts';
-import { monotonicity, monotonicitySpec } from './monotonicity.ts';
-import type { CheckOptions, MechanismUnderTest, Verdict } from './types.ts';
-import { type EquilibriumOptions, type EquilibriumReport, umEquilibrium } from './um-equilibrium.ts';
-import { vmTruthfulness, vmTruthfulnessSpec } from './vm-truthfulness.ts';
+import { continuitySpec } from './continuity.ts';
+import { irSpec } from './ir.ts';
+import { monotonicitySpec } from './monotonicity.ts';
+import type { PropertySpec } from './types.ts';
+import { umEquilibriumSpec } from './um-equilibrium.ts';
+import { vmTruthfulnessSpec } from './vm-truthfulness.ts';
 
-export type VerdictPropertyName = 'monotonicity' | 'continuity' | 'ir' | 'vm-truthfulness';
-export type ReportPropertyName = 'um-equilibrium';
-export type PropertyName = VerdictPropertyName | ReportPropertyName;
-
-export interface VerdictProperty {
-  name: VerdictPropertyName;
-  kind: 'verdict';
-  /** One line: what is checked, and the paper's reference. */
-  description: string;
-  /** Planned cases when `cases` is not given. */
-  defaultCases: number;
-  check: (m: MechanismUnderTest, opts?: CheckOptions) => Promise<Verdict>;
-  /** Why the mechanism's payment rule makes the property hold for every allocation, or null. */
-  byConstruction: (m: MechanismUnderTest) => string | null;
-}
-
-const structural = (spec: PropertySpec) => (m: MechanismUnderTest) => structuralReason(spec, m);
-
-export interface ReportProperty {
-  name: ReportPropertyName;
-  kind: 'report';
-  description: string;
-  defaultCases: number;
-  run: (m: MechanismUnderTest, opts?: EquilibriumOptions) => Promise<EquilibriumReport>;
-}
-
-export type RegisteredProperty = VerdictProperty | ReportProperty;
-
-export const registry: readonly RegisteredProperty[] = [
-  {
-    name: 'monotonicity',
-    kind: 'verdict',
-    description: "Def. 3.2: raising an ad's bid never lowers its itctr by more than a share rho (relative dip)",
-    defaultCases: monotonicitySpec.defaultCases,
-    check: monotonicity,
-    byConstruction: structural(monotonicitySpec),
-  },
-  {
-    name: 'continuity',
-    kind: 'verdict',
-    description: "Thm. 4.3: no step b -> b+1 moves itctr by more than kappa x (itctr(1) + itctr(100)), the curve's own scale",
-    defaultCases: continuitySpec.defaultCases,
-    check: continuity,
-    byConstruction: structural(continuitySpec),
-  },
-  {
-    name: 'ir',
-    kind: 'verdict',
-    description: 'Def. 3.6: bidding truthfully, expected payment <= v * itctr (UM, and VM with tau >= 1)',
-    defaultCases: irSpec.defaultCases,
-    check: ir,
-    byConstruction: structural(irSpec),
-  },
-  {
-    name: 'vm-truthfulness',
-    kind: 'verdict',
-    description: 'Thm. 4.5: a value maximizer bidding v/tau has no ROI-feasible bid with more value',
-    defaultCases: vmTruthfulnessSpec.defaultCases,
-    check: vmTruthfulness,
-    byConstruction: structural(vmTruthfulnessSpec),
-  },
-  {
-    name: 'um-equilibrium',
-    kind: 'report',
-    description: 'Cor. 4.4 (report only): epsilon-Nash gap and bid shading of utility maximizers under best-response dynamics',
-    defaultCases: 3,
-    run: umEquilibrium,
-  },
+const specs: PropertySpec[] = [
+  monotonicitySpec,
+  continuitySpec,
+  irSpec,
+  vmTruthfulnessSpec,
+  umEquilibriumSpec,
 ];
 
-/** The four properties `verify` runs by default (the contract's list). */
-export const VERDICT_PROPERTIES: readonly VerdictPropertyName[] = ['monotonicity', 'continuity', 'ir', 'vm-truthfulness'];
+/** Every property, built in or registered, in the order verify runs and prints them (live: it grows with `registerProperty`). */
+export const registry: readonly PropertySpec[] = specs;
 
-export const PROPERTY_NAMES: readonly PropertyName[] = registry.map((p) => p.name);
+/** A property's name as `--property` and verify.json spell it. */
+export type PropertyName = PropertySpec['name'];
 
-export function getProperty(name: string): RegisteredProperty {
-  const p = registry.find((q) => q.name === name);
-  if (!p) throw new UsageError(`unknown property "${name}"; expected one of ${PROPERTY_NAMES.join(', ')}`);
+/**
+ * Add a property after the built-in ones. Its name must be new (a plugin cannot quietly replace a
+ * built-in check) and usable in `--property`'s comma-separated list.
+ */
+export function registerProperty(spec: PropertySpec): void {
+  if (!/^[a-z0-9][a-z0-9-]*$/.test(spec.name)) throw new UsageError(`property name "${spec.name}": use lower-case letters, digits and dashes`);
+  if (specs.some((p) => p.name === spec.name)) throw new UsageError(`property "${spec.name}" is already registered`);
+  specs.push(spec);
+}
+
+export function propertyNames(): PropertyName[] {
+  return specs.map((p) => p.name);
+}
+
+/** What `verify` runs when no `--property` is given: every verdict property. */
+export function defaultPropertyNames(): PropertyName[] {
+  return specs.filter((p) => p.kind === 'verdict').map((p) => p.name);
+}
+
+/** The report-only properties, which run only when named. */
+export function reportPropertyNames(): PropertyName[] {
+  return specs.filter((p) => p.kind === 'report').map((p) => p.name);
+}
+
+export function getProperty(name: string): PropertySpec {
+  const p = specs.find((q) => q.name === name);
+  if (!p) throw new UsageError(`unknown property "${name}"; expected one of ${propertyNames().join(', ')}`);
   return p;
 }

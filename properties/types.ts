@@ -147,7 +147,7 @@ export interface CheckOptions {
    * judge that honours seeds would; `fresh` draws every click independently, as one that does not.
    */
   clickSeeds?: 'shared' | 'fresh';
-  /** Number of planned cases (auction and focal ad). Default: per property (see registry.ts). */
+  /** Number of planned cases (auction and focal ad). Default: the property's own (`defaultCases`). */
   cases?: number;
   /** Force the sampled path (false) even when the rule can enumerate; default: exact when possible. */
   exact?: boolean;
@@ -233,3 +233,56 @@ export function resolveOptions(opts: CheckOptions, defaultCases: number, default
 
 /** A property check: the env-checker shape, a plain async function of the mechanism. */
 export type PropertyCheck = (m: MechanismUnderTest, opts?: CheckOptions) => Promise<Verdict>;
+
+/**
+ * What every property declares about itself. The registry (registry.ts) is a list of these, and
+ * the name list, `--property`'s default and help, and verify's evidence column all read them, so
+ * a property lives in one file.
+ */
+interface PropertyBase {
+  /** The name `--property` takes and the key of verify.json (no commas: the flag splits on them). */
+  name: string;
+  /** One line: what is checked, and the paper's reference. */
+  description: string;
+  /** Planned cases when `cases` is not given. */
+  defaultCases: number;
+  /** Most responses when `budget` is not given. */
+  defaultBudget: number;
+}
+
+/** A property tested with a stated error rate: pass, fail, inconclusive or holds by construction. */
+export interface VerdictProperty extends PropertyBase {
+  kind: 'verdict';
+  check: PropertyCheck;
+  /** Why the mechanism's payment rule makes the property hold for every allocation, or null. */
+  byConstruction: (m: MechanismUnderTest) => string | null;
+  /**
+   * One line about a counterexample (`failing`) or about the comparison that came closest to one
+   * (an inconclusive verdict's `details.closest`), for verify's summary; '' when it cannot tell.
+   */
+  evidence: (ev: Record<string, unknown>, failing: boolean) => string;
+  /** What a pass adds to the line that gives its scope (for example: not separate evidence). */
+  passNote?: (v: Verdict) => string;
+}
+
+/**
+ * What a report-only property measures. The theory promises nothing to test here, so it has no
+ * verdict and never decides an exit code; verify.json keeps it under "reports".
+ */
+export interface PropertyReport {
+  property: string;
+  report: true;
+  mode: 'exact' | 'sampled';
+  samples: number;
+  cases: readonly Record<string, unknown>[];
+  notes: string[];
+}
+
+export interface ReportProperty<R extends PropertyReport = PropertyReport> extends PropertyBase {
+  kind: 'report';
+  run(m: MechanismUnderTest, opts?: CheckOptions): Promise<R>;
+  /** One line about the measurement, for verify's summary. */
+  summary(r: R): string;
+}
+
+export type PropertySpec = VerdictProperty | ReportProperty;

@@ -21,9 +21,10 @@
  */
 import { deriveSeed, Rng } from '../mechanism/rng.ts';
 import { estimateItctr } from '../mechanism/itctr.ts';
+import { num } from './evidence.ts';
 import { PAPER_GRID } from './monotonicity.ts';
 import { describeInstance, round } from './sampling.ts';
-import type { CheckOptions, MechanismUnderTest, ProgressEvent } from './types.ts';
+import type { CheckOptions, MechanismUnderTest, ProgressEvent, PropertyReport, ReportProperty } from './types.ts';
 import { DEFAULT_BUDGET } from './types.ts';
 
 export interface EquilibriumOptions extends CheckOptions {
@@ -35,7 +36,8 @@ export interface EquilibriumOptions extends CheckOptions {
   perProfile?: number;
 }
 
-export interface EquilibriumCase {
+/** A type, not an interface, so that it reads as the plain record a PropertyReport's cases are. */
+export type EquilibriumCase = {
   instance: Record<string, unknown>;
   values: number[];
   bids: number[];
@@ -46,13 +48,10 @@ export interface EquilibriumCase {
   epsilon_truthful: number;
   epsilon_truthful_relative: number;
   shading: number;
-}
+};
 
-export interface EquilibriumReport {
+export interface EquilibriumReport extends PropertyReport {
   property: 'um-equilibrium';
-  report: true;
-  mode: 'exact' | 'sampled';
-  samples: number;
   /** Largest over cases. */
   epsilon: number;
   epsilon_relative: number;
@@ -62,7 +61,6 @@ export interface EquilibriumReport {
   /** True when the budget ran out before every case finished (later cases are missing). */
   budget_exhausted: boolean;
   cases: EquilibriumCase[];
-  notes: string[];
 }
 
 export const DEFAULT_EQ_GRID: readonly number[] = [1, ...Array.from({ length: 20 }, (_, k) => 5 * (k + 1))];
@@ -203,3 +201,13 @@ export async function umEquilibrium(m: MechanismUnderTest, options: EquilibriumO
     ],
   };
 }
+
+export const umEquilibriumSpec: ReportProperty<EquilibriumReport> = {
+  name: 'um-equilibrium',
+  kind: 'report',
+  description: 'Cor. 4.4 (report only): epsilon-Nash gap and bid shading of utility maximizers under best-response dynamics',
+  defaultCases: 3,
+  defaultBudget: DEFAULT_BUDGET,
+  run: umEquilibrium,
+  summary: (r) => `epsilon ${num(r.epsilon_relative)} of value (truthful ${num(r.epsilon_truthful_relative)}), shading ${num(r.shading)}`,
+};

@@ -18,8 +18,8 @@ import fc from 'fast-check';
 import { deriveSeed } from '../mechanism/rng.ts';
 import { type Case, caseArbitrary, PILOT_RESPONSES, type Stratum, stratifyFocal, stratumOf } from './cases.ts';
 import { describeInstance, observableOf } from './sampling.ts';
-import type { CheckOptions, MechanismUnderTest, Observable, ResolvedOptions, Verdict, VerdictDetails } from './types.ts';
-import { resolveOptions } from './types.ts';
+import type { CheckOptions, MechanismUnderTest, Observable, ResolvedOptions, Verdict, VerdictDetails, VerdictProperty } from './types.ts';
+import { DEFAULT_BUDGET, resolveOptions } from './types.ts';
 
 export type Mode = 'exact' | 'sampled';
 
@@ -35,6 +35,11 @@ export interface CaseOutcome {
   evidence?: Record<string, unknown>;
   /** Open sampled cases: go on where the case stopped, with `extra` more responses. */
   resume?: (extra: number) => Promise<CaseOutcome>;
+}
+
+/** An exact case is settled either way; its p-values are 0 and 1 (no sampling, nothing to test). */
+export function exactOutcome(fail: boolean, samples: number, evidence?: Record<string, unknown>): CaseOutcome {
+  return { status: fail ? 'fail' : 'pass', failP: fail ? 0 : 1, passP: fail ? 1 : 0, samples, ...(evidence ? { evidence } : {}) };
 }
 
 export interface CaseContext {
@@ -56,9 +61,11 @@ export interface CaseContext {
   progress: (samples: number) => void;
 }
 
-export interface PropertySpec {
-  name: string;
-  defaultCases: number;
+/**
+ * How a verdict property is tested on this skeleton, with what it declares about itself (see
+ * VerdictProperty); `plannedProperty` turns it into the property the registry lists.
+ */
+export interface PropertyPlan extends Pick<VerdictProperty, 'name' | 'description' | 'defaultCases' | 'evidence' | 'passNote'> {
   /** Most responses when `budget` is not given (DEFAULT_BUDGET when absent). */
   defaultBudget?: number;
   /** Planned comparisons per case (fixed before sampling; the Bonferroni denominator). */
@@ -73,21 +80,31 @@ export interface PropertySpec {
   byConstruction?(m: MechanismUnderTest): string | null;
 }
 
-/** A property's structural reason for this mechanism, if any (see PropertySpec.byConstruction). */
-export function structuralReason(spec: PropertySpec, m: MechanismUnderTest): string | null {
-  return spec.byConstruction?.(m) ?? null;
+/** The property a plan describes: its check runs the plan over the planned cases. */
+export function plannedProperty(plan: PropertyPlan): VerdictProperty {
+  return {
+    kind: 'verdict',
+    name: plan.name,
+    description: plan.description,
+    defaultCases: plan.defaultCases,
+    defaultBudget: plan.defaultBudget ?? DEFAULT_BUDGET,
+    byConstruction: (m) => plan.byConstruction?.(m) ?? null,
+    check: (m, opts) => runProperty(plan, m, opts),
+    evidence: plan.evidence,
+    ...(plan.passNote ? { passNote: plan.passNote } : {}),
+  };
 }
 
 /** Most shrink attempts after a failure (each one is a full test of a smaller case). */
 export const MAX_SHRINKS = 40;
 
-export async function runProperty(spec: PropertySpec, m: MechanismUnderTest, options: CheckOptions = {}): Promise<Verdict> {
-  const opts = resolveOptions(options, spec.defaultCases, spec.defaultBudget);
+async function runProperty(plan: PropertyPlan, m: MechanismUnderTest, options: CheckOptions = {}): Promise<Verdict> {
+  const opts = resolveOptions(options, plan.defaultCases, plan.defaultBudget);
   const mode: Mode = opts.exact && typeof m.rule.enumerate === 'function' ? 'exact' : 'sampled';
   const observable = observableOf(m, opts.observable);
-  const reason = structuralReason(spec, m);
+  const reason = plan.byConstruction?.(m) ?? null;
   const baseDetails = {
-    property: spec.name,
+    property: plan.name,
     mode,
     observable: mode === 'sampled' ? observable : null,
     alpha: opts.alpha,
@@ -121,7 +138,7 @@ export async function runProperty(spec: PropertySpec, m: MechanismUnderTest, opt
       },
     };
   }
-  const perCase = spec.comparisons(mode, opts);
+  const perCase = plan.comparisons(mode, opts);
   const planned = opts.cases * perCase;
   const alphaFail = opts.alpha / planned;
 
@@ -140,7 +157,11 @@ export async function runProperty(spec: PropertySpec, m: MechanismUnderTest, opt
 
   const shrinkBudget = () => Math.min(Math.floor(opts.budget / 4), opts.budget - used);
   const report = (samples: number) =>
-    opts.onProgress?.({ property: spec.name, samples, budget: opts.budget, cases: outcomes.length, casesPlanned: opts.cases, phase });
+    opts.onProgress?.({ property: plan.name, samples, budget: opts.budget, cases: outcomes.length, casesPlanned: opts.cases, phase });
+
+  /** One case at this check's levels; `before` is what the check had drawn when it began (for progress). */
+  const runCase = (c: Case, budget: number, seed: number, before: number) =>
+    plan.runCase({ m, c, opts, mode, observable, alphaFail, alphaPass: opts.alpha, budget, seed, progress: (s) => report(before + s) });
 
   const predicate = async (c: Case): Promise<boolean> => {
     if (error !== undefined) return true;
@@ -152,7 +173,7 @@ export async function runProperty(spec: PropertySpec, m: MechanismUnderTest, opt
         // The pilot is skipped when it would take more than a twentieth of this case's share.
         const affordable = mode === 'exact' || (opts.budget - used) / (opts.cases - index) >= 20 * PILOT_RESPONSES;
         const pilot = affordable
-          ? await stratifyFocal(m, c, stratum, mode === 'exact', observable, deriveSeed(opts.seed, spec.name, 'pilot', index), opts.concurrency)
+          ? await stratifyFocal(m, c, stratum, mode === 'exact', observable, deriveSeed(opts.seed, plan.name, 'pilot', index), opts.concurrency)
           : { samples: 0, click_rate: null };
         used += pilot.samples;
         strata.push({ stratum, focal: c.instance.ads[c.focal]?.id ?? '', click_rate: pilot.click_rate === null ? null : Math.round(pilot.click_rate * 1e4) / 1e4 });
@@ -160,18 +181,7 @@ export async function runProperty(spec: PropertySpec, m: MechanismUnderTest, opt
         // First pass: half of an equal share of what is left; the rest is handed out after all
         // planned cases ran, to those still open (below).
         const budget = mode === 'exact' ? Number.POSITIVE_INFINITY : Math.floor(left / (opts.cases - index) / 2);
-        const outcome = await spec.runCase({
-          m,
-          c,
-          opts,
-          mode,
-          observable,
-          alphaFail,
-          alphaPass: opts.alpha,
-          budget,
-          seed: deriveSeed(opts.seed, spec.name, 'case', index),
-          progress: (s) => report(used + s),
-        });
+        const outcome = await runCase(c, budget, deriveSeed(opts.seed, plan.name, 'case', index), used);
         if (mode === 'sampled') used += outcome.samples;
         else exactScored += outcome.samples;
         outcomes.push(outcome);
@@ -189,19 +199,9 @@ export async function runProperty(spec: PropertySpec, m: MechanismUnderTest, opt
       const left = mode === 'exact' ? Number.POSITIVE_INFINITY : shrinkBudget() - shrinkUsed;
       if (left < 1) return true;
       const attempt = shrinks++;
-      const outcome = await spec.runCase({
-        m,
-        c,
-        opts,
-        mode,
-        observable,
-        alphaFail,
-        alphaPass: opts.alpha,
-        // Twice what the planned failure needed is plenty for a case that really fails.
-        budget: Math.min(left, 2 * Math.max(1, firstFail?.outcome.samples ?? 0)),
-        seed: deriveSeed(opts.seed, spec.name, 'shrink', attempt),
-        progress: (s) => report(used + shrinkUsed + s),
-      });
+      // Twice what the planned failure needed is plenty for a case that really fails.
+      const budget = Math.min(left, 2 * Math.max(1, firstFail?.outcome.samples ?? 0));
+      const outcome = await runCase(c, budget, deriveSeed(opts.seed, plan.name, 'shrink', attempt), used + shrinkUsed);
       if (mode === 'sampled') shrinkUsed += outcome.samples;
       else exactScored += outcome.samples;
       if (outcome.status === 'fail') {
@@ -222,7 +222,7 @@ export async function runProperty(spec: PropertySpec, m: MechanismUnderTest, opt
     endOnFailure: !opts.shrink,
   });
   if (error !== undefined) throw error;
-  if (run.interrupted) throw new Error(`${spec.name}: fast-check was interrupted`);
+  if (run.interrupted) throw new Error(`${plan.name}: fast-check was interrupted`);
 
   // Budget left after the first pass over the planned cases (each had half of an equal share of
   // what was left when it began) goes back to the cases still open, the one closest to a
@@ -294,7 +294,7 @@ export async function runProperty(spec: PropertySpec, m: MechanismUnderTest, opt
     case_strata: strata,
     samples_shrinking: shrinkUsed,
     shrinks,
-    notes: spec.notes?.(mode, m, opts) ?? [],
+    notes: plan.notes?.(mode, m, opts) ?? [],
   };
   if (verdict !== 'fail') {
     // The comparison that came closest to a violation: useful when inconclusive.

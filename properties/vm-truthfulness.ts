@@ -33,12 +33,13 @@
  * above, and is feasible under first price per click) with common random numbers: detected in
  * 100% of runs, after about 1,200 responses per case; correct rules pass after ~550-650 per case.
  */
-import { runProperty, type CaseContext, type CaseOutcome, type PropertySpec } from './verdict.ts';
+import { type Comparison, PairComparison, pairedSummary, runSequentialCase } from './case-loop.ts';
+import { curveStep, focalPrefix, num } from './evidence.ts';
 import { FULL_GRID, PAPER_GRID, SCALE_BIDS } from './monotonicity.ts';
-import { type Comparison, pairedSummary, runSequentialCase } from './case-loop.ts';
 import { type ArmData, armSummary, chargedPrice, ExactEvaluator, round, withBid } from './sampling.ts';
 import { affineRange, BettingTest } from './sequential.ts';
-import type { CheckOptions, MechanismUnderTest, Verdict } from './types.ts';
+import type { MechanismUnderTest, VerdictProperty } from './types.ts';
+import { type CaseContext, type CaseOutcome, exactOutcome, plannedProperty } from './verdict.ts';
 
 const PER_CASE = PAPER_GRID.length + 2 + 1;
 
@@ -165,50 +166,32 @@ class DeviationComparison implements Comparison {
   }
 }
 
-class TruthfulFeasibility implements Comparison {
+class TruthfulFeasibility extends PairComparison implements Comparison {
   readonly bids: readonly number[];
   private readonly slacks: number[] = [];
-  private readonly infeasible: BettingTest; // H0 E[g*] >= 0, fed -g*
-  private readonly feasibleEnough: BettingTest; // H0 E[g*] <= -effect
+  /** H0 E[g*] >= 0, fed -g*: rejecting it shows the truthful bid is infeasible. */
+  protected readonly violation: BettingTest;
+  /** H0 E[g*] <= -effect: rejecting it shows the truthful bid keeps the ROI constraint. */
+  protected readonly equivalence: BettingTest;
 
   constructor(
     private readonly m: MechanismUnderTest,
     private readonly who: Bidder,
     effect: number,
   ) {
+    super();
     this.bids = [who.truthful];
     const [lo, hi] = slackRange(m, who, who.truthful);
-    this.infeasible = new BettingTest(0, -hi);
-    this.feasibleEnough = new BettingTest(-effect, lo);
+    this.violation = new BettingTest(0, -hi);
+    this.equivalence = new BettingTest(-effect, lo);
   }
 
   observe(j: number, batch: (bid: number) => ArmData): void {
     const a = batch(this.who.truthful);
     const g = slack(this.m, this.who, this.who.truthful, a.x[this.who.k]![j]!, a.e[this.who.k]![j]!);
     this.slacks.push(g);
-    this.infeasible.push(-g);
-    this.feasibleEnough.push(g);
-  }
-
-  decide(alphaFail: number, alphaPass: number) {
-    if (this.infeasible.rejects(alphaFail)) return 'fail' as const;
-    return this.feasibleEnough.rejects(alphaPass) ? ('pass' as const) : ('open' as const);
-  }
-
-  count(): number {
-    return this.infeasible.count;
-  }
-
-  failP(): number {
-    return this.infeasible.pValue();
-  }
-
-  violationWealth(): number {
-    return this.infeasible.wealth;
-  }
-
-  passP(): number {
-    return this.feasibleEnough.pValue();
+    this.violation.push(-g);
+    this.equivalence.push(g);
   }
 
   evidence(arm: (bid: number) => ArmData): Record<string, unknown> {
@@ -250,7 +233,7 @@ async function exactCase(ctx: CaseContext): Promise<CaseOutcome> {
   // sides are tiny, and an absolute tolerance would call an overbid "feasible" by rounding alone.
   const tol = (b: number, x: number) => opts.tolerance * (who.value * x + who.tau * b * x);
   if (gT < -tol(who.truthful, xT)) {
-    return { status: 'fail', failP: 0, passP: 1, samples: ev.responses, evidence: { ...base, itctr: round(xT, 6), roi_slack: round(gT, 6), infeasible_truthful_bid: true } };
+    return exactOutcome(true, ev.responses, { ...base, itctr: round(xT, 6), roi_slack: round(gT, 6), infeasible_truthful_bid: true });
   }
   let best: { bid: number; gain: number; g: number; x: number; e: number } | undefined;
   let top = xT;
@@ -264,12 +247,10 @@ async function exactCase(ctx: CaseContext): Promise<CaseOutcome> {
     if (g >= -tol(b, x) && (!best || gain > best.gain)) best = { bid: b, gain, g, x, e: p.exposure[who.k]! };
   }
   const fail = best !== undefined && best.gain > opts.tolerance * top + 1e-15;
-  return {
-    status: fail ? 'fail' : 'pass',
-    failP: fail ? 0 : 1,
-    passP: fail ? 1 : 0,
-    samples: ev.responses,
-    evidence: best
+  return exactOutcome(
+    fail,
+    ev.responses,
+    best
       ? {
           ...base,
           deviation_bid: best.bid,
@@ -280,11 +261,12 @@ async function exactCase(ctx: CaseContext): Promise<CaseOutcome> {
           roi_slack: round(best.g, 6),
         }
       : base,
-  };
+  );
 }
 
-export const vmTruthfulnessSpec: PropertySpec = {
+const planned = plannedProperty({
   name: 'vm-truthfulness',
+  description: 'Thm. 4.5: a value maximizer bidding v/tau has no ROI-feasible bid with more value',
   defaultCases: 10,
   comparisons: (mode) => (mode === 'exact' ? FULL_GRID.length : PER_CASE),
   async runCase(ctx) {
@@ -301,7 +283,20 @@ export const vmTruthfulnessSpec: PropertySpec = {
       : `deviations: ${PAPER_GRID.join(',')} and b*±1; pass rules out a feasible deviation beyond ${opts.effect} x (itctr(1) + itctr(100))`,
     ...(equivalentTo(m) ? ['first price per click: feasible bids are exactly b <= b*, so this is monotonicity on [1, b*]; not separate evidence'] : []),
   ],
-};
+  evidence: (ev, failing) => {
+    const focal = focalPrefix(ev);
+    if (ev.comparison === 'truthful-feasibility' || ev.infeasible_truthful_bid) {
+      return failing
+        ? `${focal}truthful bid ${String(ev.truthful_bid)} breaks the ROI constraint (slack ${num(ev.roi_slack)})`
+        : `${focal}ROI slack ${num(ev.roi_slack)} at the truthful bid ${String(ev.truthful_bid)}`;
+    }
+    return failing
+      ? `${focal}bid ${String(ev.deviation_bid)} instead of ${String(ev.truthful_bid)}: ${curveStep(ev)}, ROI-feasible`
+      : `${focal}bid ${String(ev.deviation_bid)} vs ${String(ev.truthful_bid)}: ${curveStep(ev)}, ROI slack ${num(ev.roi_slack)}`;
+  },
+  passNote: (v) =>
+    v.details?.equivalent_to ? `; equivalent to ${String(v.details.equivalent_to)} under first price per click, not separate evidence` : '',
+});
 
 /**
  * The property this one reduces to under the mechanism's payment rule, if any: under first price
@@ -311,10 +306,18 @@ export function equivalentTo(m: MechanismUnderTest): 'monotonicity' | null {
   return m.payment.name === 'first-price-click' ? 'monotonicity' : null;
 }
 
-/** Thm. 4.5 as a test: see the module comment. */
-export async function vmTruthfulness(m: MechanismUnderTest, opts?: CheckOptions): Promise<Verdict> {
-  const v = await runProperty(vmTruthfulnessSpec, m, opts);
-  const eq = equivalentTo(m);
-  if (eq && v.details) v.details.equivalent_to = eq;
-  return v;
-}
+/**
+ * Thm. 4.5 as a test: see the module comment. Its verdict says when it is monotonicity in
+ * disguise (details.equivalent_to), so summaries do not count it twice.
+ */
+export const vmTruthfulnessSpec: VerdictProperty = {
+  ...planned,
+  async check(m, opts) {
+    const v = await planned.check(m, opts);
+    const eq = equivalentTo(m);
+    if (eq && v.details) v.details.equivalent_to = eq;
+    return v;
+  },
+};
+
+export const vmTruthfulness = vmTruthfulnessSpec.check;

@@ -15,31 +15,19 @@
  */
 import cliProgress from 'cli-progress';
 import { UsageError } from '../../mechanism/errors.ts';
-import { getProperty, type RegisteredProperty, VERDICT_PROPERTIES } from '../../properties/registry.ts';
-import type { CheckOptions, MechanismUnderTest, Observable, ProgressEvent, Verdict } from '../../properties/types.ts';
+import { num } from '../../properties/evidence.ts';
+import { defaultPropertyNames, getProperty } from '../../properties/registry.ts';
+import type { CheckOptions, MechanismUnderTest, ProgressEvent, PropertyReport, PropertySpec, Verdict, VerdictProperty } from '../../properties/types.ts';
 import { DEFAULT_ALPHA } from '../../properties/types.ts';
-import type { EquilibriumReport } from '../../properties/um-equilibrium.ts';
 import { table, writeJsonResult } from '../output.ts';
 
-export interface VerifyOptions {
+/** The check options verify passes on to every property (see CheckOptions for their meaning and defaults). */
+type SharedCheckOptions = Pick<CheckOptions, 'alpha' | 'budget' | 'seed' | 'effect' | 'rho' | 'kappa' | 'observable' | 'cases' | 'exact'>;
+
+export interface VerifyOptions extends SharedCheckOptions {
   mechanism: MechanismUnderTest;
-  /** Property names (a name may also be a comma-separated list); default: the four verdict properties. */
+  /** Property names (a name may also be a comma-separated list); default: every verdict property. */
   properties?: string[];
-  alpha?: number;
-  budget?: number;
-  seed?: number;
-  /** Margin of the pass claims, as a share of the curve's scale; default 0.1. */
-  effect?: number;
-  /** Monotonicity: tolerated relative dip; default 0.1. */
-  rho?: number;
-  /** Continuity: largest share of the curve's scale one bid step may move; default 0.3. */
-  kappa?: number;
-  /** Sampled path: 0/1 clicks or the click model's probability (default: probability where given). */
-  observable?: Observable;
-  /** Planned cases per property; default per property. */
-  cases?: number;
-  /** false forces the sampled path even for a rule that can enumerate. */
-  exact?: boolean;
   /** `--json FILE`; "-" writes the JSON alone to stdout. */
   json?: string;
 }
@@ -58,7 +46,7 @@ export interface VerifyResult {
   budgets: Record<string, number>;
   seed: number;
   properties: Record<string, Verdict>;
-  reports?: Record<string, EquilibriumReport>;
+  reports?: Record<string, PropertyReport>;
 }
 
 export const VERIFY_EXIT = { pass: 0, fail: 1, inconclusive: 3 } as const;
@@ -69,14 +57,14 @@ export function verdictText(v: Verdict['verdict']): string {
 }
 
 /** Names asked for, split on commas, checked, without duplicates; unknown names are a usage error. */
-export function resolveProperties(names: readonly string[] | undefined): RegisteredProperty[] {
-  const list = (names && names.length ? names : VERDICT_PROPERTIES)
+export function resolveProperties(names: readonly string[] | undefined): PropertySpec[] {
+  const list = (names && names.length ? names : defaultPropertyNames())
     .flatMap((n) => n.split(','))
     .map((n) => n.trim())
     .filter((n) => n.length > 0);
   if (list.length === 0) throw new UsageError('--property needs at least one property name');
   const seen = new Set<string>();
-  const out: RegisteredProperty[] = [];
+  const out: PropertySpec[] = [];
   for (const n of list) {
     const p = getProperty(n); // throws UsageError for an unknown name
     if (seen.has(p.name)) continue;
@@ -116,67 +104,17 @@ function progressBar(): { onProgress: (e: ProgressEvent) => void; stop: () => vo
   };
 }
 
-function num(x: unknown, digits = 3): string {
-  return typeof x === 'number' && Number.isFinite(x) ? String(Math.round(x * 10 ** digits) / 10 ** digits) : '?';
-}
-
-function itctrOf(x: unknown): string {
-  if (typeof x === 'number') return num(x);
-  if (x && typeof x === 'object' && 'itctr' in x) return num((x as { itctr: unknown }).itctr);
-  return '?';
-}
-
-/** "itctr a -> b (exposure p -> q)": the allocation beside what it earns. */
-function curveStep(ev: Record<string, unknown>): string {
-  const itctr = Array.isArray(ev.itctr) ? (ev.itctr as unknown[]) : [];
-  const exp = Array.isArray(ev.exposure) ? (ev.exposure as unknown[]) : [];
-  const e = exp.length === 2 ? ` (exposure ${num(exp[0])} -> ${num(exp[1])})` : '';
-  return `itctr ${itctrOf(itctr[0])} -> ${itctrOf(itctr[1])}${e}`;
-}
-
-/** One line about a counterexample (or the closest call), for the summary table. */
-export function describeEvidence(property: string, ev: Record<string, unknown> | null | undefined, failing = true): string {
-  if (!ev) return '';
-  const focal = typeof ev.focal === 'string' ? `${ev.focal}: ` : '';
-  const bids = Array.isArray(ev.bids) ? (ev.bids as unknown[]) : undefined;
-  const itctr = Array.isArray(ev.itctr) ? (ev.itctr as unknown[]) : undefined;
-  switch (property) {
-    case 'monotonicity':
-      return bids && itctr
-        ? `${focal}bid ${bids[0]} -> ${bids[1]}: ${curveStep(ev)}, relative dip ${num(ev.relative_dip)} (violation > rho ${num(ev.rho)})`
-        : '';
-    case 'continuity':
-      return bids
-        ? `${focal}bid ${bids[0]} -> ${bids[1]}: ${curveStep(ev)}, step ${num(ev.step_share)} of the curve's scale (jump > kappa ${num(ev.kappa)})`
-        : '';
-    case 'ir':
-      return `${String(ev.ad ?? '?')}: pays ${num(ev.expected_payment)} for value ${num(ev.expected_value)} (exposure ${num(ev.exposure)})`;
-    case 'vm-truthfulness':
-      if (ev.comparison === 'truthful-feasibility' || ev.infeasible_truthful_bid) {
-        return failing
-          ? `${focal}truthful bid ${String(ev.truthful_bid)} breaks the ROI constraint (slack ${num(ev.roi_slack)})`
-          : `${focal}ROI slack ${num(ev.roi_slack)} at the truthful bid ${String(ev.truthful_bid)}`;
-      }
-      return failing
-        ? `${focal}bid ${String(ev.deviation_bid)} instead of ${String(ev.truthful_bid)}: ${curveStep(ev)}, ROI-feasible`
-        : `${focal}bid ${String(ev.deviation_bid)} vs ${String(ev.truthful_bid)}: ${curveStep(ev)}, ROI slack ${num(ev.roi_slack)}`;
-    default:
-      return '';
-  }
-}
-
 /** What the summary says about a verdict: the counterexample, the undecided comparison, or the scope of a pass. */
-function evidenceColumn(property: string, v: Verdict): string {
-  if (v.verdict === 'fail') return describeEvidence(property, v.counterexample);
+function evidenceColumn(p: VerdictProperty, v: Verdict): string {
+  const describe = (ev: Record<string, unknown> | null | undefined, failing: boolean) => (ev ? p.evidence(ev, failing) : '');
+  if (v.verdict === 'fail') return describe(v.counterexample, true);
   if (v.verdict === 'holds-by-construction') return v.reason ?? '';
   const d = v.details;
   if (v.verdict === 'inconclusive') {
-    const closest = d?.closest as Record<string, unknown> | undefined;
-    const what = describeEvidence(property, closest, false);
+    const what = describe(d?.closest as Record<string, unknown> | undefined, false);
     return `undecided${what ? `: ${what}` : ''} (${d?.cases_open ?? '?'} of ${d?.cases ?? '?'} cases open)`;
   }
-  const eq = d?.equivalent_to ? `; equivalent to ${String(d.equivalent_to)} under ${property === 'vm-truthfulness' ? 'first price per click' : 'this payment'}, not separate evidence` : '';
-  return d ? `${d.cases} auctions, ${d.comparisons_planned} comparisons${d.observable ? `, on ${d.observable}` : ''}${eq}` : '';
+  return d ? `${d.cases} auctions, ${d.comparisons_planned} comparisons${d.observable ? `, on ${d.observable}` : ''}${p.passNote?.(v) ?? ''}` : '';
 }
 
 /** "budget N responses per property", or each property's own cap when they differ. */
@@ -190,28 +128,17 @@ function budgetLine(given: number | undefined, budgets: Record<string, number>):
 
 export async function runVerify(opts: VerifyOptions): Promise<number> {
   const chosen = resolveProperties(opts.properties);
+  const { mechanism: m, properties: _names, json: _json, ...shared } = opts;
   const alpha = opts.alpha ?? DEFAULT_ALPHA;
   const budget = opts.budget;
   const seed = opts.seed ?? 0;
   if (!(alpha > 0 && alpha < 1)) throw new UsageError(`--alpha must be in (0, 1), got ${alpha}`);
   if (budget !== undefined && !(Number.isInteger(budget) && budget >= 1)) throw new UsageError(`--budget must be a positive integer, got ${budget}`);
-  const m = opts.mechanism;
   const bar = progressBar();
   // Family-wise error control across properties: alpha is split over those that are tested.
   const tested = chosen.filter((p) => p.kind === 'verdict' && p.byConstruction(m) === null).map((p) => p.name);
   const alphaEach = alpha / Math.max(1, tested.length);
-  const base: CheckOptions = {
-    alpha: alphaEach,
-    ...(budget !== undefined ? { budget } : {}),
-    seed,
-    ...(opts.effect !== undefined ? { effect: opts.effect } : {}),
-    ...(opts.rho !== undefined ? { rho: opts.rho } : {}),
-    ...(opts.kappa !== undefined ? { kappa: opts.kappa } : {}),
-    ...(opts.observable !== undefined ? { observable: opts.observable } : {}),
-    ...(opts.cases !== undefined ? { cases: opts.cases } : {}),
-    ...(opts.exact !== undefined ? { exact: opts.exact } : {}),
-    ...(bar ? { onProgress: bar.onProgress } : {}),
-  };
+  const base: CheckOptions = { ...shared, alpha: alphaEach, seed, ...(bar ? { onProgress: bar.onProgress } : {}) };
 
   const result: VerifyResult = {
     mechanism: m.name,
@@ -236,7 +163,7 @@ export async function runVerify(opts: VerifyOptions): Promise<number> {
           v.samples,
           v.p_value === null ? 'exact' : v.p_value === 0 ? '0' : v.p_value < 1e-4 ? v.p_value.toExponential(1) : num(v.p_value, 4),
           v.details?.mode ?? '',
-          evidenceColumn(p.name, v),
+          evidenceColumn(p, v),
         ]);
       } else {
         const r = await p.run(m, base);
@@ -247,7 +174,7 @@ export async function runVerify(opts: VerifyOptions): Promise<number> {
           r.samples,
           '',
           r.mode,
-          `epsilon ${num(r.epsilon_relative)} of value (truthful ${num(r.epsilon_truthful_relative)}), shading ${num(r.shading)}`,
+          p.summary(r),
         ]);
       }
     }
