@@ -143,6 +143,11 @@ export function buildProgram(result: { code: number }): Command {
     .option('--trainer-command <cmd>', 'with --trainer external: shell command that trains on the pairs (e.g. python training/python/train_dpo.py)')
     .option('--base-model <name>', 'with --trainer external: base model given to the trainer')
     .option('--reload <how>', 'with --trainer external: vllm-lora, none, or command:CMD', 'vllm-lora')
+    .addOption(new Option('--trainer-lr <x>', 'with --trainer external: learning rate written to trainer.json (default 1e-6, the paper\'s for full fine-tuning; LoRA wants more)').argParser(numberArg('--trainer-lr', 0, 1, { lo: true })))
+    .addOption(new Option('--trainer-steps <n>', 'with --trainer external: most optimizer steps per epoch, written to trainer.json as max_steps').argParser(intArg('--trainer-steps', 1, 10_000_000)))
+    .addOption(new Option('--rm-samples <m>', 'responses per query in the reward-model phase (paper: 10)').argParser(intArg('--rm-samples', 1, 1000)))
+    .addOption(new Option('--dpo-samples <m>', 'responses per query in the LLM (DPO) phase (paper: 5)').argParser(intArg('--dpo-samples', 2, 1000)))
+    .addOption(new Option('--candidates <k>', 'candidate ads per auction in training (0 = the whole catalog; default 10)').argParser(intArg('--candidates', 0, 100_000)))
     .option('--encoder <spec>', 'frozen text encoder of the pCTR model: lexical, or onnx:all-minilm-l6-v2 (after bash scripts/fetch-models.sh)', 'lexical')
     .option('--resume', 'continue from the last checkpoint')
     .addOption(jsonOption())
@@ -237,6 +242,15 @@ export function buildProgram(result: { code: number }): Command {
     .addOption(seedOption())
     .action(async (opts) => {
       result.code = await (await import('./commands/import.ts')).runImport({ format: opts.format, from: opts.from, out: opts.out, seed: opts.seed, json: opts.json });
+    });
+
+  program
+    .command('probe')
+    .description('ask an OpenAI-compatible endpoint what it does with the fields a run sends (top_k, n, seed, logprobs, stop, max_tokens); exit 0 nothing to adapt, 3 warnings')
+    .requiredOption('-m, --mechanism <spec>', 'openai:URL?model=NAME[&k=v…], the endpoint as a run would use it')
+    .addOption(jsonOption())
+    .action(async (opts) => {
+      result.code = await (await import('./commands/probe.ts')).runProbe({ mechanism: opts.mechanism, json: opts.json });
     });
 
   program
