@@ -34,7 +34,7 @@
  * calibrated, the expected charge is pay_i times (true clicks / predicted clicks) instead.
  */
 import type { BiddedAd, GspSlot } from '../mechanism/types.ts';
-import { logSumExp } from '../mechanism/stats.ts';
+import { logSumExp } from '../lib/stats.ts';
 
 /** What the payment rule needs to know about one candidate reply. */
 export interface PricedCandidate {

@@ -27,7 +27,7 @@ import { z } from 'zod';
 import type { ClickModel } from '../mechanism/click-model.ts';
 import { ResponseParser } from '../mechanism/parser.ts';
 import { reward, RewardConfig } from '../mechanism/reward.ts';
-import { deriveSeed, Rng } from '../mechanism/rng.ts';
+import { deriveSeed, Rng } from '../lib/rng.ts';
 import type { AllocationRule, AuctionInput, GspSlot, ParsedResponse, PaymentRuleName, PricedResponse, SampleOptions } from '../mechanism/types.ts';
 import { DEFAULT_OBJECTIVE_BETA } from '../simulation/optimal.ts';
 import { rochetPayments, rochetSlots, selectionProbabilities, type RochetPayment } from './mosaic-payment.ts';

@@ -6,7 +6,7 @@ import { insertion } from '../mechanism/format.ts';
 import { parseResponse, ResponseParser } from '../mechanism/parser.ts';
 import { firstPriceClick, gsp, gspAllocate, Ledger, type SettlementEvent } from '../mechanism/payment.ts';
 import { reward } from '../mechanism/reward.ts';
-import { Rng } from '../mechanism/rng.ts';
+import { Rng } from '../lib/rng.ts';
 import type { BiddedAd } from '../mechanism/types.ts';
 import { runTasks, writeResult, type Target } from './lib.ts';
 

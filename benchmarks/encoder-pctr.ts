@@ -18,7 +18,7 @@
  */
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { deriveSeed } from '../mechanism/rng.ts';
+import { deriveSeed } from '../lib/rng.ts';
 import type { Query } from '../mechanism/types.ts';
 import { auctionInput } from '../simulation/auctions.ts';
 import { EmbeddedPolicy } from '../simulation/embedded-policy.ts';

@@ -10,11 +10,12 @@
  * Run: npx tsx benchmarks/pctr.bench.ts
  */
 import os from 'node:os';
-import { Rng } from '../mechanism/rng.ts';
+import { Rng } from '../lib/rng.ts';
 import { LexicalEncoder } from '../simulation/text-encoder.ts';
 import { PctrModel } from '../training/pctr.ts';
 import type { PctrExample } from '../training/pctr-features.ts';
 import { runTasks, writeResult } from './lib.ts';
+import { round } from '../lib/numbers.ts';
 
 const WORDS = (
   'coffee espresso beans grinder roast morning routine yoga mat stretch breathing hiking trail boots waterproof jacket camera lens ' +
@@ -43,7 +44,6 @@ function onlineData(queries: number, seed: number): PctrExample[] {
   return out;
 }
 
-const round = (x: number, d = 0) => Math.round(x * 10 ** d) / 10 ** d;
 
 /** One fit of the paper's model (default config: 2 epochs, batch 256, textDim 128) on fresh data. */
 function presetFit(name: string, queries: number, seed: number) {
@@ -64,9 +64,9 @@ function presetFit(name: string, queries: number, seed: number) {
     epochs: model.config.epochs,
     fit_seconds: round(fit.seconds, 2),
     encode_seconds: round(fit.encodeSeconds, 2),
-    train_examples_per_s: round(passes / (fit.seconds - fit.encodeSeconds)),
-    fit_examples_per_s: round(fit.examplesPerSecond),
-    predict_examples_per_s: round(data.length / predictSeconds),
+    train_examples_per_s: round(passes / (fit.seconds - fit.encodeSeconds), 0),
+    fit_examples_per_s: round(fit.examplesPerSecond, 0),
+    predict_examples_per_s: round(data.length / predictSeconds, 0),
     final_loss: round(fit.losses.at(-1)!, 4),
   };
   console.log(row);
@@ -107,11 +107,11 @@ const paperExamples = quarter.examples * 4;
 const paperProjectedSeconds = quarter.fit_seconds * 4;
 
 const notes = [
-  `Training: ${round(stepExamplesPerS)} examples/s in steady state (median Adam step on a batch of 256, text features cached), ${round(predExamplesPerS)} examples/s for inference.`,
-  `Without the projection (textDim null, 1024-dim features into the MLP): ${round(wideFit.examplesPerSecond)} examples/s for fit.`,
+  `Training: ${round(stepExamplesPerS, 0)} examples/s in steady state (median Adam step on a batch of 256, text features cached), ${round(predExamplesPerS, 0)} examples/s for inference.`,
+  `Without the projection (textDim null, 1024-dim features into the MLP): ${round(wideFit.examplesPerSecond, 0)} examples/s for fit.`,
   `Tiny preset: ${tiny.examples} examples x ${tiny.epochs} epochs in ${tiny.fit_seconds} s (text encoding of ${tiny.unique_texts} texts: ${tiny.encode_seconds} s).`,
   `Paper preset: ${quarter.examples} examples (a quarter of 12k queries x 10 samples x ~1.4 exposures) fit in ${quarter.fit_seconds} s; ` +
-    `projected for ${paperExamples} examples: ~${round(paperProjectedSeconds)} s per IRPO epoch (4x the quarter; measured, not run at full size, to keep the lexical encoder's 1024-dim cache in memory bounds).`,
+    `projected for ${paperExamples} examples: ~${round(paperProjectedSeconds, 0)} s per IRPO epoch (4x the quarter; measured, not run at full size, to keep the lexical encoder's 1024-dim cache in memory bounds).`,
   'Synthetic data: ~12-word queries, ~120-word responses, 3,000 users, 100 ads; LexicalEncoder(1024) then the fixed random projection to 128 dims.',
   `1-minute load average ${round(loadBefore, 1)} before and ${round(os.loadavg()[0]!, 1)} after the run on ${os.cpus().length} cores: single-threaded figures shrink when the load exceeds the core count.`,
 ];
@@ -123,9 +123,9 @@ writeResult({
   targets: [],
   notes,
   extra: {
-    steady_state_train_examples_per_s: round(stepExamplesPerS),
-    inference_examples_per_s: round(predExamplesPerS),
-    no_projection_fit_examples_per_s: round(wideFit.examplesPerSecond),
+    steady_state_train_examples_per_s: round(stepExamplesPerS, 0),
+    inference_examples_per_s: round(predExamplesPerS, 0),
+    no_projection_fit_examples_per_s: round(wideFit.examplesPerSecond, 0),
     presets: [tiny, quarter],
     paper_preset_projected: { examples: paperExamples, fit_seconds: round(paperProjectedSeconds, 1) },
   },

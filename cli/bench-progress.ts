@@ -7,7 +7,7 @@
  */
 import { appendFileSync, existsSync, readFileSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { InputError, UsageError } from '../mechanism/errors.ts';
+import { InputError, UsageError } from '../lib/errors.ts';
 import type { Episode } from '../simulation/episode.ts';
 import { lockRunDir } from '../simulation/run-lock.ts';
 

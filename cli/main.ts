@@ -7,8 +7,8 @@
  */
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { readFileSync } from 'node:fs';
-import { abortInFlight } from '../mechanism/abort.ts';
-import { InputError, UsageError } from '../mechanism/errors.ts';
+import { abortInFlight } from '../lib/abort.ts';
+import { InputError, UsageError } from '../lib/errors.ts';
 import { defaultPropertyNames, reportPropertyNames } from '../properties/registry.ts';
 import { mechanismUsage } from './kinds/index.ts';
 import { checkJsonTarget, reserveStdoutForJson } from './output.ts';

@@ -1,8 +1,8 @@
 /** Shared output helpers: `--json FILE` (or `-` for stdout) and plain-text tables. */
 import { accessSync, constants, statSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { InputError } from '../mechanism/errors.ts';
-import { makeDirs } from '../mechanism/fs.ts';
+import { InputError } from '../lib/errors.ts';
+import { makeDirs } from '../lib/fs.ts';
 
 /** While `--json -` is in force: the real stdout, which only the JSON result may use. */
 let jsonStdout: ((text: string) => void) | undefined;

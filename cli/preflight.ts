@@ -2,8 +2,8 @@
  * Checks a command makes before it starts work, so bad flags and damaged run directories end in
  * one line and exit 2 at once, not in a stack trace minutes later.
  */
-import { UsageError } from '../mechanism/errors.ts';
-import { makeDirs } from '../mechanism/fs.ts';
+import { UsageError } from '../lib/errors.ts';
+import { makeDirs } from '../lib/fs.ts';
 import { checkTrainDir } from '../simulation/run-files.ts';
 import { lockRunDir } from '../simulation/run-lock.ts';
 

@@ -15,7 +15,7 @@
 import { writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { hash32 } from '../mechanism/rng.ts';
+import { hash32 } from '../lib/rng.ts';
 import type { Ad } from '../mechanism/types.ts';
 import { CATEGORY_RULES } from './gem-bench/categories.ts';
 import { readGemBenchProducts, type GemBenchProduct } from './gem-bench/products.ts';

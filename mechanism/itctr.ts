@@ -8,7 +8,7 @@
  */
 import type { ClickModel } from './click-model.ts';
 import { ResponseParser } from './parser.ts';
-import { wilson } from './stats.ts';
+import { wilson } from '../lib/stats.ts';
 import type { AllocationRule, AuctionInput } from './types.ts';
 
 export interface ItctrEstimate {

@@ -13,7 +13,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { displayTitle, neutralizeText } from './format.ts';
-import { hash32 } from './rng.ts';
+import { hash32 } from '../lib/rng.ts';
 import type { AuctionInput, BiddedAd } from './types.ts';
 
 const DEFAULT_TEMPLATE = new URL('./templates/ad-llm.md', import.meta.url);

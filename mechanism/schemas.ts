@@ -3,7 +3,7 @@
  * Loaders (jsonl.ts) run these and turn the first problem into a one-line error.
  */
 import { z } from 'zod';
-import { UsageError } from './errors.ts';
+import { UsageError } from '../lib/errors.ts';
 
 /** Ad ids look like `Ad-0001`: the prefix `Ad-`, then letters, digits, `_` or `-`. */
 export const AD_ID_PATTERN = /^Ad-[A-Za-z0-9_-]+$/;

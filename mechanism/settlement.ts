@@ -8,7 +8,7 @@
  * and the property checks all draw and settle through the functions here, so a rule's prices
  * cannot be honoured on one path and dropped on another.
  */
-import { UsageError } from './errors.ts';
+import { UsageError } from '../lib/errors.ts';
 import { expectedCharges, Ledger, paymentRule, type PaymentRule } from './payment.ts';
 import type { AllocationRule, AuctionInput, Charge, Exposure, GspSlot, PricedResponse, SampleOptions } from './types.ts';
 

@@ -8,7 +8,7 @@
  * outermost wrapper only when all of its keys are that wrapper's own (n for mosaic, k for gsp);
  * otherwise it stays with the inner spec, so `mosaic:openai:http://h/v1?model=m` keeps its model.
  */
-import { UsageError } from './errors.ts';
+import { UsageError } from '../lib/errors.ts';
 
 /** A parsed spec: every kind's struct has its kind's name. */
 export interface SpecNode {

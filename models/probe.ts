@@ -8,7 +8,7 @@
  * deterministic rule without knowing it. The probe finds each of these and says how to adapt the
  * spec (`top_k=off`, `n_per_request=1`) or why a result would mean less.
  */
-import { UsageError } from '../mechanism/errors.ts';
+import { UsageError } from '../lib/errors.ts';
 
 export interface ProbeTarget {
   baseURL: string;

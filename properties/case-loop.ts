@@ -21,8 +21,9 @@
  * when all have shown equivalence (pass), or when its budget is spent (open).
  */
 import type { CaseContext, CaseOutcome } from './verdict.ts';
-import { type ArmData, type BatchPlan, CaseSampler, DEFAULT_BATCHES, nextBatch, round } from './sampling.ts';
+import { type ArmData, type BatchPlan, CaseSampler, DEFAULT_BATCHES, nextBatch } from './sampling.ts';
 import type { BettingTest } from './sequential.ts';
+import { round } from '../lib/numbers.ts';
 
 export type ComparisonState = 'open' | 'pass' | 'fail';
 

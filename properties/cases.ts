@@ -8,7 +8,7 @@
  */
 import fc from 'fast-check';
 import { estimateItctr } from '../mechanism/itctr.ts';
-import { Rng } from '../mechanism/rng.ts';
+import { Rng } from '../lib/rng.ts';
 import type { AuctionInput } from '../mechanism/types.ts';
 import { CaseSampler } from './sampling.ts';
 import type { MechanismUnderTest, Observable } from './types.ts';

@@ -31,10 +31,11 @@
 import { type Comparison, type ComparisonState, pairedSummary, runSequentialCase } from './case-loop.ts';
 import { curveStep, focalPrefix, listOf, num } from './evidence.ts';
 import { FULL_GRID, SCALE_BIDS } from './monotonicity.ts';
-import { type ArmData, armSummary, exactCurve, round } from './sampling.ts';
+import { type ArmData, armSummary, exactCurve } from './sampling.ts';
 import { BettingTest } from './sequential.ts';
 import { DEFAULT_CONTINUITY_BUDGET, type PropertyCheck } from './types.ts';
 import { type CaseContext, type CaseOutcome, exactOutcome, plannedProperty } from './verdict.ts';
+import { round } from '../lib/numbers.ts';
 
 class StepComparison implements Comparison {
   readonly bids: readonly number[];

@@ -31,10 +31,11 @@
  */
 import { type Comparison, pairedSummary, runSequentialCase, PairComparison } from './case-loop.ts';
 import { num } from './evidence.ts';
-import { type ArmData, armSummary, chargedPrice, ExactEvaluator, round } from './sampling.ts';
+import { type ArmData, armSummary, chargedPrice, ExactEvaluator } from './sampling.ts';
 import { affineRange, type BettingTest, OneSidedPair } from './sequential.ts';
 import type { MechanismUnderTest, PropertyCheck } from './types.ts';
 import { type CaseContext, type CaseOutcome, exactOutcome, plannedProperty } from './verdict.ts';
+import { round } from '../lib/numbers.ts';
 
 const MAX_ADS = 10;
 

@@ -32,10 +32,11 @@
  */
 import { type Comparison, PairComparison, pairedSummary, runSequentialCase } from './case-loop.ts';
 import { curveStep, focalPrefix, listOf, num } from './evidence.ts';
-import { type ArmData, armSummary, exactCurve, round } from './sampling.ts';
+import { type ArmData, armSummary, exactCurve } from './sampling.ts';
 import { BettingTest } from './sequential.ts';
 import type { PropertyCheck } from './types.ts';
 import { type CaseContext, type CaseOutcome, exactOutcome, plannedProperty } from './verdict.ts';
+import { round } from '../lib/numbers.ts';
 
 /** The paper's grid {1, 10, 20, ..., 100}. */
 export const PAPER_GRID: readonly number[] = [1, 10, 20, 30, 40, 50, 60, 70, 80, 90, 100];

@@ -8,7 +8,7 @@
  * error rate and run by default; `report` properties (um-equilibrium) measure something the
  * theory does not promise, run only when asked for, and never decide an exit code.
  */
-import { UsageError } from '../mechanism/errors.ts';
+import { UsageError } from '../lib/errors.ts';
 import { continuitySpec } from './continuity.ts';
 import { irSpec } from './ir.ts';
 import { monotonicitySpec } from './monotonicity.ts';

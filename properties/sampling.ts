@@ -21,11 +21,12 @@
  */
 import { estimateItctr } from '../mechanism/itctr.ts';
 import { ResponseParser } from '../mechanism/parser.ts';
-import { deriveSeed, Rng } from '../mechanism/rng.ts';
-import { wilson } from '../mechanism/stats.ts';
+import { deriveSeed, Rng } from '../lib/rng.ts';
+import { wilson } from '../lib/stats.ts';
 import { auctionPrices } from '../mechanism/settlement.ts';
 import type { AuctionInput } from '../mechanism/types.ts';
 import type { MechanismUnderTest, Observable } from './types.ts';
+import { round } from '../lib/numbers.ts';
 
 /**
  * The observable a sampled check uses: the one asked for, except that a click model that only
@@ -78,11 +79,6 @@ export function armSummary(a: ArmData, k: number): { bid: number; itctr: number;
   return { bid: a.bid, itctr: round(m), ci95: wilson(m, n).map((v) => round(v)) as [number, number], exposure: round(n > 0 ? mean(a.e[k]!) : 0), samples: n };
 }
 
-export function round(x: number, digits = 4): number {
-  if (!Number.isFinite(x)) return x;
-  const f = 10 ** digits;
-  return Math.round(x * f) / f;
-}
 
 /** Run async jobs with at most `limit` in flight; results in input order. */
 export async function pool<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {

@@ -8,7 +8,7 @@
  */
 import type { ClickModel } from '../mechanism/click-model.ts';
 import type { PaymentRule } from '../mechanism/payment.ts';
-import type { Rng } from '../mechanism/rng.ts';
+import type { Rng } from '../lib/rng.ts';
 import type { AllocationRule, AuctionInput } from '../mechanism/types.ts';
 
 /**

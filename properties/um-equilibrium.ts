@@ -19,13 +19,14 @@
  * profiles are compared on the same randomness); the gaps are then estimates, with sampling noise
  * of roughly v / sqrt(perProfile), and the report says so.
  */
-import { deriveSeed, Rng } from '../mechanism/rng.ts';
+import { deriveSeed, Rng } from '../lib/rng.ts';
 import { estimateItctr } from '../mechanism/itctr.ts';
 import { num } from './evidence.ts';
 import { PAPER_GRID } from './monotonicity.ts';
-import { describeInstance, round } from './sampling.ts';
+import { describeInstance } from './sampling.ts';
 import type { CheckOptions, MechanismUnderTest, ProgressEvent, PropertyReport, ReportProperty } from './types.ts';
 import { DEFAULT_BUDGET } from './types.ts';
+import { round } from '../lib/numbers.ts';
 
 export interface EquilibriumOptions extends CheckOptions {
   /** Bid grid of the dynamics (default exact 1, 5, 10, ..., 100; sampled 1, 10, ..., 100). */

@@ -15,7 +15,7 @@
  * (MAX_SHRINKS, and a quarter of the budget) and never change the verdict or its p-value.
  */
 import fc from 'fast-check';
-import { deriveSeed } from '../mechanism/rng.ts';
+import { deriveSeed } from '../lib/rng.ts';
 import { type Case, caseArbitrary, PILOT_RESPONSES, type Stratum, stratifyFocal, stratumOf } from './cases.ts';
 import { describeInstance, observableOf } from './sampling.ts';
 import type { CheckOptions, MechanismUnderTest, Observable, ResolvedOptions, Verdict, VerdictDetails, VerdictProperty } from './types.ts';

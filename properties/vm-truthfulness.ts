@@ -36,10 +36,11 @@
 import { type Comparison, PairComparison, pairedSummary, runSequentialCase } from './case-loop.ts';
 import { curveStep, focalPrefix, num } from './evidence.ts';
 import { FULL_GRID, PAPER_GRID, SCALE_BIDS } from './monotonicity.ts';
-import { type ArmData, armSummary, chargedPrice, ExactEvaluator, round, withBid } from './sampling.ts';
+import { type ArmData, armSummary, chargedPrice, ExactEvaluator, withBid } from './sampling.ts';
 import { affineRange, BettingTest } from './sequential.ts';
 import type { MechanismUnderTest, VerdictProperty } from './types.ts';
 import { type CaseContext, type CaseOutcome, exactOutcome, plannedProperty } from './verdict.ts';
+import { round } from '../lib/numbers.ts';
 
 const PER_CASE = PAPER_GRID.length + 2 + 1;
 

@@ -17,13 +17,14 @@ import { GspRule } from '../baselines/gsp.ts';
 import { drawClicks, type ClickModel } from '../mechanism/click-model.ts';
 import { ResponseParser } from '../mechanism/parser.ts';
 import { gspAllocate } from '../mechanism/payment.ts';
-import { deriveSeed, Rng } from '../mechanism/rng.ts';
-import { spearman } from '../mechanism/stats.ts';
+import { deriveSeed, Rng } from '../lib/rng.ts';
+import { spearman } from '../lib/stats.ts';
 import type { AllocationRule, AuctionInput, ParsedResponse, Profile, Query } from '../mechanism/types.ts';
 import { auctionInput } from '../simulation/auctions.ts';
 import { embeddedWorld, type World } from '../simulation/world.ts';
 import { ExactItctr } from './exact-itctr.ts';
 import { LOESS_SPAN, segmentedLoess } from './loess.ts';
+import { round } from '../lib/numbers.ts';
 
 /** The paper's perturbed bids for Figure 4(a) (multiples of the DPO pair threshold 10, and 1). */
 export const FIG4A_BIDS: readonly number[] = [1, 10, 20, 30, 40, 50, 60, 70, 80, 90, 100];
@@ -31,7 +32,7 @@ export const FIG4A_BIDS: readonly number[] = [1, 10, 20, 30, 40, 50, 60, 70, 80,
 export const FIG4B_BIDS: readonly number[] = Array.from({ length: 100 }, (_, k) => k + 1);
 
 /** Numbers in the report's files: 6 decimals, so reruns and readers see the same digits. */
-export const r6 = (x: number): number => (Number.isFinite(x) ? Number(x.toFixed(6)) : x);
+export const r6 = (x: number): number => round(x, 6);
 
 /** Everything the figures need to know about the run. */
 export interface FigureContext {

@@ -7,8 +7,8 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { z } from 'zod';
-import { InputError, UsageError } from '../mechanism/errors.ts';
-import { fieldPath } from '../mechanism/jsonl.ts';
+import { InputError, UsageError } from '../lib/errors.ts';
+import { fieldPath } from '../lib/jsonl.ts';
 
 /** The part of an IRPO manifest the report needs; the rest is kept as is for the captions. */
 const TrainManifest = z.looseObject({

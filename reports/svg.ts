@@ -7,6 +7,7 @@
  * small and identical from one run to the next.
  */
 import { D3Node } from 'd3-node';
+import { round } from '../lib/numbers.ts';
 
 export interface Series {
   label: string;
@@ -59,7 +60,7 @@ export const PALETTE = ['#0072B2', '#D55E00', '#009E73', '#CC79A7', '#E69F00', '
 export const GREY = '#7f7f7f';
 
 const FONT = 'sans-serif';
-const round2 = (x: number) => Math.round(x * 100) / 100;
+const round2 = (x: number) => round(x, 2);
 /** Arial advance widths in 1/1000 em for printable ASCII (32..126); other characters count 600. */
 const ARIAL = [
   278, 278, 355, 556, 556, 889, 667, 191, 333, 333, 389, 584, 278, 333, 278, 278, 556, 556, 556, 556, 556, 556, 556, 556, 556, 556, 278, 278, 584, 584, 584, 556,

@@ -8,7 +8,7 @@
  * Bids: uniform integers 1..100 per (query, ad), drawn afresh for every stage and epoch of a run
  * from its seed (paper, section 5.2.3).
  */
-import { deriveSeed, Rng } from '../mechanism/rng.ts';
+import { deriveSeed, Rng } from '../lib/rng.ts';
 import type { Ad, AuctionInput, BiddedAd, Profile, Query } from '../mechanism/types.ts';
 import { drawBid } from './bids.ts';
 import { cosine, lexicalEncoder } from './text-encoder.ts';

@@ -7,7 +7,7 @@
  * its own seeded stream keyed by (stage, epoch, query, ad): it does not depend on which other ads
  * are candidates or in what order they are listed, and any single bid can be recomputed alone.
  */
-import { Rng } from '../mechanism/rng.ts';
+import { Rng } from '../lib/rng.ts';
 import type { Ad, BiddedAd } from '../mechanism/types.ts';
 
 export const BID_MIN = 1;

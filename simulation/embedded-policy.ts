@@ -20,10 +20,10 @@
  */
 import { z } from 'zod';
 import { displayTitle, insertion } from '../mechanism/format.ts';
-import { hash32, Rng } from '../mechanism/rng.ts';
+import { hash32, Rng } from '../lib/rng.ts';
 import type { AllocationRule, AuctionInput, BiddedAd, SampleOptions, WeightedResponse } from '../mechanism/types.ts';
 import { cosine, LexicalEncoder, stems, type TextEncoder } from './text-encoder.ts';
-import { logSumExp } from '../mechanism/stats.ts';
+import { logSumExp } from '../lib/stats.ts';
 
 export const PolicyConfig = z.object({
   maxAds: z.number().int().min(1).max(4).default(3).describe('Most ads one response inserts'),

@@ -7,8 +7,8 @@ import { drawClicks, type ClickModel } from '../mechanism/click-model.ts';
 import { ResponseParser } from '../mechanism/parser.ts';
 import { Ledger, type PaymentRule } from '../mechanism/payment.ts';
 import { DEFAULT_REWARD, reward, type RewardConfig } from '../mechanism/reward.ts';
-import { deriveSeed, Rng } from '../mechanism/rng.ts';
-import { UsageError } from '../mechanism/errors.ts';
+import { deriveSeed, Rng } from '../lib/rng.ts';
+import { UsageError } from '../lib/errors.ts';
 import { paymentOf, sampleForSettlement, settleResponse } from '../mechanism/settlement.ts';
 import type { AllocationRule, AuctionInput, PricedResponse } from '../mechanism/types.ts';
 

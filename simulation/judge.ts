@@ -13,7 +13,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import type { ClickContext, ClickModel } from '../mechanism/click-model.ts';
-import { UsageError } from '../mechanism/errors.ts';
+import { UsageError } from '../lib/errors.ts';
 import { neutralizeText } from '../mechanism/format.ts';
 import { fillTemplate } from '../mechanism/prompt.ts';
 import { validatedConfig } from '../mechanism/schemas.ts';

@@ -18,7 +18,7 @@
 import type { ClickModel } from '../mechanism/click-model.ts';
 import { ResponseParser } from '../mechanism/parser.ts';
 import { DEFAULT_REWARD, reward, type RewardConfig } from '../mechanism/reward.ts';
-import { Rng } from '../mechanism/rng.ts';
+import { Rng } from '../lib/rng.ts';
 import type { Ad, AllocationRule, AuctionInput, ParsedResponse, Profile, Query, SampleOptions, WeightedResponse } from '../mechanism/types.ts';
 import { NUM_FEATURES, type EmbeddedPolicy } from './embedded-policy.ts';
 

@@ -6,8 +6,8 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { InputError } from '../mechanism/errors.ts';
-import { fieldPath } from '../mechanism/jsonl.ts';
+import { InputError } from '../lib/errors.ts';
+import { fieldPath } from '../lib/jsonl.ts';
 import { NUM_FEATURES } from './embedded-policy.ts';
 import { readDoneEpisodes, readManifest } from './run.ts';
 

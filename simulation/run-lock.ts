@@ -13,8 +13,8 @@ import { linkSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import lockfile from 'proper-lockfile';
-import { InputError, UsageError } from '../mechanism/errors.ts';
-import { makeDirs } from '../mechanism/fs.ts';
+import { InputError, UsageError } from '../lib/errors.ts';
+import { makeDirs } from '../lib/fs.ts';
 
 export interface LockHolder {
   pid: number;

@@ -16,9 +16,9 @@ import { appendFileSync, existsSync, readFileSync, truncateSync } from 'node:fs'
 import { join } from 'node:path';
 import writeFileAtomic from 'write-file-atomic';
 import { z } from 'zod';
-import { abortInFlight } from '../mechanism/abort.ts';
-import { InputError, UsageError } from '../mechanism/errors.ts';
-import { fieldPath } from '../mechanism/jsonl.ts';
+import { abortInFlight } from '../lib/abort.ts';
+import { InputError, UsageError } from '../lib/errors.ts';
+import { fieldPath } from '../lib/jsonl.ts';
 import { lockRunDir } from './run-lock.ts';
 import type { AuctionInput } from '../mechanism/types.ts';
 import { runAuction, type Episode, type EpisodeContext } from './episode.ts';

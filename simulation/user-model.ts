@@ -24,7 +24,7 @@
  */
 import { z } from 'zod';
 import type { ClickContext, ClickModel } from '../mechanism/click-model.ts';
-import { deriveSeed } from '../mechanism/rng.ts';
+import { deriveSeed } from '../lib/rng.ts';
 import { cosine, lexicalEncoder, stems, type TextEncoder } from './text-encoder.ts';
 import { embeddedCatalog } from './world.ts';
 

@@ -12,8 +12,8 @@
  * the same whether 10 or 3000 profiles are generated, and query ids depend only on (k, j).
  */
 import { fileURLToPath } from 'node:url';
-import { loadCatalog } from '../mechanism/jsonl.ts';
-import { deriveSeed, Rng } from '../mechanism/rng.ts';
+import { loadCatalog } from '../mechanism/loaders.ts';
+import { deriveSeed, Rng } from '../lib/rng.ts';
 import type { Ad, Profile, Query, Split } from '../mechanism/types.ts';
 import {
   DEADLINES,

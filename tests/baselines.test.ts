@@ -14,7 +14,7 @@ import { ResponseParser } from '../mechanism/parser.ts';
 import { gsp, Ledger } from '../mechanism/payment.ts';
 import { reward } from '../mechanism/reward.ts';
 import { sampleForSettlement } from '../mechanism/settlement.ts';
-import { deriveSeed } from '../mechanism/rng.ts';
+import { deriveSeed } from '../lib/rng.ts';
 import { formatSpec, parseSpec } from '../cli/kinds/index.ts';
 import type { AllocationRule, AuctionInput, BiddedAd } from '../mechanism/types.ts';
 import { auctionInput } from '../simulation/auctions.ts';

@@ -15,7 +15,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseResponse } from '../mechanism/parser.ts';
-import { deriveSeed } from '../mechanism/rng.ts';
+import { deriveSeed } from '../lib/rng.ts';
 import type { ClickModel } from '../mechanism/click-model.ts';
 import type { Query } from '../mechanism/types.ts';
 import { manifest, modelCacheDir } from '../models/registry.ts';

@@ -11,7 +11,7 @@ import { describe, expect, it } from 'vitest';
 import { runVerify } from '../cli/commands/verify.ts';
 import { buildReport } from '../cli/commands/report.ts';
 import { buildProgram } from '../cli/main.ts';
-import { UsageError } from '../mechanism/errors.ts';
+import { UsageError } from '../lib/errors.ts';
 import { propertyNames, registerProperty } from '../properties/registry.ts';
 import { irpoConfig } from '../training/config.ts';
 import { trainIrpo } from '../training/irpo.ts';

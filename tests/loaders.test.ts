@@ -2,8 +2,8 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { InputError } from '../mechanism/errors.ts';
-import { loadAdRefs, loadAuctions, loadCatalog, loadProfiles, loadQueries } from '../mechanism/jsonl.ts';
+import { InputError } from '../lib/errors.ts';
+import { loadAdRefs, loadAuctions, loadCatalog, loadProfiles, loadQueries } from '../mechanism/loaders.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'llm-auction-loaders-'));
 function file(name: string, lines: string[]): string {

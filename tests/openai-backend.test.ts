@@ -2,7 +2,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { UsageError } from '../mechanism/errors.ts';
+import { UsageError } from '../lib/errors.ts';
 import { parseResponse } from '../mechanism/parser.ts';
 import type { AuctionInput } from '../mechanism/types.ts';
 import { chat, OpenAIBackendError, type TraceRecord } from '../models/backends/chat-client.ts';

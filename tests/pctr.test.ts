@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { Rng } from '../mechanism/rng.ts';
+import { Rng } from '../lib/rng.ts';
 import { LexicalEncoder, type TextEncoder } from '../simulation/text-encoder.ts';
 import { adamStep, Dense, Param } from '../training/nn.ts';
 import { PCTR_FORMAT, PctrConfig, PctrModel } from '../training/pctr.ts';

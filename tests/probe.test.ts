@@ -4,7 +4,7 @@
  * OpenAI server.
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { UsageError } from '../mechanism/errors.ts';
+import { UsageError } from '../lib/errors.ts';
 import { probeEndpoint } from '../models/probe.ts';
 import { runProbe } from '../cli/commands/probe.ts';
 import { mkdtempSync, readFileSync } from 'node:fs';

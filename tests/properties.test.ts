@@ -24,7 +24,7 @@ import { BettingTest } from '../properties/sequential.ts';
 import type { CheckOptions, MechanismUnderTest, Verdict, VerdictProperty } from '../properties/types.ts';
 import { DEFAULT_ALPHA, DEFAULT_BUDGET, DEFAULT_CONTINUITY_BUDGET } from '../properties/types.ts';
 import { runVerify } from '../cli/commands/verify.ts';
-import { UsageError } from '../mechanism/errors.ts';
+import { UsageError } from '../lib/errors.ts';
 import * as F from './fixtures/planted.ts';
 
 const SEEDS = 20;

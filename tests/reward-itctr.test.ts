@@ -5,7 +5,7 @@ import { insertion } from '../mechanism/format.ts';
 import { estimateItctr } from '../mechanism/itctr.ts';
 import { parseResponse } from '../mechanism/parser.ts';
 import { DEFAULT_REWARD, reward, RewardConfig } from '../mechanism/reward.ts';
-import { Rng } from '../mechanism/rng.ts';
+import { Rng } from '../lib/rng.ts';
 import type { AllocationRule, AuctionInput } from '../mechanism/types.ts';
 
 const input: AuctionInput = {

@@ -9,7 +9,7 @@ import { runServe, startServer, type RunningServer } from '../cli/commands/serve
 import { displayTitle, neutralizeText } from '../mechanism/format.ts';
 import { parseResponse } from '../mechanism/parser.ts';
 import { AdPromptError, buildAdPrompt, parseAdPrompt } from '../mechanism/prompt.ts';
-import { deriveSeed } from '../mechanism/rng.ts';
+import { deriveSeed } from '../lib/rng.ts';
 import type { AllocationRule, AuctionInput, SampleOptions } from '../mechanism/types.ts';
 import { createOpenAIRule } from '../models/backends/openai-rule.ts';
 import { manifest, modelCacheDir } from '../models/registry.ts';

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseResponse } from '../mechanism/parser.ts';
 import { reward } from '../mechanism/reward.ts';
-import { Rng } from '../mechanism/rng.ts';
+import { Rng } from '../lib/rng.ts';
 import type { AuctionInput } from '../mechanism/types.ts';
 import { auctionInput, candidateAds } from '../simulation/auctions.ts';
 import { EmbeddedPolicy, NUM_FEATURES } from '../simulation/embedded-policy.ts';

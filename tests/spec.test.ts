@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { UsageError } from '../mechanism/errors.ts';
+import { UsageError } from '../lib/errors.ts';
 import { formatSpec, parseSpec, parseSpecList } from '../cli/kinds/index.ts';
 
 describe('mechanism spec grammar', () => {

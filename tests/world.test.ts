@@ -1,5 +1,5 @@
 import { describe, it, expect } from 'vitest';
-import { loadCatalog } from '../mechanism/jsonl.ts';
+import { loadCatalog } from '../mechanism/loaders.ts';
 import { AD_ID_PATTERN } from '../mechanism/schemas.ts';
 import { biddedAds, drawBids } from '../simulation/bids.ts';
 import { INTERESTS } from '../simulation/world-vocabulary.ts';

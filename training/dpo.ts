@@ -11,7 +11,7 @@
  * (the paper's DPO schedule shape: warmup ratio 0.1, cosine decay), on mini-batches of pairs.
  */
 import { z } from 'zod';
-import { Rng } from '../mechanism/rng.ts';
+import { Rng } from '../lib/rng.ts';
 import { IRPO_BETA } from '../simulation/optimal.ts';
 
 export const DpoConfig = z.object({

@@ -22,7 +22,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { z } from 'zod';
-import { UsageError } from '../mechanism/errors.ts';
+import { UsageError } from '../lib/errors.ts';
 
 export const ExternalTrainerConfig = z.object({
   adLlm: z.string().startsWith('openai:').describe('openai: spec of the endpoint that serves the base model (vLLM with --enable-lora)'),

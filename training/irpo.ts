@@ -21,12 +21,12 @@
  */
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { UsageError } from '../mechanism/errors.ts';
+import { UsageError } from '../lib/errors.ts';
 import { ResponseParser } from '../mechanism/parser.ts';
 import { buildAdPrompt } from '../mechanism/prompt.ts';
 import { reward } from '../mechanism/reward.ts';
-import { deriveSeed, Rng } from '../mechanism/rng.ts';
-import { spearman } from '../mechanism/stats.ts';
+import { deriveSeed, Rng } from '../lib/rng.ts';
+import { spearman } from '../lib/stats.ts';
 import type { AllocationRule, AuctionInput, Profile, Query } from '../mechanism/types.ts';
 import { auctionInput } from '../simulation/auctions.ts';
 import { EmbeddedPolicy, FEATURES, NUM_FEATURES } from '../simulation/embedded-policy.ts';

@@ -8,7 +8,7 @@
  * with a tight tolerance. Callers own every buffer: nothing here allocates per example or per
  * batch, so a training loop runs without garbage-collection pauses.
  */
-import type { Rng } from '../mechanism/rng.ts';
+import type { Rng } from '../lib/rng.ts';
 
 /** A named parameter tensor (flat), its gradient and Adam's first and second moments. */
 export class Param {

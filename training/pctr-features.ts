@@ -9,7 +9,7 @@
  * approximately). The projection is drawn once from the seed and is as frozen as the encoder: it is
  * part of phi, not of the learnable parameters.
  */
-import { Rng } from '../mechanism/rng.ts';
+import { Rng } from '../lib/rng.ts';
 import type { Episode } from '../simulation/episode.ts';
 import { cosine, lexicalEncoder, type TextEncoder } from '../simulation/text-encoder.ts';
 import { denseForward, gaussian } from './nn.ts';

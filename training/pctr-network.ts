@@ -3,7 +3,7 @@
  * and ad-id embedding tables, and its backward pass for the binary cross-entropy of Eq. 4. The
  * text features come in already computed (pctr-features.ts); this holds every learnable tensor.
  */
-import { Rng } from '../mechanism/rng.ts';
+import { Rng } from '../lib/rng.ts';
 import { bceWithLogit, Dense, gaussian, Param, sigmoid } from './nn.ts';
 
 /** Examples turned into what the network reads: cached text features and embedding rows. */

@@ -28,7 +28,7 @@
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { z } from 'zod';
-import { Rng } from '../mechanism/rng.ts';
+import { Rng } from '../lib/rng.ts';
 import type { TextEncoder } from '../simulation/text-encoder.ts';
 import { adamStep, base64ToF64, f64ToBase64, type Param } from './nn.ts';
 import { CONTEXT_DIM, exposureContext, TextFeatures, type PctrExample } from './pctr-features.ts';

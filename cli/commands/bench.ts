@@ -27,6 +27,7 @@ import { formatSpec, parseSpecList, specLabel } from '../kinds/index.ts';
 import { progressBar } from '../progress.ts';
 import { resolveRule, resolveUser } from '../resolve.ts';
 import { selectWorld } from './simulate.ts';
+import { approxTokens } from '../../lib/numbers.ts';
 
 export interface BenchOptions {
   mechanism: string;
@@ -99,7 +100,6 @@ export function meanCi(xs: readonly number[]): { mean: number; ci: [number, numb
 }
 
 /** Rough token count of a text for backends that do not report usage (about 4 characters a token). */
-const approxTokens = (text: string) => Math.ceil(text.length / 4);
 
 /** Expected revenue, reward, ads and errors of a rule that enumerates its responses, exactly. */
 async function exactExpectation(

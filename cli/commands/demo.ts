@@ -17,7 +17,7 @@ import { join } from 'node:path';
 import type { Verdict } from '../../properties/types.ts';
 import { irpoConfig } from '../../training/config.ts';
 import { trainIrpo } from '../../training/irpo.ts';
-import { makeDirs } from '../../mechanism/fs.ts';
+import { makeDirs } from '../../lib/fs.ts';
 import { lockRunDir } from '../../simulation/run-lock.ts';
 import { embeddedWorld } from '../../simulation/world.ts';
 import { fmt, table, writeJsonResult } from '../output.ts';

@@ -1,7 +1,7 @@
 /** `llm-auction import --format gem-bench --from DIR --out DIR`: convert external data to the suite's files. */
 import { existsSync, statSync } from 'node:fs';
 import { relative } from 'node:path';
-import { InputError, UsageError } from '../../mechanism/errors.ts';
+import { InputError, UsageError } from '../../lib/errors.ts';
 import { importGemBench } from '../../data/gem-bench/import.ts';
 import { writeJsonResult } from '../output.ts';
 

@@ -1,7 +1,8 @@
 /** `llm-auction parse --ads ADS.json [FILE|-]`: classify the ad insertions of one response. */
 import { readFileSync } from 'node:fs';
-import { InputError } from '../../mechanism/errors.ts';
-import { decodeText, loadAdRefs, readText } from '../../mechanism/jsonl.ts';
+import { InputError } from '../../lib/errors.ts';
+import { decodeText, readText } from '../../lib/jsonl.ts';
+import { loadAdRefs } from '../../mechanism/loaders.ts';
 import { parseResponse } from '../../mechanism/parser.ts';
 import { writeJsonResult } from '../output.ts';
 

@@ -3,7 +3,7 @@
  * (models/probe.ts), printed before anyone trusts a run on it. Exit 0 when nothing needs adapting,
  * 3 when a run would need the printed spec changes or would mean less than it seems.
  */
-import { UsageError } from '../../mechanism/errors.ts';
+import { UsageError } from '../../lib/errors.ts';
 import { parseOpenAISpec } from '../../models/backends/openai-config.ts';
 import { probeEndpoint, type ProbeReport } from '../../models/probe.ts';
 import { table, writeJsonResult } from '../output.ts';

@@ -9,7 +9,7 @@
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { UsageError } from '../../mechanism/errors.ts';
+import { UsageError } from '../../lib/errors.ts';
 import type { AllocationRule } from '../../mechanism/types.ts';
 import { fig4aSvg, fig4bSvg } from '../../reports/charts.ts';
 import { figure4a, figure4b, type FigureContext } from '../../reports/fig4.ts';

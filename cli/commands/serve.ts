@@ -12,15 +12,16 @@
  *
  * node:http only; errors are OpenAI-shaped JSON with the matching status code.
  */
-import { UsageError } from '../../mechanism/errors.ts';
+import { UsageError } from '../../lib/errors.ts';
 import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { z } from 'zod';
 import { parseAdPrompt } from '../../mechanism/prompt.ts';
-import { deriveSeed } from '../../mechanism/rng.ts';
+import { deriveSeed } from '../../lib/rng.ts';
 import type { AllocationRule, AuctionInput, SampleOptions, SamplingOverrides } from '../../mechanism/types.ts';
 import { writeJsonResult } from '../output.ts';
+import { approxTokens } from '../../lib/numbers.ts';
 
 /**
  * OpenAI request fields the server accepts but no rule honours: a request that sets one is
@@ -104,10 +105,6 @@ function messageText(content: ChatRequest['messages'][number]['content']): strin
   return content.map((p) => (p.type === 'text' ? (p.text ?? '') : '')).join('');
 }
 
-/** Rough token count of a text: about four characters per token in English. */
-export function approxTokens(text: string): number {
-  return text.length === 0 ? 0 : Math.ceil(text.length / 4);
-}
 
 export interface ServeStats {
   requests: number;

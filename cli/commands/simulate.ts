@@ -4,8 +4,8 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { InputError, UsageError } from '../../mechanism/errors.ts';
-import { loadCatalog, loadProfiles, loadQueries } from '../../mechanism/jsonl.ts';
+import { InputError, UsageError } from '../../lib/errors.ts';
+import { loadCatalog, loadProfiles, loadQueries } from '../../mechanism/loaders.ts';
 import type { Ad, Profile, Query } from '../../mechanism/types.ts';
 import { auctionInput } from '../../simulation/auctions.ts';
 import { runSimulation, type RunItem } from '../../simulation/run.ts';

@@ -1,6 +1,6 @@
 /** `llm-auction train`: IRPO (Algorithm 1) on the embedded world, resumable phase by phase. */
 import { trainIrpo } from '../../training/irpo.ts';
-import { UsageError } from '../../mechanism/errors.ts';
+import { UsageError } from '../../lib/errors.ts';
 import { irpoConfig } from '../../training/config.ts';
 import { ExternalTrainerConfig } from '../../training/external.ts';
 import { fmt, table, writeJsonResult } from '../output.ts';

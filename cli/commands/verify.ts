@@ -14,7 +14,7 @@
  * the contract's verdict format does not fit a measurement.
  */
 import cliProgress from 'cli-progress';
-import { UsageError } from '../../mechanism/errors.ts';
+import { UsageError } from '../../lib/errors.ts';
 import { num } from '../../properties/evidence.ts';
 import { defaultPropertyNames, getProperty } from '../../properties/registry.ts';
 import type { CheckOptions, MechanismUnderTest, ProgressEvent, PropertyReport, PropertySpec, Verdict, VerdictProperty } from '../../properties/types.ts';

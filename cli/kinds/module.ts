@@ -2,7 +2,7 @@
 import { existsSync } from 'node:fs';
 import { basename, resolve as resolvePath } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { UsageError } from '../../mechanism/errors.ts';
+import { UsageError } from '../../lib/errors.ts';
 import type { AllocationRule } from '../../mechanism/types.ts';
 import type { MechanismKind } from './kind.ts';
 

@@ -1,7 +1,7 @@
 /** `mosaic:SPEC[?n=20&rm=oracle|DIR]`: MOSAIC's aggregation of n candidates of another rule. */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { UsageError } from '../../mechanism/errors.ts';
+import { UsageError } from '../../lib/errors.ts';
 import { positiveInt } from '../../mechanism/spec.ts';
 import type { MechanismSpec } from './index.ts';
 import type { MechanismKind } from './kind.ts';

@@ -3,7 +3,7 @@
  * with an encoder, the same user judging relevance through that text encoder (semantic similarity,
  * e.g. `onnx:all-minilm-l6-v2`, instead of shared words).
  */
-import { UsageError } from '../../mechanism/errors.ts';
+import { UsageError } from '../../lib/errors.ts';
 import { didYouMean, splitQuery } from '../../mechanism/spec.ts';
 import type { UserKind } from './kind.ts';
 

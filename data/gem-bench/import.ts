@@ -4,7 +4,7 @@
  */
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { InputError } from '../../mechanism/errors.ts';
+import { InputError } from '../../lib/errors.ts';
 import { productToAd, readGemBenchProducts } from './products.ts';
 import { loadGemBenchPrompts, readGemBenchQueries, type PromptSet } from './prompts.ts';
 import { GEM_BENCH_FILES } from './source.ts';

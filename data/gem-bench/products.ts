@@ -2,7 +2,7 @@
  * GEM-Bench products (`ca_prod_products.tsv`) and their mapping to the suite's ads: a cleaned title
  * and description, a readable category, and the id `Ad-<product_id>`.
  */
-import { InputError } from '../../mechanism/errors.ts';
+import { InputError } from '../../lib/errors.ts';
 import { AD_ID_PATTERN } from '../../mechanism/schemas.ts';
 import type { Ad } from '../../mechanism/types.ts';
 import { categorize, clusterCategory } from './categories.ts';

@@ -4,8 +4,8 @@
  * synthetic profile of its own whose interests fit what it asks; the seed fixes them.
  */
 import { join } from 'node:path';
-import { InputError } from '../../mechanism/errors.ts';
-import { Rng } from '../../mechanism/rng.ts';
+import { InputError } from '../../lib/errors.ts';
+import { Rng } from '../../lib/rng.ts';
 import type { Profile, Query } from '../../mechanism/types.ts';
 import { interestsForText, synthesizeProfile } from '../../simulation/world.ts';
 import { decodeQueryText } from './clean.ts';

@@ -4,8 +4,8 @@
  * of chat prompts. No cleaning or mapping happens here, only parsing with errors that name the line.
  */
 import { z } from 'zod';
-import { InputError } from '../../mechanism/errors.ts';
-import { parseJsonArray, readText } from '../../mechanism/jsonl.ts';
+import { InputError } from '../../lib/errors.ts';
+import { parseJsonArray, readText } from '../../lib/jsonl.ts';
 
 export const GEM_BENCH_FILES = {
   products: 'ca_prod_products.tsv',

@@ -17,7 +17,7 @@
 import { appendFile, mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import OpenAI from 'openai';
-import { abortableSleep, inFlightSignal } from '../../mechanism/abort.ts';
+import { abortableSleep, inFlightSignal } from '../../lib/abort.ts';
 import { httpFetch } from './http-fetch.ts';
 import { resolveOpenAIConfig, type OpenAIConfig, type OpenAIConfigInput } from './openai-config.ts';
 import { readCache, requestHash, writeCache } from './response-cache.ts';

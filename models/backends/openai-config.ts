@@ -3,7 +3,7 @@
  * the way a spec (`openai:BASE_URL?model=NAME&temperature=…`) becomes a config.
  */
 import { z } from 'zod';
-import { UsageError } from '../../mechanism/errors.ts';
+import { UsageError } from '../../lib/errors.ts';
 import { validatedConfig } from '../../mechanism/schemas.ts';
 import { splitQuery } from '../../mechanism/spec.ts';
 import { configFromParams, paramNames, type BackendParam } from './params.ts';

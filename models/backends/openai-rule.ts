@@ -3,7 +3,7 @@
  * responses to the ad prompt, splitting n over as many requests as the server allows.
  */
 import { buildAdPrompt } from '../../mechanism/prompt.ts';
-import { deriveSeed } from '../../mechanism/rng.ts';
+import { deriveSeed } from '../../lib/rng.ts';
 import type { AllocationRule, AuctionInput, SampleOptions } from '../../mechanism/types.ts';
 import { ChatClient, OpenAIBackendError, type ChatMessage, type ChatResult, type UsageStats } from './chat-client.ts';
 import type { OpenAIConfig, OpenAIConfigInput } from './openai-config.ts';

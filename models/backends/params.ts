@@ -4,7 +4,7 @@
  * and reads its value the same way wherever it is accepted. Specs speak the API's snake_case;
  * configs use camelCase fields. Each backend names the subset it takes.
  */
-import { UsageError } from '../../mechanism/errors.ts';
+import { UsageError } from '../../lib/errors.ts';
 import { didYouMean } from '../../mechanism/spec.ts';
 
 /** How a raw parameter value becomes a config value. */
