@@ -16,9 +16,13 @@ PY="$VENV/bin/python"
 START=$(date +%s)
 
 if [ ! -x "$PY" ] || ! cmp -s "$HERE/requirements.txt" "$VENV/.requirements"; then
-  echo "[smoke] creating $VENV from training/python/requirements.txt"
-  rm -rf "$VENV"
-  python3 -m venv "$VENV"
+  # Every line is pinned, so installing into an existing venv brings it to exactly the file's
+  # versions; only a missing venv is created from scratch (torch alone takes minutes).
+  if [ -x "$PY" ]; then echo "[smoke] updating $VENV to training/python/requirements.txt"; else
+    echo "[smoke] creating $VENV from training/python/requirements.txt"
+    rm -rf "$VENV"
+    python3 -m venv "$VENV"
+  fi
   "$PY" -m pip install -q -r "$HERE/requirements.txt"
   cp "$HERE/requirements.txt" "$VENV/.requirements"
   echo "[smoke] venv ready in $(( $(date +%s) - START ))s"
