@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# CPU smoke test of the reference DPO trainer: two optimizer steps of TRL's DPOTrainer with a PEFT
+# CPU smoke test of the reference trainer: two optimizer steps of TRL's DPOTrainer with a PEFT
 # LoRA adapter on a tiny randomly initialized model (built here from a config: no model hub), then
-# a second epoch that starts from that adapter as pi_ref. Checks that the adapter files vLLM reads
+# a second epoch that starts from that adapter as pi_ref, then the format warm start (SFT through
+# the same command). Checks that the adapter files vLLM reads
 # are written, the weights changed and the loss is finite. No npm involved.
 #
 #   bash training/python/smoke_test.sh
@@ -45,5 +46,13 @@ LLM_AUCTION_PAIRS="$WORK/pairs.jsonl" LLM_AUCTION_OUTPUT_DIR="$WORK/epoch-2" LLM
 LLM_AUCTION_REF_ADAPTER="$WORK/epoch-1" LLM_AUCTION_BETA=0.1 \
   "$PY" "$HERE/train_dpo.py" --max-steps 2 "${COMMON[@]}"
 "$PY" "$HERE/check_adapter.py" "$WORK/epoch-2" --steps 2
+
+echo "[smoke] format warm start: 2 SFT steps through the same command (objective sft), prompt + completion lines"
+"$PY" -c 'import json,sys
+for l in open(sys.argv[1]):
+    o=json.loads(l); print(json.dumps({"prompt": o["prompt"], "completion": o["chosen"]}))' "$WORK/pairs.jsonl" > "$WORK/sft.jsonl"
+LLM_AUCTION_OBJECTIVE=sft LLM_AUCTION_PAIRS="$WORK/sft.jsonl" LLM_AUCTION_OUTPUT_DIR="$WORK/epoch-0" LLM_AUCTION_BASE_MODEL="$WORK/tiny" \
+  "$PY" "$HERE/train_dpo.py" --max-steps 2 "${COMMON[@]}"
+"$PY" "$HERE/check_adapter.py" "$WORK/epoch-0" --steps 2
 
 echo "[smoke] ok in $(( $(date +%s) - START ))s"

@@ -16,6 +16,7 @@ so the suite can run it as `--trainer-command 'accelerate launch training/python
                                             frozen copy of it is the DPO reference pi_ref)
   LLM_AUCTION_BETA         --beta
   LLM_AUCTION_MANIFEST     trainer.json; its learning_rate is the default --learning-rate
+  LLM_AUCTION_OBJECTIVE    --objective   (dpo, or sft for the format warm start: train_sft.py)
 
 Prompts are chat-formatted when the tokenizer has a chat template (the Ad-LLM prompt becomes one
 user turn, the responses assistant turns), which is how the served model sees them; `--format plain`
@@ -70,6 +71,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     ap.add_argument("--bf16", action="store_true", help="bfloat16 training (GPUs from Ampere on)")
     ap.add_argument("--gradient-checkpointing", action="store_true")
     ap.add_argument("--logging-steps", type=int, default=1)
+    ap.add_argument(
+        "--objective",
+        choices=["dpo", "sft"],
+        default=env("LLM_AUCTION_OBJECTIVE", manifest.get("objective", "dpo")),
+        help="dpo: preference pairs (IRPO's epochs); sft: {prompt, completion} lines, the format warm start (train_sft.py)",
+    )
     args = ap.parse_args(argv)
     missing = [n for n in ("pairs", "output_dir", "model") if not getattr(args, n)]
     if missing:
@@ -107,6 +114,12 @@ def to_conversational(rows: list[dict]) -> list[dict]:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    if args.objective == "sft":
+        # The format warm start (epoch 0) goes through the same command and environment contract.
+        sys.path.insert(0, str(Path(__file__).resolve().parent))
+        from train_sft import run_sft
+
+        return run_sft(args)
     started = time.time()
     # Heavy imports after argument checking, so --help and usage errors are instant.
     import torch
