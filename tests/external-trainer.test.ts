@@ -6,6 +6,8 @@ import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ResponseParser } from '../mechanism/parser.ts';
+import { parseAdPrompt } from '../mechanism/prompt.ts';
 import { irpoConfig } from '../training/config.ts';
 import { loadPolicy, trainIrpo } from '../training/irpo.ts';
 import { startFakeOpenAIServer, type FakeOpenAIServer } from './helpers/fake-openai-server.ts';
@@ -66,6 +68,51 @@ describe('IRPO with an external trainer', () => {
     expect(written.learning_rate).toBe(5e-5);
     expect(written.max_steps).toBe(2);
     expect(read).toEqual(expect.arrayContaining(['learning_rate', 'max_steps']));
+  });
+
+  it('--warm-start sft: epoch 0 trains on well-formed answers, its adapter is pi_0 and epoch 1 samples from it', async () => {
+    const out = join(root, 'warm');
+    const before = server.adapters.size;
+    const config = irpoConfig({
+      preset: 'tiny',
+      trainQueries: 10,
+      epochs: 1,
+      rmSamples: 2,
+      dpoSamples: 3,
+      deltaTh: 0,
+      reward: 'oracle',
+      trainer: 'external',
+      external: {
+        adLlm: `openai:${server.baseURL}?model=fake-model&cache=off`,
+        command: `node ${trainer}`,
+        baseModel: 'SmolLM2-135M-Instruct',
+        adapterPrefix: 'warm-',
+        timeoutSeconds: 60,
+        warmStart: 'sft',
+        warmStartLearningRate: 3e-4,
+        warmStartSteps: 7,
+      },
+    });
+    await trainIrpo({ out, config, seed: 2 });
+    const lines = readFileSync(join(out, 'epoch-0', 'warm-start', 'sft.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    expect(lines).toHaveLength(10);
+    // Every target is well formed: it names only candidates of its own prompt, with no format error.
+    for (const l of lines) {
+      const parsed = new ResponseParser(parseAdPrompt(l.prompt).input.ads).parse(l.completion);
+      expect(parsed.errors, l.completion).toEqual([]);
+      expect(parsed.exposures.length).toBe(l.ads);
+    }
+    expect(lines.some((l) => l.ads > 0)).toBe(true);
+    const manifest = JSON.parse(readFileSync(join(out, 'epoch-0', 'warm-start', 'trainer.json'), 'utf8'));
+    expect(manifest).toMatchObject({ objective: 'sft', learning_rate: 3e-4, max_steps: 7, epoch: 0, reference_adapter: null });
+    expect(JSON.parse(readFileSync(join(out, 'epoch-0', 'warm-start', 'adapter', 'seen.json'), 'utf8')).objective).toBe('sft');
+    // pi_0 is the warm-started model; epoch 1 sampled from it and trained with it as pi_ref.
+    expect(loadPolicy(out, 0)).toMatchObject({ kind: 'external', model: 'warm-0', adapter: join(out, 'epoch-0', 'warm-start', 'adapter') });
+    expect([...server.adapters.keys()].slice(before)).toEqual(['warm-0', 'warm-1']);
+    expect(server.bodies.some((b) => b.model === 'warm-0')).toBe(true);
+    const seen1 = JSON.parse(readFileSync(join(out, 'epoch-1', 'adapter', 'seen.json'), 'utf8'));
+    expect(seen1.ref).toBe(join(out, 'epoch-0', 'warm-start', 'adapter'));
+    expect(seen1.objective).toBe('dpo');
   });
 
   it('stops with a clear error when the trainer fails', async () => {

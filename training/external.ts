@@ -12,6 +12,8 @@
  *   LLM_AUCTION_BASE_MODEL   the base model to fine-tune
  *   LLM_AUCTION_REF_ADAPTER  the previous epoch's adapter (empty at epoch 1): pi_ref of Eq. 6
  *   LLM_AUCTION_EPOCH, LLM_AUCTION_BETA
+ *   LLM_AUCTION_OBJECTIVE    dpo, or sft for the format warm start (epoch 0: DIR/epoch-0/warm-start/,
+ *                            {"prompt","completion"} lines in the pairs file; training/warm-start.ts)
  *
  * A zero exit and an adapter_config.json in the output directory complete the phase. The adapter is
  * then loaded into the endpoint (vLLM: POST /v1/load_lora_adapter with {lora_name, lora_path},
@@ -42,6 +44,12 @@ export const ExternalTrainerConfig = z.object({
     .positive()
     .optional()
     .describe("Most optimizer steps per epoch, written to trainer.json as max_steps (absent: the trainer's own choice, one pass over the pairs)"),
+  warmStart: z
+    .enum(['none', 'sft'])
+    .default('none')
+    .describe("Epoch 0 before IRPO: none, or sft, a supervised round on answers with well-formed insertions (the embedded policy's plans with no broken markup, rendered with the real candidates), for a model that never writes the format on its own"),
+  warmStartLearningRate: z.number().positive().default(2e-4).describe('Learning rate of the sft warm start (LoRA)'),
+  warmStartSteps: z.number().int().positive().optional().describe('Most optimizer steps of the sft warm start (absent: one pass over its examples)'),
 });
 export type ExternalTrainerConfig = z.infer<typeof ExternalTrainerConfig>;
 
@@ -78,19 +86,24 @@ export async function loadLoraAdapter(baseURL: string, name: string, path: strin
 /** Run the trainer for one epoch and make the endpoint serve the result. */
 export async function externalUpdate(
   cfg: ExternalTrainerConfig,
-  args: { epoch: number; dir: string; pairsFile: string; previous: ExternalPolicy; beta: number; baseURL: string },
+  args: { epoch: number; dir: string; pairsFile: string; previous: ExternalPolicy; beta: number; baseURL: string; objective?: 'dpo' | 'sft' },
 ): Promise<{ policy: ExternalPolicy; lossBefore: number; lossAfter: number }> {
+  // The warm start (epoch 0) is the same contract with objective sft: {prompt, completion} lines.
+  const objective = args.objective ?? 'dpo';
+  const learningRate = objective === 'sft' ? cfg.warmStartLearningRate : cfg.learningRate;
+  const maxSteps = objective === 'sft' ? cfg.warmStartSteps : cfg.maxSteps;
   const output = resolve(join(args.dir, 'adapter'));
   mkdirSync(output, { recursive: true });
   const manifest = {
     epoch: args.epoch,
+    objective,
     pairs: resolve(args.pairsFile),
     base_model: cfg.baseModel,
     reference_adapter: args.previous.adapter,
     output_dir: output,
     beta: args.beta,
-    learning_rate: cfg.learningRate,
-    ...(cfg.maxSteps !== undefined ? { max_steps: cfg.maxSteps } : {}),
+    learning_rate: learningRate,
+    ...(maxSteps !== undefined ? { max_steps: maxSteps } : {}),
   };
   const manifestFile = resolve(join(args.dir, 'trainer.json'));
   writeFileSync(manifestFile, `${JSON.stringify(manifest, null, 2)}\n`);
@@ -102,6 +115,7 @@ export async function externalUpdate(
     LLM_AUCTION_REF_ADAPTER: args.previous.adapter ?? '',
     LLM_AUCTION_EPOCH: String(args.epoch),
     LLM_AUCTION_BETA: String(args.beta),
+    LLM_AUCTION_OBJECTIVE: objective,
   };
   const code = await runCommand(cfg.command, env, cfg.timeoutSeconds, join(args.dir, 'trainer.log'));
   if (code !== 0) throw new UsageError(`external trainer exited with code ${code} in epoch ${args.epoch}; see ${join(args.dir, 'trainer.log')}`);

@@ -13,7 +13,7 @@
  *
  *   DIR/manifest.json                         config, seed, versions, status
  *   DIR/metrics.jsonl                         one line per finished epoch
- *   DIR/epoch-0/policy.json                   theta_0 (the pretrained policy)
+ *   DIR/epoch-0/policy.json                   theta_0 (the pretrained policy; after --warm-start sft, the warm-started model)
  *   DIR/epoch-t/online/episodes.jsonl         phase 1 data (a resumable simulate run)
  *   DIR/epoch-t/pctr.json                     psi_t
  *   DIR/epoch-t/pairs.jsonl                   phase 2 preference pairs (TRL's prompt/chosen/rejected)
@@ -38,6 +38,7 @@ import { embeddedWorld, type World } from '../simulation/world.ts';
 import { IrpoConfig } from './config.ts';
 import { dpoUpdate, preferencePairs, type FeaturePair } from './dpo.ts';
 import { externalUpdate, type ExternalPolicy } from './external.ts';
+import { formatWarmStart } from './warm-start.ts';
 import { PctrModel } from './pctr.ts';
 import type { PctrExample } from './pctr-features.ts';
 
@@ -150,6 +151,17 @@ export async function trainIrpo(opts: IrpoOptions): Promise<EpochMetrics[]> {
         ? { epoch: 0, baseURL: endpoint.baseURL, params: endpoint.params, model: endpoint.params.model ?? external!.baseModel, adapter: null }
         : { epoch: 0, theta: new Array(NUM_FEATURES).fill(0), features: FEATURES };
     writeAtomic(policyPath(out, 0), `${JSON.stringify(p0)}\n`);
+  }
+  // The format warm start (training/warm-start.ts): a supervised round on well-formed answers
+  // before IRPO, for a model that never writes the insertion markup on its own. Its model becomes
+  // pi_0, so `run:DIR@0` is "SmolLM2 + format warm start" and every epoch's gain is on top of it.
+  if (external && endpoint && external.warmStart === 'sft') {
+    const p0 = loadPolicy(out, 0);
+    if (p0.kind === 'external' && p0.adapter === null) {
+      opts.onPhase?.(0, 'format warm start (sft)');
+      const warm = await formatWarmStart({ out, auctions: auctionsFor('warm-start', 0), seed, external, base: { baseURL: p0.baseURL, params: p0.params, model: p0.model }, beta: cfg.dpo.beta });
+      writeAtomic(policyPath(out, 0), `${JSON.stringify({ epoch: 0, baseURL: warm.baseURL, params: warm.params, model: warm.model, adapter: warm.adapter, warm_start: 'sft', base_model: p0.model })}\n`);
+    }
   }
 
   const metricsPath = join(out, 'metrics.jsonl');
