@@ -23,6 +23,10 @@ export interface TrainOptions extends TrainFlags {
   /** The external trainer's learning rate and most steps per epoch (trainer.json). */
   trainerLr?: number;
   trainerSteps?: number;
+  /** The format warm start (epoch 0): none or sft, with its own learning rate and most steps. */
+  warmStart?: 'none' | 'sft';
+  warmStartLr?: number;
+  warmStartSteps?: number;
   json?: string;
   seed: number;
 }
@@ -33,6 +37,13 @@ export async function runTrain(opts: TrainOptions): Promise<number> {
   }
   if (opts.trainer !== 'external' && (opts.trainerLr !== undefined || opts.trainerSteps !== undefined)) {
     throw new UsageError('--trainer-lr and --trainer-steps set the external trainer: add --trainer external (the embedded trainer is configured by its DPO config)');
+  }
+  const warm = opts.warmStart !== undefined && opts.warmStart !== 'none';
+  if (opts.trainer !== 'external' && (warm || opts.warmStartLr !== undefined || opts.warmStartSteps !== undefined)) {
+    throw new UsageError('--warm-start teaches a real model the insertion format: add --trainer external (the embedded Ad-LLM writes the format already)');
+  }
+  if (!warm && (opts.warmStartLr !== undefined || opts.warmStartSteps !== undefined)) {
+    throw new UsageError('--warm-start-lr and --warm-start-steps set the format warm start: add --warm-start sft');
   }
   // Flags, the run directory's lock and (with --resume) its files, checked before any work.
   const unlock = await preflightTrain(opts);
@@ -45,6 +56,9 @@ export async function runTrain(opts: TrainOptions): Promise<number> {
           reload: opts.reload,
           ...(opts.trainerLr !== undefined ? { learningRate: opts.trainerLr } : {}),
           ...(opts.trainerSteps !== undefined ? { maxSteps: opts.trainerSteps } : {}),
+          ...(opts.warmStart !== undefined ? { warmStart: opts.warmStart } : {}),
+          ...(opts.warmStartLr !== undefined ? { warmStartLearningRate: opts.warmStartLr } : {}),
+          ...(opts.warmStartSteps !== undefined ? { warmStartSteps: opts.warmStartSteps } : {}),
         })
       : undefined;
   const config = irpoConfig({
