@@ -94,17 +94,39 @@ export function positiveInt(p: ParseInput, key: string, value: string): number {
   return Number(value);
 }
 
-/** The grammar of one family of specs (`mechanism`, `user`) over its list of kinds. */
-export class SpecGrammar<S extends SpecNode> {
-  private readonly byKind: Map<string, KindGrammar>;
-  readonly kinds: readonly string[];
+/**
+ * The grammar of one family of specs (`mechanism`, `user`) over its list of kinds. The list is
+ * live: `add` puts a kind after the built-in ones, and parsing, formatting, usage and the errors
+ * that list the known kinds all read it on each call.
+ */
+export class SpecGrammar<S extends SpecNode, K extends KindGrammar = KindGrammar> {
+  private readonly byKind = new Map<string, K>();
 
   constructor(
     readonly noun: string,
-    kinds: readonly KindGrammar[],
+    kinds: readonly K[],
   ) {
-    this.byKind = new Map(kinds.map((k) => [k.kind, k]));
-    this.kinds = kinds.map((k) => k.kind);
+    for (const k of kinds) this.add(k);
+  }
+
+  /** The kind names, built-in first, then those added, in order. */
+  get kinds(): readonly string[] {
+    return [...this.byKind.keys()];
+  }
+
+  /** The definition of a kind, or undefined for a name no kind has. */
+  get(kind: string): K | undefined {
+    return this.byKind.get(kind);
+  }
+
+  /**
+   * Add a kind. Its name must be new (a plugin cannot quietly replace a kind) and must read as the
+   * KIND of `KIND:…` in a comma-separated `-m` list, so no `:`, `?` or `,`.
+   */
+  add(def: K): void {
+    if (!/^[a-z0-9][a-z0-9-]*$/.test(def.kind)) throw new UsageError(`${this.noun} kind name "${def.kind}": use lower-case letters, digits and dashes`);
+    if (this.byKind.has(def.kind)) throw new UsageError(`${this.noun} kind "${def.kind}" is already registered`);
+    this.byKind.set(def.kind, def);
   }
 
   /** Every kind's form, for --help: `embedded:NAME, run:DIR[@EPOCH], …`. */

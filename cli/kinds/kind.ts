@@ -1,7 +1,7 @@
 /**
  * What a mechanism kind is: its text form (mechanism/spec.ts does the shared grammar), how its
- * spec becomes a running allocation rule, and what Table 2 calls it. Each kind is one file in this
- * folder, listed once in index.ts.
+ * spec becomes a running allocation rule, and what Table 2 calls it. Each built-in kind is one file
+ * in this folder, listed once in index.ts; one defined elsewhere joins with registerMechanismKind.
  */
 import type { ClickModel } from '../../mechanism/click-model.ts';
 import type { KindGrammar, SpecNode } from '../../mechanism/spec.ts';
