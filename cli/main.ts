@@ -148,6 +148,9 @@ export function buildProgram(result: { code: number }): Command {
     .addOption(new Option('--rm-samples <m>', 'responses per query in the reward-model phase (paper: 10)').argParser(intArg('--rm-samples', 1, 1000)))
     .addOption(new Option('--dpo-samples <m>', 'responses per query in the LLM (DPO) phase (paper: 5)').argParser(intArg('--dpo-samples', 2, 1000)))
     .addOption(new Option('--candidates <k>', 'candidate ads per auction in training (0 = the whole catalog; default 10)').argParser(intArg('--candidates', 0, 100_000)))
+    .addOption(new Option('--warm-start <how>', 'with --trainer external: epoch 0 before IRPO; sft teaches the insertion format on well-formed answers (for a model that never writes it), and that model is pi_0 (run:DIR@0)').choices(['none', 'sft']))
+    .addOption(new Option('--warm-start-lr <x>', 'with --warm-start sft: its learning rate (default 2e-4, LoRA)').argParser(numberArg('--warm-start-lr', 0, 1, { lo: true })))
+    .addOption(new Option('--warm-start-steps <n>', 'with --warm-start sft: most optimizer steps (default: one pass over its examples)').argParser(intArg('--warm-start-steps', 1, 10_000_000)))
     .option('--encoder <spec>', 'frozen text encoder of the pCTR model: lexical, or onnx:all-minilm-l6-v2 (after bash scripts/fetch-models.sh)', 'lexical')
     .option('--resume', 'continue from the last checkpoint')
     .addOption(jsonOption())
@@ -167,6 +170,7 @@ export function buildProgram(result: { code: number }): Command {
     .addOption(new Option('--world-seed <n>', 'seed of the embedded world').argParser(intArg('--world-seed', 0, 2 ** 32 - 1)).default(0))
     .option('--out <dir>', 'also write bench.json and every episode there (for `report`); each finished query is kept there as it ends')
     .option('--resume', 'with --out: continue an interrupted bench without losing or repeating a query')
+    .option('--paired-with <specs>', 'comma-separated rows (among -m) to give paired differences against, beside Pretrained and MOSAIC: same queries, same bids')
     .addOption(jsonOption())
     .addOption(seedOption())
     .action(async (opts) => {

@@ -28,6 +28,7 @@ import { progressBar } from '../progress.ts';
 import { resolveRule, resolveUser } from '../resolve.ts';
 import { selectWorld } from './simulate.ts';
 import { approxTokens } from '../../lib/numbers.ts';
+import { UsageError } from '../../lib/errors.ts';
 
 export interface BenchOptions {
   mechanism: string;
@@ -45,6 +46,8 @@ export interface BenchOptions {
   seed: number;
   /** More rows to give paired differences against (beside Pretrained and MOSAIC), e.g. a control. */
   pairAgainst?: string[];
+  /** The CLI's --paired-with: the same, as one comma-separated spec list. */
+  pairedWith?: string;
 }
 
 export interface PairedDifference {
@@ -255,6 +258,13 @@ export function benchTable(rows: readonly BenchRow[]): string {
 }
 
 export async function runBench(opts: BenchOptions): Promise<number> {
+  if (opts.pairedWith !== undefined) {
+    const rows = new Set(parseSpecList(opts.mechanism).map(formatSpec));
+    const against = parseSpecList(opts.pairedWith).map(formatSpec);
+    const missing = against.filter((s) => !rows.has(s));
+    if (missing.length > 0) throw new UsageError(`--paired-with ${missing.join(', ')}: not among the -m rows (${[...rows].join(', ')})`);
+    opts = { ...opts, pairAgainst: [...(opts.pairAgainst ?? []), ...against] };
+  }
   const bar = progressBar('bench');
   const { rows, episodes } = await benchMechanisms(opts.out ? { ...opts, progressDir: opts.out } : opts, (_l, d, n) => bar.update(d, n));
   bar.stop();
