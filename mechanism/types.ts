@@ -132,6 +132,20 @@ export interface AllocationRule {
   sampleWithFinish?(input: AuctionInput, n: number, opts?: SampleOptions & SamplingOverrides): Promise<{ texts: string[]; finishReasons: ('stop' | 'length')[] }>;
   /** Work counters: a backend's call and token usage (a method), or a wrapper's own tallies (a record). */
   stats?: (() => BackendUsage) | Readonly<Record<string, number>>;
+  /**
+   * The same rule with a LoRA adapter on its model (a PEFT adapter directory or a GGUF LoRA
+   * file), named `name`; rejects when the adapter cannot be loaded. Rules over a local model
+   * (`local:`) have it; `serve` hot-loads trained adapters through it.
+   */
+  withAdapter?(name: string, adapterPath: string): Promise<AdapterRule>;
+}
+
+/** A rule running with a LoRA adapter, from `withAdapter`. */
+export interface AdapterRule extends AllocationRule {
+  /** The GGUF LoRA file the model runs with (a PEFT directory's converted copy). */
+  readonly adapterFile: string;
+  /** Free what the adapter holds (its model context); the rule must not be used afterwards. */
+  release(): Promise<void>;
 }
 
 /** A valid exposure: an insertion whose id is a candidate and whose title is the candidate's. */

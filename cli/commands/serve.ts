@@ -10,6 +10,9 @@
  * `x-llm-auction-ignored` response header rather than silently dropped. Token counts in `usage`
  * are estimates (characters / 4): a mechanism has no tokenizer of its own.
  *
+ * Local models also take LoRA adapters at run time through vLLM's `/v1/load_lora_adapter` and
+ * `/v1/unload_lora_adapter` (serve-lora.ts); a request names one by its `model`.
+ *
  * node:http only; errors are OpenAI-shaped JSON with the matching status code.
  */
 import { UsageError } from '../../lib/errors.ts';
@@ -22,6 +25,7 @@ import { deriveSeed } from '../../lib/rng.ts';
 import type { AllocationRule, AuctionInput, SampleOptions, SamplingOverrides } from '../../mechanism/types.ts';
 import { writeJsonResult } from '../output.ts';
 import { approxTokens } from '../../lib/numbers.ts';
+import { AdapterError, AdapterTable } from './serve-lora.ts';
 
 /**
  * OpenAI request fields the server accepts but no rule honours: a request that sets one is
@@ -99,6 +103,21 @@ function readBody(req: IncomingMessage): Promise<string> {
   });
 }
 
+/** The request body as JSON; 400 when it cannot be read or parsed. */
+async function readJson(req: IncomingMessage): Promise<unknown> {
+  let raw: string;
+  try {
+    raw = await readBody(req);
+  } catch (e) {
+    throw e instanceof HttpError ? e : new HttpError(400, `cannot read the request body: ${(e as Error).message}`);
+  }
+  try {
+    return JSON.parse(raw);
+  } catch {
+    throw new HttpError(400, 'request body is not valid JSON');
+  }
+}
+
 function messageText(content: ChatRequest['messages'][number]['content']): string {
   if (content === null) return '';
   if (typeof content === 'string') return content;
@@ -142,23 +161,11 @@ export async function startServer(opts: Omit<ServeOptions, 'json'>): Promise<Run
   const log = opts.log === undefined ? (l: string) => process.stderr.write(`${l}\n`) : opts.log;
   const counters: ServeStats = { requests: 0, completions: 0, errors: 0, generations: 0 };
   const created = Math.floor(Date.now() / 1000);
-  const honoured = new Set(rule.samplingOptions ?? []);
+  const adapters = new AdapterTable(rule, log);
   let arrivals = 0;
 
   async function completions(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    let raw: string;
-    try {
-      raw = await readBody(req);
-    } catch (e) {
-      throw e instanceof HttpError ? e : new HttpError(400, `cannot read the request body: ${(e as Error).message}`);
-    }
-    let json: unknown;
-    try {
-      json = JSON.parse(raw);
-    } catch {
-      throw new HttpError(400, 'request body is not valid JSON');
-    }
-    const parsed = chatRequestSchema.safeParse(json);
+    const parsed = chatRequestSchema.safeParse(await readJson(req));
     if (!parsed.success) {
       const issue = parsed.error.issues[0]!;
       const param = issue.path.map(String).join('.') || null;
@@ -166,6 +173,9 @@ export async function startServer(opts: Omit<ServeOptions, 'json'>): Promise<Run
     }
     const body = parsed.data;
     if (body.stream) throw new HttpError(400, 'stream: streaming responses are not supported by llm-auction serve', 'invalid_request_error', 'stream');
+    // The base rule, or a loaded LoRA adapter named by `model`.
+    const target = adapters.ruleFor(body.model);
+    const honoured = new Set(target.samplingOptions ?? []);
 
     // The auction is in the last user message (clients may put instructions in a system message).
     const users = body.messages.filter((m) => m.role === 'user');
@@ -201,12 +211,12 @@ export async function startServer(opts: Omit<ServeOptions, 'json'>): Promise<Run
     let texts: string[];
     let finishReasons: ('stop' | 'length')[] | undefined;
     try {
-      if (rule.sampleWithFinish) ({ texts, finishReasons } = await rule.sampleWithFinish(input, n, sampling));
-      else texts = await rule.sample(input, n, sampling);
+      if (target.sampleWithFinish) ({ texts, finishReasons } = await target.sampleWithFinish(input, n, sampling));
+      else texts = await target.sample(input, n, sampling);
     } catch (e) {
-      throw new HttpError(500, `mechanism ${rule.name} failed: ${(e as Error).message}`);
+      throw new HttpError(500, `mechanism ${target.name} failed: ${(e as Error).message}`);
     }
-    if (texts.length !== n) throw new HttpError(500, `mechanism ${rule.name} returned ${texts.length} responses for n=${n}`);
+    if (texts.length !== n) throw new HttpError(500, `mechanism ${target.name} returned ${texts.length} responses for n=${n}`);
     counters.completions++;
     counters.generations += texts.length;
     const promptTokens = body.messages.reduce((s, m) => s + approxTokens(messageText(m.content)), 0);
@@ -219,7 +229,7 @@ export async function startServer(opts: Omit<ServeOptions, 'json'>): Promise<Run
         id: `chatcmpl-${randomBytes(12).toString('hex')}`,
         object: 'chat.completion',
         created: Math.floor(Date.now() / 1000),
-        model: rule.name,
+        model: target.name,
         system_fingerprint: `llm-auction-${rule.name}`,
         choices: texts.map((content, index) => ({ index, message: { role: 'assistant', content }, finish_reason: finishReasons?.[index] ?? 'stop', logprobs: null })),
         usage: { prompt_tokens: promptTokens, completion_tokens: completionTokens, total_tokens: promptTokens + completionTokens },
@@ -230,6 +240,15 @@ export async function startServer(opts: Omit<ServeOptions, 'json'>): Promise<Run
 
   const modelEntry = { id: rule.name, object: 'model', created, owned_by: 'llm-auction' };
 
+  /** vLLM answers these routes with a plain-text line on success. */
+  async function adapterRoute(req: IncomingMessage, res: ServerResponse, op: 'load' | 'unload'): Promise<void> {
+    const json = await readJson(req);
+    const text = op === 'load' ? await adapters.load(json) : await adapters.unload(json);
+    if (res.destroyed || res.writableEnded) return;
+    res.writeHead(200, { 'content-type': 'text/plain; charset=utf-8', 'content-length': String(Buffer.byteLength(text)) });
+    res.end(text);
+  }
+
   const http: Server = createServer((req, res) => {
     const started = Date.now();
     counters.requests++;
@@ -239,17 +258,27 @@ export async function startServer(opts: Omit<ServeOptions, 'json'>): Promise<Run
       if (res.statusCode >= 400) counters.errors++;
       log?.(`${req.method} ${pathname} ${res.statusCode} ${Date.now() - started}ms`);
     });
-    const fail = (e: unknown) => sendError(res, e instanceof HttpError ? e : new HttpError(500, (e as Error).message ?? String(e)));
+    const fail = (e: unknown) =>
+      sendError(
+        res,
+        e instanceof HttpError ? e : e instanceof AdapterError ? new HttpError(e.status, e.message, e.type, e.param) : new HttpError(500, (e as Error).message ?? String(e)),
+      );
     try {
       if (pathname === '/v1/models') {
         if (req.method !== 'GET') throw new HttpError(405, `method ${req.method} not allowed on /v1/models`);
-        return send(res, 200, { object: 'list', data: [modelEntry] });
+        return send(res, 200, { object: 'list', data: [modelEntry, ...adapters.entries()] });
       }
       if (pathname.startsWith('/v1/models/')) {
         if (req.method !== 'GET') throw new HttpError(405, `method ${req.method} not allowed`);
         const id = decodeURIComponent(pathname.slice('/v1/models/'.length));
-        if (id !== rule.name) throw new HttpError(404, `model ${JSON.stringify(id)} not found; this server serves ${JSON.stringify(rule.name)}`, 'not_found_error', 'model');
-        return send(res, 200, modelEntry);
+        const entry = id === rule.name ? modelEntry : adapters.entries().find((m) => m.id === id);
+        if (!entry) throw new HttpError(404, `model ${JSON.stringify(id)} not found; this server serves ${JSON.stringify(rule.name)}`, 'not_found_error', 'model');
+        return send(res, 200, entry);
+      }
+      if (pathname === '/v1/load_lora_adapter' || pathname === '/v1/unload_lora_adapter') {
+        if (req.method !== 'POST') throw new HttpError(405, `method ${req.method} not allowed on ${pathname} (use POST)`);
+        adapterRoute(req, res, pathname === '/v1/load_lora_adapter' ? 'load' : 'unload').catch(fail);
+        return;
       }
       if (pathname === '/v1/chat/completions') {
         if (req.method !== 'POST') throw new HttpError(405, `method ${req.method} not allowed on /v1/chat/completions (use POST)`);
@@ -279,11 +308,13 @@ export async function startServer(opts: Omit<ServeOptions, 'json'>): Promise<Run
     port,
     model: rule.name,
     stats: () => ({ ...counters }),
-    close: () =>
-      new Promise<void>((resolve) => {
+    close: async () => {
+      await new Promise<void>((resolve) => {
         http.closeAllConnections();
         http.close(() => resolve());
-      }),
+      });
+      await adapters.close();
+    },
   };
 }
 

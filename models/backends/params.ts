@@ -36,6 +36,10 @@ export const BACKEND_PARAMS = {
   context: { field: 'contextSize', value: 'number' },
   context_size: { field: 'contextSize', value: 'number' },
   threads: { field: 'threads', value: 'number' },
+  /** a LoRA adapter: a PEFT adapter directory or a GGUF LoRA file (local models) */
+  lora: { field: 'lora', value: 'path-or-off' },
+  /** the transformers directory a PEFT adapter was trained on (config.json), for its conversion */
+  base: { field: 'loraBase', value: 'path-or-off' },
 } as const satisfies Record<string, { field: string; value: ValueKind }>;
 
 export type BackendParam = keyof typeof BACKEND_PARAMS;
