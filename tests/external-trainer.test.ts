@@ -115,6 +115,25 @@ describe('IRPO with an external trainer', () => {
     expect(seen1.objective).toBe('dpo');
   });
 
+  it('an epoch with no preference pair keeps the policy and does not run the trainer', async () => {
+    const out = join(root, 'no-pairs');
+    const config = irpoConfig({
+      preset: 'tiny',
+      trainQueries: 4,
+      epochs: 1,
+      rmSamples: 2,
+      dpoSamples: 3,
+      deltaTh: 1e9, // no reward gap is this large: no pairs
+      reward: 'oracle',
+      trainer: 'external',
+      external: { adLlm: `openai:${server.baseURL}?model=fake-model&cache=off`, command: 'false', baseModel: 'm', adapterPrefix: 'none-', timeoutSeconds: 60 },
+    });
+    const metrics = await trainIrpo({ out, config, seed: 3 });
+    expect(metrics[0]!.pairs).toBe(0);
+    expect(existsSync(join(out, 'epoch-1', 'trainer.json'))).toBe(false);
+    expect(loadPolicy(out)).toMatchObject({ kind: 'external', epoch: 1, model: 'fake-model', adapter: null });
+  });
+
   it('stops with a clear error when the trainer fails', async () => {
     const config = irpoConfig({
       preset: 'tiny',

@@ -92,6 +92,11 @@ export async function externalUpdate(
   const objective = args.objective ?? 'dpo';
   const learningRate = objective === 'sft' ? cfg.warmStartLearningRate : cfg.learningRate;
   const maxSteps = objective === 'sft' ? cfg.warmStartSteps : cfg.maxSteps;
+  // No pair (every response scored alike, as a model that never writes the format does): there is
+  // nothing to train on, and the trainer would refuse an empty file. The policy stays as it was.
+  if (readFileSync(args.pairsFile, 'utf8').trim() === '') {
+    return { policy: { epoch: args.epoch, model: args.previous.model, adapter: args.previous.adapter }, lossBefore: Number.NaN, lossAfter: Number.NaN };
+  }
   const output = resolve(join(args.dir, 'adapter'));
   mkdirSync(output, { recursive: true });
   const manifest = {
