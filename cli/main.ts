@@ -54,10 +54,18 @@ const seedOption = () => new Option('--seed <n>', 'seed that makes the run repro
 // Commands load their implementation on use, so `--help` and light commands start fast.
 
 /** A command whose implementation has not landed yet says so and exits 2; it never pretends. */
-function notAvailable(name: string): () => never {
-  return () => {
-    throw new UsageError(`"${name}" is not available in this build yet`);
-  };
+/** The options several commands share, defined once: same flag, help, parser and default everywhere. */
+function userOption(): Option {
+  return new Option('--user <spec>', userHelp()).default('embedded:parametric');
+}
+function worldSeedOption(): Option {
+  return new Option('--world-seed <n>', "seed of the embedded world (profiles, queries, the user's latent tastes)").argParser(intArg('--world-seed', 0, 2 ** 32 - 1)).default(0);
+}
+/** --candidates; train leaves it unset so its preset decides. */
+function candidatesOption(withDefault = true): Option {
+  const help = `candidate ads per auction: the k best matches of the query and profile (0 = the whole catalog${withDefault ? '' : '; default 10'})`;
+  const o = new Option('--candidates <k>', help).argParser(intArg('--candidates', 0, 100_000));
+  return withDefault ? o.default(10) : o;
 }
 
 /** `--property`'s help, from the registry: the verdict properties verify runs, and the reports it can add. */
@@ -86,7 +94,7 @@ export function buildProgram(result: { code: number }): Command {
     .addOption(new Option('--queries <n>', 'training queries per IRPO epoch (tiny preset)').argParser(intArg('--queries', 1, 1_000_000)).default(2000))
     .addOption(new Option('--bench-queries <n>', 'test queries for Table 2 (exact expectations per query)').argParser(intArg('--bench-queries', 1, 1_000_000)).default(500))
     .addOption(new Option('--epochs <t>', 'IRPO epochs').argParser(intArg('--epochs', 1, 1000)).default(3))
-    .addOption(new Option('--world-seed <n>', 'seed of the embedded world (profiles, queries, the user\'s latent tastes)').argParser(intArg('--world-seed', 0, 2 ** 32 - 1)).default(0))
+    .addOption(worldSeedOption())
     .addOption(jsonOption())
     .addOption(seedOption())
     .action(async (opts) => {
@@ -113,10 +121,10 @@ export function buildProgram(result: { code: number }): Command {
     .option('--profiles <file>', 'profiles.jsonl to use instead of the embedded profiles')
     .addOption(new Option('--limit <n>', 'run at most N queries').argParser(intArg('--limit', 1, 100_000_000)))
     .addOption(new Option('--samples <k>', 'responses per query').argParser(intArg('--samples', 1, 1000)).default(1))
-    .option('--user <spec>', userHelp(), 'embedded:parametric')
+    .addOption(userOption())
     .option('--resume', 'continue an interrupted run in DIR without losing or repeating episodes')
-    .addOption(new Option('--candidates <k>', 'candidate ads per auction: the k best matches of the query and profile (0 = the whole catalog)').argParser(intArg('--candidates', 0, 100_000)).default(10))
-    .addOption(new Option('--world-seed <n>', 'seed of the embedded world (profiles and queries)').argParser(intArg('--world-seed', 0, 2 ** 32 - 1)).default(0))
+    .addOption(candidatesOption())
+    .addOption(worldSeedOption())
     .addOption(new Option('--concurrency <c>', 'auctions in flight at once (for endpoint backends)').argParser(intArg('--concurrency', 1, 1024)).default(8))
     .addOption(jsonOption())
     .addOption(seedOption())
@@ -137,7 +145,7 @@ export function buildProgram(result: { code: number }): Command {
         .default('pctr'),
     )
     .addOption(new Option('--queries <n>', 'training queries per epoch (overrides the preset)').argParser(intArg('--queries', 1, 1_000_000)))
-    .addOption(new Option('--world-seed <n>', 'seed of the embedded world (profiles, queries, the user\'s latent tastes)').argParser(intArg('--world-seed', 0, 2 ** 32 - 1)).default(0))
+    .addOption(worldSeedOption())
     .addOption(new Option('--pctr-share <x>', 'share of the online logs the pCTR model is fitted on (0 < x <= 1)').argParser(numberArg('--pctr-share', 0, 1, { lo: true })).default(1))
     .option('--ad-llm <spec>', 'with --trainer external: openai: spec of the endpoint serving the base model (vLLM with --enable-lora)')
     .option('--trainer-command <cmd>', 'with --trainer external: shell command that trains on the pairs (e.g. python training/python/train_dpo.py)')
@@ -147,7 +155,7 @@ export function buildProgram(result: { code: number }): Command {
     .addOption(new Option('--trainer-steps <n>', 'with --trainer external: most optimizer steps per epoch, written to trainer.json as max_steps').argParser(intArg('--trainer-steps', 1, 10_000_000)))
     .addOption(new Option('--rm-samples <m>', 'responses per query in the reward-model phase (paper: 10)').argParser(intArg('--rm-samples', 1, 1000)))
     .addOption(new Option('--dpo-samples <m>', 'responses per query in the LLM (DPO) phase (paper: 5)').argParser(intArg('--dpo-samples', 2, 1000)))
-    .addOption(new Option('--candidates <k>', 'candidate ads per auction in training (0 = the whole catalog; default 10)').argParser(intArg('--candidates', 0, 100_000)))
+    .addOption(candidatesOption(false))
     .addOption(new Option('--warm-start <how>', 'with --trainer external: epoch 0 before IRPO; sft teaches the insertion format on well-formed answers (for a model that never writes it), and that model is pi_0 (run:DIR@0)').choices(['none', 'sft']))
     .addOption(new Option('--warm-start-lr <x>', 'with --warm-start sft: its learning rate (default 2e-4, LoRA)').argParser(numberArg('--warm-start-lr', 0, 1, { lo: true })))
     .addOption(new Option('--warm-start-steps <n>', 'with --warm-start sft: most optimizer steps (default: one pass over its examples)').argParser(intArg('--warm-start-steps', 1, 10_000_000)))
@@ -165,9 +173,9 @@ export function buildProgram(result: { code: number }): Command {
     .requiredOption('-m, --mechanism <specs>', mechanismHelp('comma-separated mechanism specs'))
     .option('--queries <set>', 'train, test, or a queries.jsonl file', 'test')
     .addOption(new Option('--limit <n>', 'evaluate at most N queries').argParser(intArg('--limit', 1, 100_000_000)))
-    .option('--user <spec>', userHelp(), 'embedded:parametric')
-    .addOption(new Option('--candidates <k>', 'candidate ads per auction (0 = the whole catalog)').argParser(intArg('--candidates', 0, 100_000)).default(10))
-    .addOption(new Option('--world-seed <n>', 'seed of the embedded world').argParser(intArg('--world-seed', 0, 2 ** 32 - 1)).default(0))
+    .addOption(userOption())
+    .addOption(candidatesOption())
+    .addOption(worldSeedOption())
     .option('--out <dir>', 'also write bench.json and every episode there (for `report`); each finished query is kept there as it ends')
     .option('--resume', 'with --out: continue an interrupted bench without losing or repeating a query')
     .option('--paired-with <specs>', 'comma-separated rows (among -m) to give paired differences against, beside Pretrained and MOSAIC: same queries, same bids')
@@ -190,7 +198,7 @@ export function buildProgram(result: { code: number }): Command {
     .addOption(new Option('--observable <what>', 'sampled path: 0/1 clicks as a judge gives them, or the click model\'s probability per response (default: probability where the click model gives one)').choices(['clicks', 'click-probability']))
     .addOption(new Option('--cases <n>', 'auctions drawn per property').argParser(intArg('--cases', 1, 1_000_000)))
     .option('--sampled', 'estimate itctr from samples even when the rule can enumerate its responses')
-    .option('--user <spec>', userHelp(), 'embedded:parametric')
+    .addOption(userOption())
     .addOption(jsonOption())
     .addOption(seedOption())
     .action(async (opts) => {

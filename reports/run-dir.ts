@@ -9,6 +9,7 @@ import { basename, join } from 'node:path';
 import { z } from 'zod';
 import { InputError, UsageError } from '../lib/errors.ts';
 import { fieldPath } from '../lib/jsonl.ts';
+import { BenchFileRead, type BenchRowRead, type VerdictRead, VerifyFileRead } from './formats.ts';
 
 /** The part of an IRPO manifest the report needs; the rest is kept as is for the captions. */
 const TrainManifest = z.looseObject({
@@ -42,51 +43,13 @@ const MetricsLine = z.looseObject({
 });
 export type MetricsLine = z.infer<typeof MetricsLine>;
 
-const Ci = z.tuple([z.number(), z.number()]);
-const BenchRow = z.looseObject({
-  mechanism: z.string(),
-  name: z.string().optional(),
-  label: z.string().optional(),
-  queries: z.number(),
-  revenue_per_query: z.number(),
-  revenue_ci95: Ci,
-  reward_per_query: z.number(),
-  reward_ci95: Ci,
-  generations_per_query: z.number(),
-  tokens_per_query: z.number(),
-  ads_per_response: z.number().optional(),
-  format_errors_per_response: z.number().optional(),
-  gap_closed: z.number().optional(),
-});
-export type BenchRowIn = z.infer<typeof BenchRow>;
-const BenchFile = z.looseObject({
-  seed: z.number().optional(),
-  queries: z.string().optional(),
-  limit: z.number().nullable().optional(),
-  rows: z.array(BenchRow),
-});
-export type BenchFile = z.infer<typeof BenchFile>;
-
-const Verdict = z.looseObject({
-  verdict: z.enum(['pass', 'fail', 'inconclusive', 'holds-by-construction']),
-  samples: z.number(),
-  p_value: z.number().nullable(),
-  counterexample: z.record(z.string(), z.unknown()).nullable(),
-  reason: z.string().optional(),
-  details: z.looseObject({ mode: z.string().optional(), cases: z.number().optional(), effect: z.number().optional() }).optional(),
-});
-export type VerdictIn = z.infer<typeof Verdict>;
-const VerifyFile = z.looseObject({
-  mechanism: z.string(),
-  alpha: z.number(),
-  alpha_per_property: z.number().optional(),
-  tested: z.array(z.string()).optional(),
-  budget: z.number().optional(),
-  budgets: z.record(z.string(), z.number()).optional(),
-  seed: z.number().optional(),
-  properties: z.record(z.string(), Verdict),
-});
-export type VerifyFile = z.infer<typeof VerifyFile>;
+// bench.json and verify.json are defined once, in formats.ts, for their writers and for us.
+const BenchFile = BenchFileRead;
+export type BenchFile = BenchFileRead;
+export type BenchRowIn = BenchRowRead;
+export type VerdictIn = VerdictRead;
+const VerifyFile = VerifyFileRead;
+export type VerifyFile = VerifyFileRead;
 
 export interface TrainRun {
   /** 'pctr' / 'oracle' in a demo directory (train-pctr/, train-oracle/), 'run' for a single run. */

@@ -28,6 +28,7 @@ import { progressBar } from '../progress.ts';
 import { resolveRule, resolveUser } from '../resolve.ts';
 import { selectWorld } from './simulate.ts';
 import { approxTokens } from '../../lib/numbers.ts';
+import type { BenchFile, BenchRow, PairedDifference } from '../../reports/formats.ts';
 import { UsageError } from '../../lib/errors.ts';
 
 export interface BenchOptions {
@@ -50,41 +51,7 @@ export interface BenchOptions {
   pairedWith?: string;
 }
 
-export interface PairedDifference {
-  /** The row compared against, on the same queries and bids. */
-  against: string;
-  reward_diff: number;
-  reward_diff_ci95: [number, number];
-  revenue_diff: number;
-  revenue_diff_ci95: [number, number];
-}
-
-export interface BenchRow {
-  mechanism: string;
-  name: string;
-  /** What Table 2 calls the mechanism ("Pretrained LLM", "LLM-Auction (pCTR)"…); the report shows it. */
-  label: string;
-  queries: number;
-  /**
-   * true: every per-query figure is the exact expectation over the rule's enumerated responses
-   * (revenue as sum of price x click probability, reward as E[R]); false: one sampled response per
-   * query, the user's clicks drawn.
-   */
-  exact: boolean;
-  revenue_per_query: number;
-  revenue_ci95: [number, number];
-  reward_per_query: number;
-  reward_ci95: [number, number];
-  generations_per_query: number;
-  tokens_per_query: number;
-  ads_per_response: number;
-  format_errors_per_response: number;
-  /** Share of the reward gap between embedded:pretrained and `gap_reference` this row closes. */
-  gap_closed?: number;
-  gap_reference?: string;
-  /** Differences to embedded:pretrained and to the MOSAIC row, per query, with 95% intervals over queries. */
-  paired?: PairedDifference[];
-}
+export type { BenchRow, PairedDifference } from '../../reports/formats.ts';
 
 /** Student-t 97.5% quantile, close enough for interval reporting at any n. */
 function t975(df: number): number {
@@ -273,7 +240,8 @@ export async function runBench(opts: BenchOptions): Promise<number> {
   );
   if (opts.out) {
     mkdirSync(opts.out, { recursive: true });
-    writeFileSync(join(opts.out, 'bench.json'), `${JSON.stringify({ seed: opts.seed, queries: opts.queries, limit: opts.limit ?? null, rows }, null, 2)}\n`);
+    const file: BenchFile = { seed: opts.seed, queries: opts.queries, limit: opts.limit ?? null, rows };
+    writeFileSync(join(opts.out, 'bench.json'), `${JSON.stringify(file, null, 2)}\n`);
     for (const [spec, eps] of episodes) {
       const dir = join(opts.out, 'bench-episodes');
       mkdirSync(dir, { recursive: true });

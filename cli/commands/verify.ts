@@ -20,6 +20,7 @@ import { defaultPropertyNames, getProperty } from '../../properties/registry.ts'
 import type { CheckOptions, MechanismUnderTest, ProgressEvent, PropertyReport, PropertySpec, Verdict, VerdictProperty } from '../../properties/types.ts';
 import { DEFAULT_ALPHA } from '../../properties/types.ts';
 import { table, writeJsonResult } from '../output.ts';
+import type { VerifyResult } from '../../reports/formats.ts';
 
 /** The check options verify passes on to every property (see CheckOptions for their meaning and defaults). */
 type SharedCheckOptions = Pick<CheckOptions, 'alpha' | 'budget' | 'seed' | 'effect' | 'rho' | 'kappa' | 'observable' | 'cases' | 'exact'>;
@@ -32,22 +33,7 @@ export interface VerifyOptions extends SharedCheckOptions {
   json?: string;
 }
 
-export interface VerifyResult {
-  mechanism: string;
-  /** Family-wise over the tested properties (see the module comment). */
-  alpha: number;
-  /** The level each tested property ran at: alpha / the number of tested properties. */
-  alpha_per_property: number;
-  /** The properties that spent alpha (not settled by construction). */
-  tested: string[];
-  /** The cap every property ran under when `--budget` was given; absent when each used its own default. */
-  budget?: number;
-  /** The cap each tested property ran under (its own default unless `--budget` was given). */
-  budgets: Record<string, number>;
-  seed: number;
-  properties: Record<string, Verdict>;
-  reports?: Record<string, PropertyReport>;
-}
+export type { VerifyResult } from '../../reports/formats.ts';
 
 export const VERIFY_EXIT = { pass: 0, fail: 1, inconclusive: 3 } as const;
 
@@ -127,6 +113,11 @@ function budgetLine(given: number | undefined, budgets: Record<string, number>):
 }
 
 export async function runVerify(opts: VerifyOptions): Promise<number> {
+  return (await verifyMechanism(opts)).code;
+}
+
+/** verify's whole run: the verdicts, printed and written as `--json` says, and handed back to callers such as demo. */
+export async function verifyMechanism(opts: VerifyOptions): Promise<{ code: number; result: VerifyResult }> {
   const chosen = resolveProperties(opts.properties);
   const { mechanism: m, properties: _names, json: _json, ...shared } = opts;
   const alpha = opts.alpha ?? DEFAULT_ALPHA;
@@ -191,7 +182,7 @@ export async function runVerify(opts: VerifyOptions): Promise<number> {
 
   if (opts.json === '-') {
     writeJsonResult('-', result);
-    return code;
+    return { code, result };
   }
   const byConstruction = verdicts.filter((v) => v === 'holds-by-construction').length;
   const passed = verdicts.filter((v) => v === 'pass').length;
@@ -210,5 +201,5 @@ export async function runVerify(opts: VerifyOptions): Promise<number> {
       `${table(['property', 'verdict', 'samples', 'p-value', 'mode', 'evidence'], rows)}\n\n${headline}\n`,
   );
   writeJsonResult(opts.json, result);
-  return code;
+  return { code, result };
 }

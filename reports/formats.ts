@@ -1,0 +1,88 @@
+/**
+ * The run directory's result files, bench.json and verify.json, defined once. `bench` and `verify`
+ * type what they write with the types inferred here, and `report` validates what it reads with the
+ * same schemas, so a field added on one side cannot be missing on the other.
+ *
+ * Readers take files written by earlier versions too: the fields added since may be absent there,
+ * so the read schemas are the write schemas with those fields made optional, and unknown fields kept.
+ */
+import { z } from 'zod';
+import type { PropertyReport, Verdict } from '../properties/types.ts';
+
+const Ci = z.tuple([z.number(), z.number()]);
+
+export const PairedDifferenceSchema = z.object({
+  against: z.string().describe('The row compared against, on the same queries and bids'),
+  reward_diff: z.number(),
+  reward_diff_ci95: Ci,
+  revenue_diff: z.number(),
+  revenue_diff_ci95: Ci,
+});
+export type PairedDifference = z.infer<typeof PairedDifferenceSchema>;
+
+export const BenchRowSchema = z.object({
+  mechanism: z.string(),
+  name: z.string(),
+  label: z.string().describe('What Table 2 calls the mechanism ("Pretrained LLM", "LLM-Auction (pCTR)"…); the report shows it'),
+  queries: z.number(),
+  exact: z
+    .boolean()
+    .describe('true: every per-query figure is the exact expectation over the rule\'s enumerated responses; false: one sampled response per query, the clicks drawn'),
+  revenue_per_query: z.number(),
+  revenue_ci95: Ci,
+  reward_per_query: z.number(),
+  reward_ci95: Ci,
+  generations_per_query: z.number(),
+  tokens_per_query: z.number(),
+  ads_per_response: z.number(),
+  format_errors_per_response: z.number(),
+  gap_closed: z.number().optional().describe('Share of the reward gap between embedded:pretrained and gap_reference this row closes'),
+  gap_reference: z.string().optional(),
+  paired: z.array(PairedDifferenceSchema).optional().describe('Differences to Pretrained, MOSAIC and --paired-with rows, per query, with 95% intervals over queries'),
+});
+export type BenchRow = z.infer<typeof BenchRowSchema>;
+
+export const BenchFileSchema = z.object({
+  seed: z.number(),
+  queries: z.string(),
+  limit: z.number().nullable(),
+  rows: z.array(BenchRowSchema),
+});
+export type BenchFile = z.infer<typeof BenchFileSchema>;
+
+/** A verdict as written (properties/types.ts `Verdict`); the details are kept as they are. */
+export const VerdictSchema = z.looseObject({
+  verdict: z.enum(['pass', 'fail', 'inconclusive', 'holds-by-construction']),
+  samples: z.number(),
+  p_value: z.number().nullable(),
+  counterexample: z.record(z.string(), z.unknown()).nullable(),
+  reason: z.string().optional(),
+  details: z.looseObject({ mode: z.string().optional(), cases: z.number().optional(), effect: z.number().optional() }).optional(),
+});
+
+export const VerifyFileSchema = z.object({
+  mechanism: z.string(),
+  alpha: z.number().describe('Family-wise over the tested properties'),
+  alpha_per_property: z.number().describe('The level each tested property ran at: alpha / the number tested'),
+  tested: z.array(z.string()).describe('The properties that spent alpha (not settled by construction)'),
+  budget: z.number().optional().describe('The cap every property ran under when --budget was given'),
+  budgets: z.record(z.string(), z.number()).describe('The cap each tested property ran under'),
+  seed: z.number(),
+  properties: z.record(z.string(), VerdictSchema),
+  reports: z.record(z.string(), z.looseObject({ property: z.string(), report: z.literal(true) })).optional(),
+});
+/** What verify writes: the schema's shape, with the verdicts and reports typed as the properties make them. */
+export type VerifyResult = Omit<z.infer<typeof VerifyFileSchema>, 'properties' | 'reports'> & {
+  properties: Record<string, Verdict>;
+  reports?: Record<string, PropertyReport>;
+};
+
+// ---- Reading: the same schemas, lenient on the fields earlier versions did not write. ----------
+
+export const BenchRowRead = BenchRowSchema.partial({ name: true, label: true, exact: true, ads_per_response: true, format_errors_per_response: true }).loose();
+export type BenchRowRead = z.infer<typeof BenchRowRead>;
+export const BenchFileRead = BenchFileSchema.partial({ seed: true, queries: true, limit: true }).extend({ rows: z.array(BenchRowRead) }).loose();
+export type BenchFileRead = z.infer<typeof BenchFileRead>;
+export type VerdictRead = z.infer<typeof VerdictSchema>;
+export const VerifyFileRead = VerifyFileSchema.partial({ alpha_per_property: true, tested: true, budgets: true, seed: true }).loose();
+export type VerifyFileRead = z.infer<typeof VerifyFileRead>;
