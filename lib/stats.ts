@@ -1,5 +1,5 @@
-/** Small statistics used across the suite (intervals for means of values in [0, 1], rank correlation). */
-import { probit, sampleCorrelation } from 'simple-statistics';
+/** Small statistics used across the suite (intervals for means, rank correlation). */
+import { mean, probit, sampleCorrelation, sampleStandardDeviation } from 'simple-statistics';
 
 /** The two-sided normal quantile for confidence level `level` (0.95 gives 1.96). */
 export function zFor(level: number): number {
@@ -48,4 +48,21 @@ export function spearman(x: readonly number[], y: readonly number[]): number {
   if (x.length < 3) return 0;
   const c = sampleCorrelation(rank(x), rank(y));
   return Number.isFinite(c) ? c : 0;
+}
+
+/** Student-t 97.5% quantile, close enough for interval reporting at any n. */
+function t975(df: number): number {
+  if (df >= 120) return 1.96;
+  const table: [number, number][] = [[1, 12.706], [2, 4.303], [3, 3.182], [4, 2.776], [5, 2.571], [10, 2.228], [20, 2.086], [30, 2.042], [60, 2.0], [120, 1.98]];
+  for (const [d, q] of table) if (df <= d) return q;
+  return 1.96;
+}
+
+/** Mean with a Student-t 95% interval over the values (Table 2's per-query intervals and paired differences). */
+export function meanCi(xs: readonly number[]): { mean: number; ci: [number, number] } {
+  if (xs.length === 0) return { mean: 0, ci: [0, 0] };
+  const m = mean(xs as number[]);
+  if (xs.length < 2) return { mean: m, ci: [m, m] };
+  const half = (t975(xs.length - 1) * sampleStandardDeviation(xs as number[])) / Math.sqrt(xs.length);
+  return { mean: m, ci: [m - half, m + half] };
 }

@@ -10,7 +10,6 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { mean, sampleStandardDeviation } from 'simple-statistics';
 import type { ClickModel } from '../../mechanism/click-model.ts';
 import { reward } from '../../mechanism/reward.ts';
 import { auctionPrices, expectedRevenue, paymentOf } from '../../mechanism/settlement.ts';
@@ -28,6 +27,7 @@ import { progressBar } from '../progress.ts';
 import { resolveRule, resolveUser } from '../resolve.ts';
 import { selectWorld } from './simulate.ts';
 import { approxTokens } from '../../lib/numbers.ts';
+import { meanCi } from '../../lib/stats.ts';
 import type { BenchFile, BenchRow, PairedDifference } from '../../reports/formats.ts';
 import { UsageError } from '../../lib/errors.ts';
 
@@ -52,24 +52,6 @@ export interface BenchOptions {
 }
 
 export type { BenchRow, PairedDifference } from '../../reports/formats.ts';
-
-/** Student-t 97.5% quantile, close enough for interval reporting at any n. */
-function t975(df: number): number {
-  if (df >= 120) return 1.96;
-  const table: [number, number][] = [[1, 12.706], [2, 4.303], [3, 3.182], [4, 2.776], [5, 2.571], [10, 2.228], [20, 2.086], [30, 2.042], [60, 2.0], [120, 1.98]];
-  for (const [d, q] of table) if (df <= d) return q;
-  return 1.96;
-}
-
-export function meanCi(xs: readonly number[]): { mean: number; ci: [number, number] } {
-  if (xs.length === 0) return { mean: 0, ci: [0, 0] };
-  const m = mean(xs as number[]);
-  if (xs.length < 2) return { mean: m, ci: [m, m] };
-  const half = (t975(xs.length - 1) * sampleStandardDeviation(xs as number[])) / Math.sqrt(xs.length);
-  return { mean: m, ci: [m - half, m + half] };
-}
-
-/** Rough token count of a text for backends that do not report usage (about 4 characters a token). */
 
 /** Expected revenue, reward, ads and errors of a rule that enumerates its responses, exactly. */
 async function exactExpectation(
