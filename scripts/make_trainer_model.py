@@ -23,33 +23,20 @@ Run with the training venv's python (it has torch, transformers and gguf):
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import os
 import sys
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-MANIFEST = json.loads((ROOT / "models" / "manifest.json").read_text())
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from fetch_models import MANIFEST, cache_dir, sha256  # noqa: E402  (one checksum and cache rule for both scripts)
+
 SPEC = MANIFEST["models"]["smollm2"]
 
 
 def log(msg: str) -> None:
     print(f"[trainer-model] {msg}", flush=True)
-
-
-def sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
-def cache_dir() -> Path:
-    env = os.environ.get("LLM_AUCTION_MODEL_CACHE")
-    return Path(env).resolve() if env else ROOT / MANIFEST["cacheDir"]
 
 
 def read_sums(out: Path) -> dict[str, str]:

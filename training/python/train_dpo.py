@@ -112,6 +112,60 @@ def to_conversational(rows: list[dict]) -> list[dict]:
     return [{"prompt": turns(r["prompt"], "user"), "chosen": turns(r["chosen"], "assistant"), "rejected": turns(r["rejected"], "assistant")} for r in rows]
 
 
+def load_base(args: argparse.Namespace):
+    """Seed torch, make the output directory, load the tokenizer (pad = eos when it has none) and the base model."""
+    import torch
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    torch.manual_seed(args.seed)
+    out = Path(args.output_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    tokenizer = AutoTokenizer.from_pretrained(args.model)
+    if tokenizer.pad_token is None:
+        tokenizer.pad_token = tokenizer.eos_token
+    dtype = torch.bfloat16 if args.bf16 else torch.float32
+    return out, tokenizer, AutoModelForCausalLM.from_pretrained(args.model, dtype=dtype)
+
+
+def new_lora(args: argparse.Namespace):
+    """A fresh LoRA adapter on the modules vLLM's LoRA kernels serve."""
+    from peft import LoraConfig
+
+    return LoraConfig(
+        r=args.lora_r,
+        lora_alpha=args.lora_alpha,
+        lora_dropout=args.lora_dropout,
+        target_modules=[m.strip() for m in args.target_modules.split(",") if m.strip()],
+        bias="none",
+        task_type="CAUSAL_LM",
+    )
+
+
+def loss_logger(losses: list[float]):
+    """A callback that appends every logged training loss to `losses`."""
+    from transformers import TrainerCallback
+
+    class LossLog(TrainerCallback):
+        def on_log(self, _args, state, control, logs=None, **kw):
+            if logs and "loss" in logs:
+                losses.append(float(logs["loss"]))
+
+    return LossLog()
+
+
+def train_and_save(trainer, tokenizer, out: Path):
+    """Train, then write only the trained adapter in PEFT's layout at the top of `out`: what vLLM's
+    LoRA loader and `POST /v1/load_lora_adapter` read (TRL's frozen reference copy stays out).
+    Returns the trainer's result, how far the LoRA weights moved, and their snapshot from before."""
+    before = {n: p.detach().clone() for n, p in trainer.model.named_parameters() if p.requires_grad}
+    result = trainer.train()
+    delta = max((float((p.detach() - before[n]).abs().max()) for n, p in trainer.model.named_parameters() if n in before), default=0.0)
+    peft_model = trainer.accelerator.unwrap_model(trainer.model)
+    peft_model.save_pretrained(str(out), selected_adapters=["default"], safe_serialization=True)
+    tokenizer.save_pretrained(str(out))
+    return result, delta, before
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     if args.objective == "sft":
@@ -122,21 +176,11 @@ def main(argv: list[str] | None = None) -> int:
         return run_sft(args)
     started = time.time()
     # Heavy imports after argument checking, so --help and usage errors are instant.
-    import torch
     from datasets import Dataset
-    from peft import LoraConfig, PeftModel
-    from transformers import AutoModelForCausalLM, AutoTokenizer, TrainerCallback
+    from peft import PeftModel
     from trl import DPOConfig, DPOTrainer
 
-    torch.manual_seed(args.seed)
-    out = Path(args.output_dir)
-    out.mkdir(parents=True, exist_ok=True)
-
-    tokenizer = AutoTokenizer.from_pretrained(args.model)
-    if tokenizer.pad_token is None:
-        tokenizer.pad_token = tokenizer.eos_token
-    dtype = torch.bfloat16 if args.bf16 else torch.float32
-    model = AutoModelForCausalLM.from_pretrained(args.model, dtype=dtype)
+    out, tokenizer, model = load_base(args)
 
     peft_config = None
     if args.ref_adapter:
@@ -144,14 +188,7 @@ def main(argv: list[str] | None = None) -> int:
         # reference, so pi_ref is pi_{t-1} as Eq. 6 of the paper asks, not the base model.
         model = PeftModel.from_pretrained(model, args.ref_adapter, is_trainable=True)
     else:
-        peft_config = LoraConfig(
-            r=args.lora_r,
-            lora_alpha=args.lora_alpha,
-            lora_dropout=args.lora_dropout,
-            target_modules=[m.strip() for m in args.target_modules.split(",") if m.strip()],
-            bias="none",
-            task_type="CAUSAL_LM",
-        )
+        peft_config = new_lora(args)
 
     rows = load_pairs(args.pairs)
     use_chat = args.format == "chat" or (args.format == "auto" and getattr(tokenizer, "chat_template", None))
@@ -181,24 +218,8 @@ def main(argv: list[str] | None = None) -> int:
     )
 
     losses: list[float] = []
-
-    class LossLog(TrainerCallback):
-        def on_log(self, _args, state, control, logs=None, **kw):
-            if logs and "loss" in logs:
-                losses.append(float(logs["loss"]))
-
-    trainer = DPOTrainer(model=model, args=config, train_dataset=dataset, processing_class=tokenizer, peft_config=peft_config, callbacks=[LossLog()])
-
-    # A snapshot of the trainable LoRA weights, to report how far training moved them.
-    before = {n: p.detach().clone() for n, p in trainer.model.named_parameters() if p.requires_grad}
-    result = trainer.train()
-    delta = max((float((p.detach() - before[n]).abs().max()) for n, p in trainer.model.named_parameters() if n in before), default=0.0)
-
-    # Only the trained adapter, in PEFT's layout at the top of the output directory: what vLLM's
-    # LoRA loader and `POST /v1/load_lora_adapter` read. (TRL's frozen reference copy stays out.)
-    peft_model = trainer.accelerator.unwrap_model(trainer.model)
-    peft_model.save_pretrained(str(out), selected_adapters=["default"], safe_serialization=True)
-    tokenizer.save_pretrained(str(out))
+    trainer = DPOTrainer(model=model, args=config, train_dataset=dataset, processing_class=tokenizer, peft_config=peft_config, callbacks=[loss_logger(losses)])
+    result, delta, before = train_and_save(trainer, tokenizer, out)
 
     metrics = {
         "loss_before": losses[0] if losses else None,

@@ -45,28 +45,12 @@ def load_examples(path: str) -> list[dict]:
 def run_sft(args: argparse.Namespace) -> int:
     """Train on args.pairs (prompt/completion lines); the same option names as train_dpo.py."""
     started = time.time()
-    import torch
     from datasets import Dataset
-    from peft import LoraConfig
-    from transformers import AutoModelForCausalLM, AutoTokenizer, TrainerCallback
+    from train_dpo import load_base, loss_logger, new_lora, train_and_save
     from trl import SFTConfig, SFTTrainer
 
-    torch.manual_seed(args.seed)
-    out = Path(args.output_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    tokenizer = AutoTokenizer.from_pretrained(args.model)
-    if tokenizer.pad_token is None:
-        tokenizer.pad_token = tokenizer.eos_token
-    dtype = torch.bfloat16 if args.bf16 else torch.float32
-    model = AutoModelForCausalLM.from_pretrained(args.model, dtype=dtype)
-    peft_config = LoraConfig(
-        r=args.lora_r,
-        lora_alpha=args.lora_alpha,
-        lora_dropout=args.lora_dropout,
-        target_modules=[m.strip() for m in args.target_modules.split(",") if m.strip()],
-        bias="none",
-        task_type="CAUSAL_LM",
-    )
+    out, tokenizer, model = load_base(args)
+    peft_config = new_lora(args)
     rows = load_examples(args.pairs)
     use_chat = args.format == "chat" or (args.format == "auto" and getattr(tokenizer, "chat_template", None))
     # One user turn and one assistant turn, as the served model sees them: TRL renders them with the
@@ -98,19 +82,8 @@ def run_sft(args: argparse.Namespace) -> int:
         dataloader_num_workers=0,
     )
     losses: list[float] = []
-
-    class LossLog(TrainerCallback):
-        def on_log(self, _args, state, control, logs=None, **kw):
-            if logs and "loss" in logs:
-                losses.append(float(logs["loss"]))
-
-    trainer = SFTTrainer(model=model, args=config, train_dataset=Dataset.from_list(data), processing_class=tokenizer, peft_config=peft_config, callbacks=[LossLog()])
-    before = {n: p.detach().clone() for n, p in trainer.model.named_parameters() if p.requires_grad}
-    result = trainer.train()
-    delta = max((float((p.detach() - before[n]).abs().max()) for n, p in trainer.model.named_parameters() if n in before), default=0.0)
-    peft_model = trainer.accelerator.unwrap_model(trainer.model)
-    peft_model.save_pretrained(str(out), selected_adapters=["default"], safe_serialization=True)
-    tokenizer.save_pretrained(str(out))
+    trainer = SFTTrainer(model=model, args=config, train_dataset=Dataset.from_list(data), processing_class=tokenizer, peft_config=peft_config, callbacks=[loss_logger(losses)])
+    result, delta, _ = train_and_save(trainer, tokenizer, out)
     metrics = {
         "objective": "sft",
         "loss_before": losses[0] if losses else None,
@@ -130,8 +103,9 @@ def run_sft(args: argparse.Namespace) -> int:
     return 0
 
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
 if __name__ == "__main__":
-    sys.path.insert(0, str(Path(__file__).resolve().parent))
     from train_dpo import parse_args
 
     sys.exit(run_sft(parse_args(sys.argv[1:])))
