@@ -14,7 +14,7 @@ import { mechanismUsage } from './kinds/index.ts';
 import { checkJsonTarget, reserveStdoutForJson } from './output.ts';
 import { userUsage } from './users/index.ts';
 
-export const EXIT = { ok: 0, failed: 1, usage: 2, inconclusive: 3 } as const;
+const EXIT = { ok: 0, failed: 1, usage: 2, inconclusive: 3 } as const;
 
 /** Largest value each integer flag takes: far beyond any sensible run, well short of exhausting memory. */
 const MAX_INT = 2 ** 31 - 1;
@@ -41,7 +41,7 @@ function numberArg(name: string, lo = -Infinity, hi = Infinity, open: { lo?: boo
 }
 
 /** The package version (package.json). */
-export function packageVersion(): string {
+function packageVersion(): string {
   return (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 }
 
@@ -51,10 +51,7 @@ const mechanismHelp = (what: string) => `${what}: ${mechanismUsage()} (see READM
 const userHelp = () => `user (click) model: ${userUsage()}`;
 const seedOption = () => new Option('--seed <n>', 'seed that makes the run reproducible (0 to 4294967295)').argParser(intArg('--seed', 0, 2 ** 32 - 1)).default(0);
 
-// Commands load their implementation on use, so `--help` and light commands start fast.
-
-/** A command whose implementation has not landed yet says so and exits 2; it never pretends. */
-/** The options several commands share, defined once: same flag, help, parser and default everywhere. */
+// The options several commands share, defined once: same flag, help, parser and default everywhere.
 function userOption(): Option {
   return new Option('--user <spec>', userHelp()).default('embedded:parametric');
 }
@@ -67,6 +64,9 @@ function candidatesOption(withDefault = true): Option {
   const o = new Option('--candidates <k>', help).argParser(intArg('--candidates', 0, 100_000));
   return withDefault ? o.default(10) : o;
 }
+function limitOption(): Option {
+  return new Option('--limit <n>', 'run at most N queries').argParser(intArg('--limit', 1, 100_000_000));
+}
 
 /** `--property`'s help, from the registry: the verdict properties verify runs, and the reports it can add. */
 function propertyHelp(): string {
@@ -75,6 +75,7 @@ function propertyHelp(): string {
   return `comma-separated: ${defaultPropertyNames().join(',')}${adds}`;
 }
 
+// Commands load their implementation on use, so `--help` and light commands start fast.
 export function buildProgram(result: { code: number }): Command {
   const program = new Command('llm-auction')
     .description('Verify and benchmark auction mechanisms for LLM-native advertising.')
@@ -119,7 +120,7 @@ export function buildProgram(result: { code: number }): Command {
     .addOption(new Option('--queries-per-profile <n>', 'with --queries generate: questions written per profile').argParser(intArg('--queries-per-profile', 1, 100)).default(5))
     .option('--catalog <file>', 'catalog.jsonl to use instead of the embedded catalog')
     .option('--profiles <file>', 'profiles.jsonl to use instead of the embedded profiles')
-    .addOption(new Option('--limit <n>', 'run at most N queries').argParser(intArg('--limit', 1, 100_000_000)))
+    .addOption(limitOption())
     .addOption(new Option('--samples <k>', 'responses per query').argParser(intArg('--samples', 1, 1000)).default(1))
     .addOption(userOption())
     .option('--resume', 'continue an interrupted run in DIR without losing or repeating episodes')
@@ -172,7 +173,7 @@ export function buildProgram(result: { code: number }): Command {
     .description("Table 2: revenue and reward per query with 95% intervals, and cost per query, for each mechanism")
     .requiredOption('-m, --mechanism <specs>', mechanismHelp('comma-separated mechanism specs'))
     .option('--queries <set>', 'train, test, or a queries.jsonl file', 'test')
-    .addOption(new Option('--limit <n>', 'evaluate at most N queries').argParser(intArg('--limit', 1, 100_000_000)))
+    .addOption(limitOption())
     .addOption(userOption())
     .addOption(candidatesOption())
     .addOption(worldSeedOption())

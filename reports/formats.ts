@@ -11,7 +11,7 @@ import type { PropertyReport, Verdict } from '../properties/types.ts';
 
 const Ci = z.tuple([z.number(), z.number()]);
 
-export const PairedDifferenceSchema = z.object({
+const PairedDifferenceSchema = z.object({
   against: z.string().describe('The row compared against, on the same queries and bids'),
   reward_diff: z.number(),
   reward_diff_ci95: Ci,
@@ -20,7 +20,7 @@ export const PairedDifferenceSchema = z.object({
 });
 export type PairedDifference = z.infer<typeof PairedDifferenceSchema>;
 
-export const BenchRowSchema = z.object({
+const BenchRowSchema = z.object({
   mechanism: z.string(),
   name: z.string(),
   label: z.string().describe('What Table 2 calls the mechanism ("Pretrained LLM", "LLM-Auction (pCTR)"…); the report shows it'),
@@ -44,6 +44,7 @@ export type BenchRow = z.infer<typeof BenchRowSchema>;
 
 export const BenchFileSchema = z.object({
   seed: z.number(),
+  world_seed: z.number().optional().describe('Written by demo, which builds its own world; bench leaves it out'),
   queries: z.string(),
   limit: z.number().nullable(),
   rows: z.array(BenchRowSchema),
@@ -51,7 +52,7 @@ export const BenchFileSchema = z.object({
 export type BenchFile = z.infer<typeof BenchFileSchema>;
 
 /** A verdict as written (properties/types.ts `Verdict`); the details are kept as they are. */
-export const VerdictSchema = z.looseObject({
+const VerdictSchema = z.looseObject({
   verdict: z.enum(['pass', 'fail', 'inconclusive', 'holds-by-construction']),
   samples: z.number(),
   p_value: z.number().nullable(),
@@ -59,6 +60,9 @@ export const VerdictSchema = z.looseObject({
   reason: z.string().optional(),
   details: z.looseObject({ mode: z.string().optional(), cases: z.number().optional(), effect: z.number().optional() }).optional(),
 });
+
+/** A report-only property's measurement (properties/types.ts `PropertyReport`), kept as it is. */
+const PropertyReportSchema = z.looseObject({ property: z.string(), report: z.literal(true) });
 
 export const VerifyFileSchema = z.object({
   mechanism: z.string(),
@@ -69,12 +73,19 @@ export const VerifyFileSchema = z.object({
   budgets: z.record(z.string(), z.number()).describe('The cap each tested property ran under'),
   seed: z.number(),
   properties: z.record(z.string(), VerdictSchema),
-  reports: z.record(z.string(), z.looseObject({ property: z.string(), report: z.literal(true) })).optional(),
+  reports: z.record(z.string(), PropertyReportSchema).optional(),
 });
-/** What verify writes: the schema's shape, with the verdicts and reports typed as the properties make them. */
+/** `T`, refused by the compiler unless every `T` fits `U`. */
+type Fits<T extends U, U> = T;
+/** The fields a loose schema names, without the index signature that keeps the rest. */
+type Named<S extends z.ZodObject> = z.input<z.ZodObject<S['shape']>>;
+/**
+ * What verify writes: the schema's shape, with the verdicts and reports typed as the properties
+ * make them, and those types checked against the schema so report can read what verify writes.
+ */
 export type VerifyResult = Omit<z.infer<typeof VerifyFileSchema>, 'properties' | 'reports'> & {
-  properties: Record<string, Verdict>;
-  reports?: Record<string, PropertyReport>;
+  properties: Record<string, Fits<Verdict, Named<typeof VerdictSchema>>>;
+  reports?: Record<string, Fits<PropertyReport, Named<typeof PropertyReportSchema>>>;
 };
 
 // ---- Reading: the same schemas, lenient on the fields earlier versions did not write. ----------

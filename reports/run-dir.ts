@@ -8,7 +8,7 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { z } from 'zod';
 import { InputError, UsageError } from '../lib/errors.ts';
-import { fieldPath } from '../lib/jsonl.ts';
+import { fieldPath, readJsonl } from '../lib/jsonl.ts';
 import { BenchFileRead, type BenchRowRead, type VerdictRead, VerifyFileRead } from './formats.ts';
 
 /** The part of an IRPO manifest the report needs; the rest is kept as is for the captions. */
@@ -43,12 +43,11 @@ const MetricsLine = z.looseObject({
 });
 export type MetricsLine = z.infer<typeof MetricsLine>;
 
-// bench.json and verify.json are defined once, in formats.ts, for their writers and for us.
-const BenchFile = BenchFileRead;
+// bench.json and verify.json are defined once, in formats.ts, for their writers and for us; these
+// are the names the report's modules know them by.
 export type BenchFile = BenchFileRead;
 export type BenchRowIn = BenchRowRead;
 export type VerdictIn = VerdictRead;
-const VerifyFile = VerifyFileRead;
 export type VerifyFile = VerifyFileRead;
 
 export interface TrainRun {
@@ -90,11 +89,11 @@ function readJson(file: string): unknown {
   }
 }
 
-function validate<S extends z.ZodType>(schema: S, value: unknown, file: string, line?: number): z.infer<S> {
+function validate<S extends z.ZodType>(schema: S, value: unknown, file: string): z.infer<S> {
   const r = schema.safeParse(value);
   if (r.success) return r.data;
   const issue = r.error.issues[0]!;
-  throw new InputError(file, line, fieldPath(issue.path), issue.message);
+  throw new InputError(file, undefined, fieldPath(issue.path), issue.message);
 }
 
 const isDir = (p: string) => existsSync(p) && statSync(p).isDirectory();
@@ -106,7 +105,7 @@ function lastEpochOf(dir: string): number {
 }
 
 /** An IRPO run directory, or an input error saying why it is not one. */
-export function loadTrainRun(dir: string, role: TrainRun['role']): TrainRun {
+function loadTrainRun(dir: string, role: TrainRun['role']): TrainRun {
   const manifestFile = join(dir, 'manifest.json');
   const raw = readJson(manifestFile);
   const kind = (raw as { kind?: unknown } | null)?.kind;
@@ -116,20 +115,7 @@ export function loadTrainRun(dir: string, role: TrainRun['role']): TrainRun {
   const manifest = validate(TrainManifest, raw, manifestFile);
   if (!existsSync(join(dir, 'epoch-0', 'policy.json'))) throw new InputError(join(dir, 'epoch-0', 'policy.json'), undefined, undefined, 'no such file (the pretrained policy every IRPO run starts with)');
   const metricsFile = join(dir, 'metrics.jsonl');
-  const metrics: MetricsLine[] = [];
-  if (existsSync(metricsFile)) {
-    const lines = readFileSync(metricsFile, 'utf8').split('\n');
-    lines.forEach((l, k) => {
-      if (l.trim() === '') return;
-      let json: unknown;
-      try {
-        json = JSON.parse(l);
-      } catch (e) {
-        throw new InputError(metricsFile, k + 1, undefined, `not valid JSON (${(e as Error).message})`);
-      }
-      metrics.push(validate(MetricsLine, json, metricsFile, k + 1));
-    });
-  }
+  const metrics = existsSync(metricsFile) ? readJsonl(metricsFile, MetricsLine).map((r) => r.value) : [];
   metrics.sort((a, b) => a.epoch - b.epoch);
   return { role, dir, manifest, metrics, lastEpoch: lastEpochOf(dir) };
 }
@@ -165,10 +151,10 @@ export function loadRunDir(dir: string): RunPieces {
   }
 
   const out: RunPieces = { layout, dir, runs, figureRun: runs[0]!, figureRunReason: '', missing };
-  if (existsSync(benchFile)) out.bench = { file: benchFile, data: validate(BenchFile, readJson(benchFile), benchFile) };
+  if (existsSync(benchFile)) out.bench = { file: benchFile, data: validate(BenchFileRead, readJson(benchFile), benchFile) };
   else missing.push(`Table 2 is not shown: there is no ${layout === 'demo' ? 'bench/bench.json' : 'bench.json'} in ${dir} (write one with \`llm-auction bench -m SPECS --out ${layout === 'demo' ? `${dir}/bench` : dir}\`).`);
   const verifyFile = join(dir, 'verify.json');
-  if (existsSync(verifyFile)) out.verify = { file: verifyFile, data: validate(VerifyFile, readJson(verifyFile), verifyFile) };
+  if (existsSync(verifyFile)) out.verify = { file: verifyFile, data: validate(VerifyFileRead, readJson(verifyFile), verifyFile) };
   else missing.push(`The property verdicts are not shown: there is no verify.json in ${dir} (write one with \`llm-auction verify -m run:DIR --json ${dir}/verify.json\`).`);
   const demoFile = join(dir, 'demo.json');
   if (existsSync(demoFile)) {
@@ -193,7 +179,7 @@ export function loadRunDir(dir: string): RunPieces {
 }
 
 /** Whether a mechanism spec or rule name (`run:DIR@3`, `gsp:run:DIR`) refers to the run in `dir`. */
-export function mentionsRun(mechanism: string, dir: string): boolean {
+function mentionsRun(mechanism: string, dir: string): boolean {
   const m = /run:([^?@]+)/.exec(mechanism);
   if (!m) return false;
   const named = m[1]!.replace(/\/+$/, '');

@@ -7,7 +7,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { InputError } from '../lib/errors.ts';
-import { fieldPath } from '../lib/jsonl.ts';
+import { fieldPath, readJsonl } from '../lib/jsonl.ts';
 import { NUM_FEATURES } from './embedded-policy.ts';
 import { readDoneEpisodes, readManifest } from './run.ts';
 
@@ -29,7 +29,7 @@ const embeddedPolicy = z.looseObject({ theta: z.array(z.number({ error: 'must be
 const externalPolicy = z.looseObject({ model: z.string().min(1), baseURL: z.string().min(1), adapter: z.string().nullable().optional() });
 
 /** One policy.json: the embedded policy's theta (finite numbers), or an endpoint model. */
-export function checkPolicyFile(file: string): void {
+function checkPolicyFile(file: string): void {
   const json = readJsonFile(file);
   if (json === null || typeof json !== 'object' || Array.isArray(json)) throw new InputError(file, undefined, undefined, 'must be a JSON object');
   const schema = 'model' in json ? externalPolicy : embeddedPolicy;
@@ -62,21 +62,7 @@ export function checkTrainDir(dir: string): void {
   const manifest = join(dir, 'manifest.json');
   if (existsSync(manifest)) readManifest(manifest);
   const metrics = join(dir, 'metrics.jsonl');
-  if (existsSync(metrics)) {
-    const lines = readFileSync(metrics, 'utf8').split('\n');
-    lines.forEach((raw, k) => {
-      const line = raw.replace(/\r$/, '');
-      if (line.trim() === '') return;
-      let json: unknown;
-      try {
-        json = JSON.parse(line);
-      } catch (e) {
-        throw new InputError(metrics, k + 1, undefined, `not valid JSON (${(e as Error).message})`);
-      }
-      const r = metricsLine.safeParse(json);
-      if (!r.success) throw new InputError(metrics, k + 1, fieldPath(r.error.issues[0]!.path), r.error.issues[0]!.message);
-    });
-  }
+  if (existsSync(metrics)) readJsonl(metrics, metricsLine);
   for (const name of readdirSync(dir).filter((n) => /^epoch-\d+$/.test(n))) {
     const policy = join(dir, name, 'policy.json');
     if (existsSync(policy)) checkPolicyFile(policy);

@@ -13,8 +13,9 @@ import { D3Node } from 'd3-node';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { benchMechanisms } from '../cli/commands/bench.ts';
 import { buildReport, runReport } from '../cli/commands/report.ts';
+import { verifyMechanism } from '../cli/commands/verify.ts';
 import { embeddedParts } from '../cli/embedded-parts.ts';
-import { resolveRule } from '../cli/resolve.ts';
+import { resolveMechanismUnderTest, resolveRule } from '../cli/resolve.ts';
 import { InputError, UsageError } from '../lib/errors.ts';
 import { estimateItctr } from '../mechanism/itctr.ts';
 import { Rng } from '../lib/rng.ts';
@@ -22,6 +23,7 @@ import { spearman } from '../lib/stats.ts';
 import { withBid } from '../properties/sampling.ts';
 import { ExactItctr } from '../reports/exact-itctr.ts';
 import { FIG4A_BIDS, jumpsOf, maxStep, type Fig4aData, type Fig4bData } from '../reports/fig4.ts';
+import { BenchFileRead, BenchFileSchema, VerifyFileRead, VerifyFileSchema, type BenchFile } from '../reports/formats.ts';
 import { loess, segmentedLoess } from '../reports/loess.ts';
 import { auctionInput } from '../simulation/auctions.ts';
 import { embeddedWorld } from '../simulation/world.ts';
@@ -59,7 +61,8 @@ beforeAll(async () => {
     seed: 1,
   });
   mkdirSync(join(demo, 'bench'), { recursive: true });
-  writeFileSync(join(demo, 'bench', 'bench.json'), `${JSON.stringify({ seed: 1, queries: 'test', limit: 30, rows }, null, 2)}\n`);
+  const benchFile: BenchFile = { seed: 1, queries: 'test', limit: 30, rows };
+  writeFileSync(join(demo, 'bench', 'bench.json'), `${JSON.stringify(benchFile, null, 2)}\n`);
   // A verify result in the contract's shape, with one verdict of each kind.
   const verdict = (v: string, samples: number, p: number | null) => ({ verdict: v, samples, p_value: p, counterexample: v === 'fail' ? { focal: 'Ad-0001', bids: [40, 50], itctr: [0.3, 0.1] } : null });
   writeFileSync(
@@ -239,6 +242,26 @@ describe('report on a single IRPO run directory', () => {
     expect(err2).toBeInstanceOf(InputError);
     expect((err2 as InputError).file).toBe(join(bad, 'bench', 'bench.json'));
     expect((err2 as InputError).field).toBe('rows[0].revenue_per_query');
+  });
+});
+
+describe('bench.json and verify.json, defined once in reports/formats.ts', () => {
+  it('what bench and verify write passes the schema as written, and the reader takes it', async () => {
+    const bench: unknown = JSON.parse(readFileSync(join(demo, 'bench', 'bench.json'), 'utf8'));
+    expect(BenchFileSchema.safeParse(bench).error).toBeUndefined();
+    expect(BenchFileRead.safeParse(bench).success).toBe(true);
+
+    const mechanism = await resolveMechanismUnderTest('embedded:optimal');
+    const write = process.stdout.write;
+    process.stdout.write = (() => true) as typeof process.stdout.write;
+    let verified: unknown;
+    try {
+      verified = JSON.parse(JSON.stringify((await verifyMechanism({ mechanism, properties: ['ir,monotonicity'], cases: 2, budget: 200, seed: 1 })).result));
+    } finally {
+      process.stdout.write = write;
+    }
+    expect(VerifyFileSchema.safeParse(verified).error).toBeUndefined();
+    expect(VerifyFileRead.safeParse(verified).success).toBe(true);
   });
 });
 

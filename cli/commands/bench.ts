@@ -51,7 +51,7 @@ export interface BenchOptions {
   pairedWith?: string;
 }
 
-export type { BenchRow, PairedDifference } from '../../reports/formats.ts';
+export type { BenchRow } from '../../reports/formats.ts';
 
 /** Expected revenue, reward, ads and errors of a rule that enumerates its responses, exactly. */
 async function exactExpectation(

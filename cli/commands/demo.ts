@@ -24,8 +24,8 @@ import { progressBar } from '../progress.ts';
 import { resolveMechanismUnderTest } from '../resolve.ts';
 import { versions } from '../versions.ts';
 import { pctrQualitySvg, type PctrQualityData } from '../../reports/pctr-quality.ts';
-import type { BenchFile } from '../../reports/formats.ts';
-import { benchMechanisms, benchTable, type BenchRow } from './bench.ts';
+import type { BenchFile, BenchRow } from '../../reports/formats.ts';
+import { benchMechanisms, benchTable } from './bench.ts';
 
 /**
  * The orderings Table 2 should show, checked on the rows: expected reward
@@ -161,7 +161,7 @@ export async function runDemo(opts: DemoOptions): Promise<number> {
   );
   bar.stop();
   mkdirSync(benchDir, { recursive: true });
-  const benchFile: BenchFile & { world_seed: number } = { seed: opts.seed, world_seed: opts.worldSeed ?? 0, queries: 'test', limit: opts.benchQueries, rows };
+  const benchFile: BenchFile = { seed: opts.seed, world_seed: opts.worldSeed ?? 0, queries: 'test', limit: opts.benchQueries, rows };
   writeFileSync(join(benchDir, 'bench.json'), `${JSON.stringify(benchFile, null, 2)}\n`);
   say(`[${stamp()}] Table 2 on ${opts.benchQueries} test queries (reward: Eq. 8 under the user's click probabilities):\n${benchTable(rows)}`);
   const checks = table2Checks(rows, runSpec);
@@ -204,14 +204,14 @@ export async function runDemo(opts: DemoOptions): Promise<number> {
   // 5. The report.
   const { runReport } = await import('./report.ts');
   await runReport({ run: opts.run, out: opts.out, seed: opts.seed, json: join(opts.run, 'report.json') });
-  const reportFiles = [join(opts.out, 'index.html')];
-  say(`[${stamp()}] report: ${join(opts.out, 'index.html')}`);
+  const reportFile = join(opts.out, 'index.html');
+  say(`[${stamp()}] report: ${reportFile}`);
 
   const summary = table(
     ['mechanism', 'revenue/query', 'reward/query', 'gens/query', 'gap closed'],
     rows.map((r) => [r.mechanism, r.revenue_per_query, r.reward_per_query, r.generations_per_query, r.gap_closed === undefined ? '' : `${(100 * r.gap_closed).toFixed(0)}%`]),
   );
-  say(`\nSummary (Table 2):\n${summary}\n\nrun directory: ${opts.run}${reportFiles.length ? `\nreport: ${reportFiles[0]}` : ''}\ntotal time: ${stamp()}`);
-  writeJsonResult(opts.json, { run: opts.run, report: reportFiles[0] ?? null, rows, verify: verdicts });
+  say(`\nSummary (Table 2):\n${summary}\n\nrun directory: ${opts.run}\nreport: ${reportFile}\ntotal time: ${stamp()}`);
+  writeJsonResult(opts.json, { run: opts.run, report: reportFile, rows, verify: verdicts });
   return code;
 }

@@ -33,9 +33,7 @@ export interface VerifyOptions extends SharedCheckOptions {
   json?: string;
 }
 
-export type { VerifyResult } from '../../reports/formats.ts';
-
-export const VERIFY_EXIT = { pass: 0, fail: 1, inconclusive: 3 } as const;
+const VERIFY_EXIT = { pass: 0, fail: 1, inconclusive: 3 } as const;
 
 /** How a verdict reads in text. */
 export function verdictText(v: Verdict['verdict']): string {
@@ -43,7 +41,7 @@ export function verdictText(v: Verdict['verdict']): string {
 }
 
 /** Names asked for, split on commas, checked, without duplicates; unknown names are a usage error. */
-export function resolveProperties(names: readonly string[] | undefined): PropertySpec[] {
+function resolveProperties(names: readonly string[] | undefined): PropertySpec[] {
   const list = (names && names.length ? names : defaultPropertyNames())
     .flatMap((n) => n.split(','))
     .map((n) => n.trim())
