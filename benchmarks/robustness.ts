@@ -1,5 +1,5 @@
 /**
- * Robustness of Table 2 (issue 13): the demo's pipeline over several seeds and two sizes, with the
+ * Robustness of Table 2: the demo's pipeline over several seeds and two sizes, with the
  * mean and spread of every row, written to benchmarks/results/robustness.json (BENCHMARKS.md).
  *
  *   nice npx tsx benchmarks/robustness.ts [--seeds 0,1,2,3,4] [--settings tiny,small] [--bench-queries 200] [--runs runs/robustness]

@@ -1,6 +1,6 @@
 /**
  * One schema per file format of the contract (JSON Lines), with the rules a line must satisfy.
- * Loaders (jsonl.ts) run these and turn the first problem into a one-line error.
+ * Loaders (loaders.ts, through lib/jsonl.ts) run these and turn the first problem into a one-line error.
  */
 import { z } from 'zod';
 import { UsageError } from '../lib/errors.ts';

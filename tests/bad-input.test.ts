@@ -1,5 +1,5 @@
 /**
- * Bad input, table-driven (issue 12): every command, every file format, every numeric flag. Each
+ * Bad input, table-driven: every command, every file format, every numeric flag. Each
  * case must end in exit 2 with one line on stderr that names the file, line and field (or the flag
  * or spec) — no stack trace, no hang, nothing silently accepted. The cases run through the CLI's
  * main() in this process (one process for all of them); a representative set also runs as real

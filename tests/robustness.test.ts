@@ -1,5 +1,5 @@
 /**
- * Hard to break (issue 12): a faulty endpoint survived in one invocation, one writer per run
+ * Hard to break: a faulty endpoint survived in one invocation, one writer per run
  * directory, stale locks of dead processes taken over, a stopped run resumed.
  */
 import { spawn, spawnSync } from 'node:child_process';
