@@ -6,7 +6,8 @@
 import { basename } from 'node:path';
 import type { Fig4aData, Fig4bData } from './fig4.ts';
 import type { PctrQualityData } from './pctr-quality.ts';
-import type { RunPieces, TrainRun, VerdictIn } from './run-dir.ts';
+import type { VerdictRead } from './formats.ts';
+import type { RunPieces, TrainRun } from './run-dir.ts';
 import { ci, f2, fixed, gens, pct, table2Caption, type Table2 } from './tables.ts';
 
 export interface ReportModel {
@@ -194,7 +195,7 @@ function fig4bSection(m: ReportModel): string {
   return section('Figure 4(b): allocation continuity', 'fig4b', `<figure>\n${m.fig4bSvg.trim()}\n<figcaption>${caption}</figcaption>\n</figure>`);
 }
 
-function pValue(v: VerdictIn): string {
+function pValue(v: VerdictRead): string {
   if (v.p_value === null) return 'exact (no sampling)';
   if (v.p_value === 0) return '0';
   return v.p_value < 1e-4 ? v.p_value.toExponential(1) : fixed(v.p_value, 4);

@@ -9,7 +9,7 @@ import { basename, join } from 'node:path';
 import { z } from 'zod';
 import { InputError, UsageError } from '../lib/errors.ts';
 import { fieldPath, readJsonl } from '../lib/jsonl.ts';
-import { BenchFileRead, type BenchRowRead, type VerdictRead, VerifyFileRead } from './formats.ts';
+import { BenchFileRead, VerifyFileRead } from './formats.ts';
 
 /** The part of an IRPO manifest the report needs; the rest is kept as is for the captions. */
 const TrainManifest = z.looseObject({
@@ -43,12 +43,9 @@ const MetricsLine = z.looseObject({
 });
 export type MetricsLine = z.infer<typeof MetricsLine>;
 
-// bench.json and verify.json are defined once, in formats.ts, for their writers and for us; these
-// are the names the report's modules know them by.
-export type BenchFile = BenchFileRead;
-export type BenchRowIn = BenchRowRead;
-export type VerdictIn = VerdictRead;
-export type VerifyFile = VerifyFileRead;
+// bench.json and verify.json are defined once, in formats.ts, for their writers and for us.
+type BenchFile = BenchFileRead;
+type VerifyFile = VerifyFileRead;
 
 export interface TrainRun {
   /** 'pctr' / 'oracle' in a demo directory (train-pctr/, train-oracle/), 'run' for a single run. */

@@ -3,9 +3,9 @@
  * are formatted with fixed decimals so the files are byte-identical from one run to the next.
  */
 import { r6 } from './fig4.ts';
-import type { BenchFile, BenchRowIn } from './run-dir.ts';
+import type { BenchFileRead, BenchRowRead } from './formats.ts';
 
-export interface Table2Row extends BenchRowIn {
+export interface Table2Row extends BenchRowRead {
   /** The method's name as the paper writes it. */
   label: string;
 }
@@ -22,7 +22,7 @@ export interface Table2 {
  * Table 2 from bench.json. Bench labels each row when it runs (it knows the mechanisms and their
  * runs then); a row from a bench.json without labels is shown by its spec.
  */
-export function table2(bench: { file: string; data: BenchFile }): Table2 {
+export function table2(bench: { file: string; data: BenchFileRead }): Table2 {
   return {
     source: bench.file,
     seed: bench.data.seed ?? null,
