@@ -375,6 +375,77 @@ describe('PctrModel', () => {
   });
 });
 
+describe('early stopping and calibration (issue 13)', () => {
+  const logit = (p: number) => Math.log(p / (1 - p));
+  const sig = (z: number) => 1 / (1 + Math.exp(-z));
+
+  it('keeps the pass with the lowest validation log loss and stops after `patience` worse passes', () => {
+    // Few examples, many users and a high learning rate: the model starts memorizing soon.
+    const data = synthetic(400, 21, 200).examples;
+    const validation = synthetic(400, 22, 200).examples;
+    const m = PctrModel.create({ ...tiny, hidden: [16, 8], lr: 0.02, seed: 5 }, encoder);
+    const fit = m.fit(data, { epochs: 40, validation, patience: 3 });
+    const losses = fit.validationLosses;
+    expect(losses).toHaveLength(fit.losses.length + 1); // before the first pass, then after each
+    const best = losses.indexOf(Math.min(...losses));
+    expect(fit.keptEpochs).toBe(best);
+    expect(fit.losses.length).toBeLessThan(40); // it stopped early...
+    expect(fit.losses.length - best).toBe(3); // ...three passes after the best one
+    // The weights of the best pass are the ones kept.
+    expect(logLoss(m.predict(validation), labelsOf(validation))).toBeCloseTo(losses[best]!, 12);
+    expect(losses.at(-1)!).toBeGreaterThan(losses[best]!);
+  });
+
+  it('takes more passes over few examples when asked for a number of steps', () => {
+    const data = synthetic(100, 23).examples; // one batch of 256 holds them all: one step a pass
+    const m = PctrModel.create({ ...tiny, hidden: [8] }, encoder);
+    const fit = m.fit(data, { epochs: 2, minSteps: 7 });
+    expect(fit.steps).toBe(7);
+    expect(fit.losses).toHaveLength(7);
+    expect(fit.keptEpochs).toBe(7);
+    expect(m.fit(data, { epochs: 2 }).steps).toBe(2);
+  });
+
+  it('Platt scaling recovers a known distortion, survives a checkpoint and is dropped by the next fit', () => {
+    const base = synthetic(3000, 24).examples;
+    const m = PctrModel.create({ ...tiny, hidden: [16, 8], seed: 6 }, encoder);
+    m.fit(base, { epochs: 3 });
+    // Clicks drawn from sigmoid(2.5 logit(p) - 0.7) of the model's own predictions p: the model is
+    // squeezed toward the mean by a factor 2.5 and biased; the scaling has to undo exactly that.
+    const held = synthetic(30000, 25).examples;
+    const raw = m.predict(held);
+    const rng = new Rng(26);
+    const relabelled = held.map((e, k) => ({ ...e, click: (rng.bernoulli(sig(2.5 * logit(raw[k]!) - 0.7)) ? 1 : 0) as 0 | 1 }));
+    const before = expectedCalibrationError(raw, labelsOf(relabelled));
+    const cal = m.calibrate(relabelled)!;
+    expect(Math.abs(cal.a - 2.5)).toBeLessThan(0.2);
+    expect(Math.abs(cal.c + 0.7)).toBeLessThan(0.2);
+    const after = expectedCalibrationError(m.predict(relabelled), labelsOf(relabelled));
+    expect(after).toBeLessThan(before / 3);
+    const path = join(dir, 'calibrated.json');
+    m.save(path);
+    const back = PctrModel.load(path, encoder);
+    expect(back.calibration).toEqual(m.calibration);
+    expect(back.predict(held)).toEqual(m.predict(held));
+    expect(PctrModel.initFrom(m).predict(held)).toEqual(m.predict(held));
+    m.fit(base, { epochs: 1 });
+    expect(m.calibration).toBeNull();
+    // Without a click (or without a non-click) there is nothing to fit.
+    expect(m.calibrate(held.map((e) => ({ ...e, click: 0 as const })))).toBeNull();
+    expect(m.calibration).toBeNull();
+  });
+
+  it('a small prior keeps a few dozen clicks from moving the scaling far', () => {
+    const base = synthetic(2000, 27).examples;
+    const m = PctrModel.create({ ...tiny, hidden: [16, 8], seed: 8 }, encoder);
+    m.fit(base, { epochs: 3 });
+    const few = synthetic(60, 28).examples;
+    const cal = m.calibrate(few, 2)!;
+    const loose = m.calibrate(few, 1e-6)!;
+    expect(Math.abs(cal.a - 1) + Math.abs(cal.c)).toBeLessThan(Math.abs(loose.a - 1) + Math.abs(loose.c));
+  });
+});
+
 describe('examplesFromEpisodes', () => {
   it('makes one labelled example per valid exposure', () => {
     const episodes = [

@@ -43,7 +43,23 @@ export const IrpoConfig = z.object({
     .boolean()
     .default(true)
     .describe("Feed the pCTR model each exposure's context read off the response (insertions, position, woven or listed, title-question similarity); false is the paper's bare Eq. 3 input"),
-  pctrEpochs: z.number().int().positive().default(4).describe('Passes over the online data each time the pCTR model is fitted'),
+  pctrEpochs: z.number().int().positive().default(4).describe('Passes over the online data each time the pCTR model is fitted (at least; see pctrMinSteps)'),
+  pctrMinSteps: z
+    .number()
+    .int()
+    .min(0)
+    .default(100)
+    .describe('At least this many Adam steps per pCTR fit: more passes when the online data is small, the best on the validation responses kept; 0 keeps pctrEpochs as it is'),
+  pctrValidationShare: z
+    .number()
+    .min(0)
+    .max(0.5)
+    .default(0.1)
+    .describe("Share of the fitting queries' logged responses held out to stop the pCTR fit early and calibrate it; 0 turns both off"),
+  pctrCalibration: z
+    .boolean()
+    .default(true)
+    .describe('Platt-scale the pCTR model on the validation responses after each fit, so b * pCTR is not biased by predictions squeezed toward the mean click rate'),
   pctrTextDim: z.number().int().positive().default(128).describe('Size of the frozen random projection of the text features fed to the pCTR model'),
   heldOutShare: z.number().min(0).max(0.5).default(0.1).describe('Share of the online data held out to measure the pCTR model (AUC, log loss, calibration)'),
   worldSeed: z.number().int().default(0).describe('Seed of the embedded world (profiles and queries)'),

@@ -54,6 +54,11 @@ export interface EpochMetrics {
   pctr_auc: number | null;
   pctr_log_loss: number | null;
   pctr_ece: number | null;
+  /** Held-out mean prediction and click rate (calibration in the large). */
+  pctr_mean_prediction?: number | null;
+  pctr_click_rate?: number | null;
+  /** The pCTR fit: passes run and kept (early stopping), Adam steps, validation log loss per pass, Platt scaling. */
+  pctr_fit?: { passes: number; kept: number; steps: number; validation_log_loss: number[]; calibration: { a: number; c: number } | null } | null;
   pairs: number;
   dpo_loss_before: number;
   dpo_loss_after: number;
@@ -236,7 +241,8 @@ export async function trainIrpo(opts: IrpoOptions): Promise<EpochMetrics[]> {
     t0 = performance.now();
     const queryText = new Map(train.map((q) => [q.id, q.text]));
     const isHeldOut = (qid: string) => deriveSeed(seed, 'heldout', qid) / 2 ** 32 < cfg.heldOutShare;
-    let pctrEval: { auc: number; logLoss: number; ece: number } | null = null;
+    let pctrEval: { auc: number; logLoss: number; ece: number; meanPrediction: number; positiveRate: number } | null = null;
+    let pctrFit: EpochMetrics['pctr_fit'] = null;
     // pctrDataShare < 1 keeps only that share of the (non-held-out) queries' logs for fitting.
     const inFitShare = (qid: string) => cfg.pctrDataShare >= 1 || deriveSeed(seed, 'pctr-share', qid) / 2 ** 32 < cfg.pctrDataShare;
     if (fitsPctr) {
@@ -257,19 +263,30 @@ export async function trainIrpo(opts: IrpoOptions): Promise<EpochMetrics[]> {
             history.push(...readFileSync(f, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Episode));
           }
         }
-        const fitSet = onlineExamples(history, userOf, queryText, (q) => !isHeldOut(q) && inFitShare(q));
-        // The control: the same exposures with their clicks permuted among them, so the model can
-        // learn the click rate but nothing about which exposure gets clicked.
-        if (cfg.reward === 'shuffled') shuffleClicks(fitSet, deriveSeed(seed, 'shuffle-clicks', t));
+        // A share of the fitting queries' responses (not whole queries: psi_t scores new responses
+        // to these same queries) is held out to stop the fit early and to calibrate it.
+        const inValidation = (e: Episode) => deriveSeed(seed, 'pctr-validation', e.query_id, e.epoch ?? t, e.sample) / 2 ** 32 < cfg.pctrValidationShare;
+        const keep = (q: string) => !isHeldOut(q) && inFitShare(q);
+        const fitSet = onlineExamples(history.filter((e) => !inValidation(e)), userOf, queryText, keep);
+        const valSet = onlineExamples(history.filter(inValidation), userOf, queryText, keep);
+        // The control: the same exposures with their clicks permuted among them (validation ones
+        // too), so the model can learn the click rate but nothing about which exposure gets clicked.
+        if (cfg.reward === 'shuffled') {
+          const all = [...fitSet, ...valSet];
+          shuffleClicks(all, deriveSeed(seed, 'shuffle-clicks', t));
+        }
         await pctr.prepare(fitSet);
-        pctr.fit(fitSet, { seed: deriveSeed(seed, 'pctr-fit', t) });
+        await pctr.prepare(valSet);
+        const fit = pctr.fit(fitSet, { seed: deriveSeed(seed, 'pctr-fit', t), minSteps: cfg.pctrMinSteps, validation: valSet });
+        const cal = cfg.pctrCalibration && valSet.length > 0 ? pctr.calibrate(valSet) : null;
+        pctrFit = { passes: fit.losses.length, kept: fit.keptEpochs, steps: fit.steps, validation_log_loss: fit.validationLosses, calibration: cal ? { a: cal.a, c: cal.c } : null };
         pctr.save(pctrFile);
       }
       const held = onlineExamples(episodes, userOf, queryText, isHeldOut);
       if (held.length > 0) {
         await pctr.prepare(held);
         const ev = pctr.evaluate(held);
-        pctrEval = { auc: ev.auc, logLoss: ev.logLoss, ece: ev.ece };
+        pctrEval = { auc: ev.auc, logLoss: ev.logLoss, ece: ev.ece, meanPrediction: ev.meanPrediction, positiveRate: ev.positiveRate };
       }
     }
     seconds.reward_model = (performance.now() - t0) / 1000;
@@ -363,6 +380,9 @@ export async function trainIrpo(opts: IrpoOptions): Promise<EpochMetrics[]> {
       pctr_auc: pctrEval?.auc ?? null,
       pctr_log_loss: pctrEval?.logLoss ?? null,
       pctr_ece: pctrEval?.ece ?? null,
+      pctr_mean_prediction: pctrEval?.meanPrediction ?? null,
+      pctr_click_rate: pctrEval?.positiveRate ?? null,
+      pctr_fit: pctrFit,
       pairs: lines.length,
       dpo_loss_before: upd.lossBefore,
       dpo_loss_after: upd.lossAfter,

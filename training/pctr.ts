@@ -10,9 +10,10 @@
  * batch 256). IRPO (Algorithm 1) refits it each epoch on the new online data, starting from the
  * previous weights, and scores sampled responses with it (Eq. 5).
  *
- * This file is the model as IRPO uses it: its configuration, fitting, evaluation and checkpoints.
- * phi and the exposure examples are in pctr-features.ts, the network and its gradient in
- * pctr-network.ts, the quality measures in pctr-metrics.ts.
+ * This file is the model as IRPO uses it: fitting, evaluation and checkpoints. Its configuration
+ * and checkpoint format are in pctr-checkpoint.ts, phi and the exposure examples in
+ * pctr-features.ts, the network and its gradient in pctr-network.ts, the quality measures in
+ * pctr-metrics.ts, the Platt scaling in pctr-calibration.ts.
  *
  * Asynchronous encoders. predict, fit, evaluate and lossAndGradients are synchronous and read text
  * features through the encoder's `encodeSync`. The lexical encoder always has them; an ONNX encoder
@@ -27,54 +28,18 @@
  */
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { z } from 'zod';
 import { Rng } from '../lib/rng.ts';
 import type { TextEncoder } from '../simulation/text-encoder.ts';
 import { adamStep, base64ToF64, f64ToBase64, type Param } from './nn.ts';
 import { CONTEXT_DIM, exposureContext, TextFeatures, type PctrExample } from './pctr-features.ts';
 import { auc, expectedCalibrationError, logLoss, type PctrEvaluation } from './pctr-metrics.ts';
+import { applyPlatt, fitPlatt, type PctrCalibration } from './pctr-calibration.ts';
+import { Checkpoint, PCTR_FORMAT, PCTR_VERSION, PctrConfig, type PctrCheckpoint, type PctrConfigInput, type PctrTrainingOverrides } from './pctr-checkpoint.ts';
 import { PctrNetwork, type Prepared } from './pctr-network.ts';
 
-export const PctrConfig = z.strictObject({
-  userDim: z.number().int().positive().default(64).describe('Size of the learnable user-id embedding e_h (paper: 64)'),
-  adDim: z.number().int().positive().default(32).describe('Size of the learnable ad-id embedding e_{a_i} (paper: 32)'),
-  hidden: z
-    .array(z.number().int().positive())
-    .default(() => [128, 64, 32])
-    .describe('Hidden layer widths of the MLP, each followed by a ReLU (paper: 128, 64, 32)'),
-  lr: z.number().positive().default(1e-3).describe('Adam learning rate (paper: 1e-3)'),
-  batchSize: z.number().int().positive().default(256).describe('Mini-batch size of fit (paper: 256)'),
-  epochs: z.number().int().positive().default(2).describe('Passes over the examples in one call of fit'),
-  weightDecay: z.number().min(0).default(0).describe('Decoupled (AdamW-style) weight decay per step; 0 is plain Adam as in the paper'),
-  seed: z.number().int().default(0).describe('Seed of the initialization, the text projection, the shuffling and the id dropout'),
-  textDim: z
-    .number()
-    .int()
-    .positive()
-    .nullable()
-    .default(128)
-    .describe(
-      'Size of the fixed random projection of each text embedding (drawn once from the seed, never trained, like the encoder); null uses the encoder output as it is',
-    ),
-  idDropout: z
-    .number()
-    .min(0)
-    .lt(1)
-    .default(0)
-    .describe('Training-time probability of replacing a user or ad id by the shared "unknown" row, so that row learns an average; 0 leaves it at zero'),
-  textCacheMB: z.number().positive().default(256).describe('Memory cap of the cache of text features; it is emptied when a call would go past it'),
-  contextFeatures: z
-    .boolean()
-    .default(false)
-    .describe(
-      "Append the exposure's context, read off (x, a_i, y): insertions in the response, the ad's position among them, woven or listed, and the title's lexical similarity to the question",
-    ),
-});
-export type PctrConfig = z.infer<typeof PctrConfig>;
-export type PctrConfigInput = z.input<typeof PctrConfig>;
+export { PCTR_FORMAT, PCTR_VERSION, PctrConfig, type PctrCalibration, type PctrCheckpoint, type PctrConfigInput, type PctrTrainingOverrides };
 
-/** Training hyperparameters that may change between fits of the same network (see initFrom). */
-export type PctrTrainingOverrides = Partial<Pick<PctrConfig, 'lr' | 'batchSize' | 'epochs' | 'weightDecay' | 'idDropout'>>;
+
 
 export interface PctrFitOptions {
   /** Passes over the examples (default: the config's epochs). */
@@ -87,6 +52,18 @@ export interface PctrFitOptions {
   seed?: number;
   /** Called after each pass with its 0-based index and mean training BCE. */
   onEpoch?: (epoch: number, meanLoss: number) => void;
+  /**
+   * Labelled examples kept out of the fit (early stopping). Their log loss is measured before the
+   * first pass and after each one; the weights (and Adam's state) of the best point are restored
+   * at the end, and fitting stops after `patience` passes without improvement. With few examples
+   * a fixed number of passes is either too few (the predictions stay near the mean click rate, so
+   * b * pCTR never clears an ad's cost) or too many (it memorizes users and ads).
+   */
+  validation?: readonly PctrExample[];
+  /** Passes without a better validation log loss before fitting stops (default 3). */
+  patience?: number;
+  /** At least this many Adam steps: more passes when there are few examples (default 0). */
+  minSteps?: number;
 }
 
 export interface PctrFitResult {
@@ -100,40 +77,13 @@ export interface PctrFitResult {
   examplesPerSecond: number;
   /** Adam steps taken by this call. */
   steps: number;
+  /** Validation log loss before the first pass and after each pass (empty without validation). */
+  validationLosses: number[];
+  /** Passes whose weights were kept: all of them without validation, else the best point (0: none). */
+  keptEpochs: number;
 }
 
-export const PCTR_FORMAT = 'llm-auction-pctr';
-export const PCTR_VERSION = 1;
 
-/** The JSON checkpoint. Tensors are base64 of their float64 bytes, so a round trip is exact. */
-export interface PctrCheckpoint {
-  format: typeof PCTR_FORMAT;
-  version: typeof PCTR_VERSION;
-  config: PctrConfig;
-  encoder: { name: string; dim: number };
-  /** Fingerprint of the random projection, to detect a change of random generator on load. */
-  projectionChecksum: number | null;
-  /** Known ids in row order; row 0 of each table is the shared "unknown" row and is not listed. */
-  users: string[];
-  ads: string[];
-  params: Record<string, string>;
-  /** Adam's moments, so resuming from a checkpoint continues exactly; absent in slim saves. */
-  optimizer?: { t: number; m: Record<string, string>; v: Record<string, string> };
-  state: { steps: number; fits: number; examplesSeen: number };
-}
-
-const Checkpoint = z.object({
-  format: z.literal(PCTR_FORMAT),
-  version: z.literal(PCTR_VERSION),
-  config: PctrConfig,
-  encoder: z.object({ name: z.string(), dim: z.number().int().positive() }),
-  projectionChecksum: z.number().nullable(),
-  users: z.array(z.string()),
-  ads: z.array(z.string()),
-  params: z.record(z.string(), z.string()),
-  optimizer: z.object({ t: z.number().int().min(0), m: z.record(z.string(), z.string()), v: z.record(z.string(), z.string()) }).optional(),
-  state: z.object({ steps: z.number().int().min(0), fits: z.number().int().min(0), examplesSeen: z.number().min(0) }),
-});
 
 export class PctrModel {
   readonly config: PctrConfig;
@@ -151,6 +101,7 @@ export class PctrModel {
   private adamT = 0;
   private fits = 0;
   private examplesSeen = 0;
+  private platt: PctrCalibration | null = null;
 
   private constructor(config: PctrConfig, text: TextFeatures) {
     this.config = config;
@@ -222,9 +173,31 @@ export class PctrModel {
     await this.text.prepare(examples);
   }
 
-  /** p_hat for each example (Eq. 3); unknown users and ads use the shared unknown rows. */
+  /**
+   * p_hat for each example (Eq. 3), after the Platt scaling if the model has one (see
+   * `calibrate`); unknown users and ads use the shared unknown rows.
+   */
   predict(examples: readonly PctrExample[]): Float64Array {
-    return this.net.predict(this.prepareSync(examples, false, false));
+    const raw = this.net.predict(this.prepareSync(examples, false, false));
+    const cal = this.platt;
+    return cal ? applyPlatt(raw, cal) : raw;
+  }
+
+  /** The Platt scaling in use, or null. */
+  get calibration(): PctrCalibration | null {
+    return this.platt;
+  }
+
+  /**
+   * Fits the Platt scaling (pctr-calibration.ts) on labelled held-out examples and applies it to
+   * every later prediction; null, and no scaling, without a click or without a non-click. `fit`
+   * drops the scaling, since it was fitted to the old weights.
+   */
+  calibrate(examples: readonly PctrExample[], prior = 2): PctrCalibration | null {
+    this.platt = null;
+    const raw = this.net.predict(this.prepareSync(examples, false, true));
+    this.platt = fitPlatt(raw, examples.map((e) => e.click!), prior);
+    return this.platt;
   }
 
   /**
@@ -240,10 +213,12 @@ export class PctrModel {
     const { n } = data;
     const label = data.label!;
     const losses: number[] = [];
+    const validationLosses: number[] = [];
     if (n === 0 || epochs === 0) {
       const seconds = (performance.now() - t0) / 1000;
-      return { losses, seconds, encodeSeconds: data.encodeSeconds, examplesPerSecond: 0, steps: 0 };
+      return { losses, seconds, encodeSeconds: data.encodeSeconds, examplesPerSecond: 0, steps: 0, validationLosses, keptEpochs: 0 };
     }
+    this.platt = null; // fitted to the old weights
     if (this.steps === 0) this.net.initOutputBias(label);
     const fitIndex = this.fits++;
     const params = this.parameters();
@@ -252,7 +227,15 @@ export class PctrModel {
     this.net.ensureBuffers();
     const perm = new Int32Array(n);
     let steps = 0;
-    for (let e = 0; e < epochs; e++) {
+    // Early stopping: more passes for few examples, the best point on the validation set kept.
+    const stepsPerPass = Math.ceil(n / bs);
+    const passes = Math.max(epochs, Math.ceil((opts.minSteps ?? 0) / stepsPerPass));
+    const val = opts.validation && opts.validation.length > 0 ? this.prepareSync(opts.validation, false, true) : null;
+    const valLoss = () => logLoss(this.net.predict(val!), val!.label!);
+    const snapshot = () => ({ values: params.map((p) => [p.value.slice(), p.m.slice(), p.v.slice()] as const), adamT: this.adamT, pass: losses.length });
+    let best = val ? { loss: valLoss(), at: snapshot() } : null;
+    if (best) validationLosses.push(best.loss);
+    for (let e = 0; e < passes; e++) {
       const rng = opts.seed === undefined ? Rng.derive(this.config.seed, 'pctr/fit', fitIndex, e) : Rng.derive(opts.seed, 'pctr/fit', e);
       for (let k = 0; k < n; k++) perm[k] = k;
       for (let k = n - 1; k > 0; k--) {
@@ -275,10 +258,26 @@ export class PctrModel {
       }
       losses.push(lossSum / n);
       opts.onEpoch?.(e, lossSum / n);
+      if (best) {
+        const loss = valLoss();
+        validationLosses.push(loss);
+        if (loss < best.loss) best = { loss, at: snapshot() };
+        else if (losses.length - best.at.pass >= (opts.patience ?? 3)) break;
+      }
     }
-    this.examplesSeen += n * epochs;
+    this.examplesSeen += n * losses.length;
+    let keptEpochs = losses.length;
+    if (best && best.at.pass < losses.length) {
+      best.at.values.forEach(([value, m, v], k) => {
+        params[k]!.value = value;
+        params[k]!.m = m;
+        params[k]!.v = v;
+      });
+      this.adamT = best.at.adamT;
+      keptEpochs = best.at.pass;
+    }
     const seconds = (performance.now() - t0) / 1000;
-    return { losses, seconds, encodeSeconds: data.encodeSeconds, examplesPerSecond: (n * epochs) / seconds, steps };
+    return { losses, seconds, encodeSeconds: data.encodeSeconds, examplesPerSecond: (n * losses.length) / seconds, steps, validationLosses, keptEpochs };
   }
 
   /**
@@ -394,6 +393,7 @@ export class PctrModel {
     model.adamT = ck.optimizer?.t ?? 0;
     model.fits = ck.state.fits;
     model.examplesSeen = ck.state.examplesSeen;
+    model.platt = ck.calibration ? { ...ck.calibration } : null;
     return model;
   }
 
@@ -422,6 +422,7 @@ export class PctrModel {
       params,
       state: { steps: this.steps, fits: this.fits, examplesSeen: this.examplesSeen },
     };
+    if (this.platt) out.calibration = { ...this.platt };
     if (withOptimizer) out.optimizer = { t: this.adamT, m, v };
     return out;
   }
@@ -432,6 +433,7 @@ export class PctrModel {
     this.adamT = src.adamT;
     this.fits = src.fits;
     this.examplesSeen = src.examplesSeen;
+    this.platt = src.platt ? { ...src.platt } : null;
   }
 
   private prepareSync(examples: readonly PctrExample[], grow: boolean, needLabels: boolean): Prepared {
