@@ -6,8 +6,10 @@
  * 3 inconclusive.
  */
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { abortInFlight } from '../lib/abort.ts';
+import { AD_TEMPLATE_ENV, AD_TEMPLATES } from '../mechanism/prompt.ts';
 import { InputError, UsageError } from '../lib/errors.ts';
 import { defaultPropertyNames, reportPropertyNames } from '../properties/registry.ts';
 import { mechanismUsage } from './kinds/index.ts';
@@ -75,6 +77,15 @@ function propertyHelp(): string {
   return `comma-separated: ${defaultPropertyNames().join(',')}${adds}`;
 }
 
+/** `--ad-template`: checked here, then handed to every module and child process through the environment. */
+function useAdTemplate(choice: string | undefined): void {
+  if (choice === undefined) return;
+  if (!(choice in AD_TEMPLATES) && !existsSync(choice)) {
+    throw new UsageError(`--ad-template: ${JSON.stringify(choice)} is neither ${Object.keys(AD_TEMPLATES).join(' nor ')} nor an existing file`);
+  }
+  process.env[AD_TEMPLATE_ENV] = choice in AD_TEMPLATES ? choice : resolve(choice);
+}
+
 // Commands load their implementation on use, so `--help` and light commands start fast.
 export function buildProgram(result: { code: number }): Command {
   const program = new Command('llm-auction')
@@ -85,7 +96,14 @@ export function buildProgram(result: { code: number }): Command {
       outputError: (text, write) => write(`llm-auction: ${text.replace(/^error: /, '').replace(/\s*\n\s*/g, ' ').trim()} (see --help)\n`),
     })
     .exitOverride()
-    .hook('preAction', (_program, command) => checkJsonTarget((command.opts() as { json?: string }).json));
+    .option(
+      '--ad-template <name|file>',
+      `the Ad-LLM prompt every command of a run uses (sampling, serve, the trainer's pairs): ${Object.keys(AD_TEMPLATES).join(', ')} (short, for CPU runs of small models), or a template file; also ${AD_TEMPLATE_ENV}`,
+    )
+    .hook('preAction', (program, command) => {
+      useAdTemplate((program.opts() as { adTemplate?: string }).adTemplate);
+      checkJsonTarget((command.opts() as { json?: string }).json);
+    });
 
   program
     .command('demo')

@@ -3,7 +3,8 @@
  * object per line with keys "Ad ID", "Ad Title", "Ad Bid", the insertion rules, right and wrong
  * examples, the user profile and the question.
  *
- * The wording lives in `templates/ad-llm.md` so it can be edited without touching code. Placeholders
+ * The wording lives in `templates/ad-llm.md` so it can be edited without touching code;
+ * `templates/ad-llm-compact.md` is a short variant for CPU runs (`--ad-template compact`). Placeholders
  * `{{name}}` are filled in one pass, so text inside a query or title that looks like a placeholder
  * is never expanded. Titles are shown in display form and every free-text field is reduced to one
  * line without markup (format.ts), so data cannot break the list or pose as an insertion.
@@ -16,13 +17,37 @@ import { displayTitle, neutralizeText } from './format.ts';
 import { hash32 } from '../lib/rng.ts';
 import type { AuctionInput, BiddedAd } from './types.ts';
 
-const DEFAULT_TEMPLATE = new URL('./templates/ad-llm.md', import.meta.url);
+/** The built-in Ad-LLM prompts, by name; any other value of LLM_AUCTION_AD_TEMPLATE is a file. */
+export const AD_TEMPLATES: Record<string, URL> = {
+  default: new URL('./templates/ad-llm.md', import.meta.url),
+  // A short prompt for CPU runs of small models: a third of the tokens to read, and no example
+  // titles a small model can copy instead of the candidates.
+  compact: new URL('./templates/ad-llm-compact.md', import.meta.url),
+};
 
-let cachedDefault: string | undefined;
+/** The environment variable (set by the CLI's `--ad-template`) that chooses the prompt for every process of a run. */
+export const AD_TEMPLATE_ENV = 'LLM_AUCTION_AD_TEMPLATE';
 
+const templateCache = new Map<string, string>();
+
+/**
+ * The Ad-LLM prompt template: the file at `path` if given, else the one LLM_AUCTION_AD_TEMPLATE
+ * names (`default`, `compact` or a file), else the default. The sampler, `serve` (which reads
+ * prompts back with it) and the trainer's pairs all take it from here, so they agree.
+ */
 export function loadTemplate(path?: string | URL): string {
-  if (path === undefined) return (cachedDefault ??= readFileSync(DEFAULT_TEMPLATE, 'utf8'));
-  return readFileSync(path, 'utf8');
+  if (path !== undefined) return readFileSync(path, 'utf8');
+  return namedTemplate(process.env[AD_TEMPLATE_ENV]?.trim() || 'default');
+}
+
+/** A built-in template by name, or a file by path; read once. */
+function namedTemplate(choice: string): string {
+  let hit = templateCache.get(choice);
+  if (hit === undefined) {
+    hit = readFileSync(AD_TEMPLATES[choice] ?? choice, 'utf8');
+    templateCache.set(choice, hit);
+  }
+  return hit;
 }
 
 const PLACEHOLDER = /\{\{([a-z_]+)\}\}/g;
@@ -157,10 +182,13 @@ function parseLenient(text: string): AuctionInput {
  * text. Throws AdPromptError when the text is not an Ad-LLM prompt.
  */
 export function parseAdPrompt(text: string, template?: string): ParsedAdPrompt {
-  const tpl = template ?? loadTemplate();
-  const { re, names } = templateRegex(tpl);
-  const m = re.exec(text.trim());
-  if (m) {
+  // Without an explicit template: the run's own first, then every built-in one, so `serve` reads
+  // a compact prompt whatever its own environment says.
+  const templates = template !== undefined ? [template] : [loadTemplate(), ...Object.keys(AD_TEMPLATES).map(namedTemplate)];
+  for (const tpl of templates) {
+    const { re, names } = templateRegex(tpl);
+    const m = re.exec(text.trim());
+    if (!m) continue;
     const v: Record<string, string> = {};
     names.forEach((n, i) => (v[n] = m[i + 1]!));
     const info = (v.profile_info ?? '').trim();

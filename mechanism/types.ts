@@ -88,6 +88,8 @@ export interface SamplingOverrides {
   topP?: number;
   topK?: number | null;
   maxTokens?: number;
+  /** Aborts the generation (serve passes one that fires when the client goes away). */
+  signal?: AbortSignal;
 }
 
 /** What a rule backed by a model reports about its calls; each backend counts what it can. */
@@ -130,6 +132,12 @@ export interface AllocationRule {
   samplingOptions?: readonly SamplingField[];
   /** `sample` with why each generation ended ('length': cut by max_tokens), for finish_reason. */
   sampleWithFinish?(input: AuctionInput, n: number, opts?: SampleOptions & SamplingOverrides): Promise<{ texts: string[]; finishReasons: ('stop' | 'length')[] }>;
+  /**
+   * What serving this rule can take: its cap on generated tokens and how many requests it runs at
+   * once (a local model: one). `serve` publishes it in /v1/models, and an `openai:` client of that
+   * server sizes its defaults by it.
+   */
+  servingLimits?: { maxTokens: number | null; parallel: number };
   /** Work counters: a backend's call and token usage (a method), or a wrapper's own tallies (a record). */
   stats?: (() => BackendUsage) | Readonly<Record<string, number>>;
   /**

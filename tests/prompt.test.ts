@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { insertion } from '../mechanism/format.ts';
 import { parseResponse } from '../mechanism/parser.ts';
-import { buildAdPrompt, fillTemplate } from '../mechanism/prompt.ts';
+import { AD_TEMPLATE_ENV, buildAdPrompt, fillTemplate, parseAdPrompt } from '../mechanism/prompt.ts';
 import type { AuctionInput } from '../mechanism/types.ts';
 
 const input: AuctionInput = {
@@ -55,5 +55,32 @@ describe('Ad-LLM prompt', () => {
   it('fills templates in one pass and refuses unknown placeholders', () => {
     expect(fillTemplate('{{a}} {{b}}', { a: '{{b}}', b: 'x' })).toBe('{{b}} x');
     expect(() => fillTemplate('{{nope}}', {})).toThrow(/nope/);
+  });
+
+  it('the compact prompt is chosen through the environment, is short, shows no example titles, and reads back exactly', () => {
+    const before = process.env[AD_TEMPLATE_ENV];
+    try {
+      const long = buildAdPrompt(input);
+      process.env[AD_TEMPLATE_ENV] = 'compact';
+      const short = buildAdPrompt(input);
+      expect(short.length).toBeLessThan(long.length / 3);
+      expect(short).not.toContain('Yoga Mat');
+      expect(short).toContain('"Ad Title":"Floral Coffee Cup"');
+      const back = parseAdPrompt(short);
+      expect(back.exact).toBe(true);
+      expect(back.input.query).toBe(input.query);
+      expect(back.input.ads).toEqual(input.ads);
+      expect(back.input.profile.interests).toEqual(input.profile.interests);
+      // A process on the default prompt (serve, say) still reads a compact prompt exactly, and the
+      // default prompt too.
+      delete process.env[AD_TEMPLATE_ENV];
+      expect(parseAdPrompt(short).exact).toBe(true);
+      expect(parseAdPrompt(short).input.ads).toEqual(input.ads);
+      process.env[AD_TEMPLATE_ENV] = 'compact';
+      expect(parseAdPrompt(long).exact).toBe(true);
+    } finally {
+      if (before === undefined) delete process.env[AD_TEMPLATE_ENV];
+      else process.env[AD_TEMPLATE_ENV] = before;
+    }
   });
 });

@@ -186,6 +186,73 @@ describe('llm-auction serve over a test rule', () => {
   });
 });
 
+describe('a client that goes away', () => {
+  it('stops its generation: the rule sees the abort, serve counts it, and the next request is served', async () => {
+    let aborted = 0;
+    let started = 0;
+    // A rule as slow as a CPU model: it answers after 30 s unless its signal fires first.
+    const slow: AllocationRule = {
+      name: 'slow-rule',
+      payment: 'first-price-click',
+      async sample(_inp: AuctionInput, n: number, opts: SampleOptions & { signal?: AbortSignal } = {}) {
+        started++;
+        if (n === 1 && opts.seed === 1) return ['quick'];
+        await new Promise<void>((resolve, reject) => {
+          const timer = setTimeout(resolve, 30_000);
+          opts.signal?.addEventListener('abort', () => {
+            clearTimeout(timer);
+            aborted++;
+            reject(opts.signal!.reason as Error);
+          });
+        });
+        return Array.from({ length: n }, () => 'late');
+      },
+    };
+    const server = await startServer({ rule: slow, port: 0, log: null });
+    try {
+      const body = (seed: number) => JSON.stringify({ model: 'slow-rule', messages: [{ role: 'user', content: buildAdPrompt(input) }], seed });
+      const client = new AbortController();
+      const pending = fetch(`${server.baseURL}/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: body(7), signal: client.signal });
+      for (let i = 0; i < 100 && started === 0; i++) await new Promise((r) => setTimeout(r, 10));
+      client.abort();
+      await expect(pending).rejects.toThrow();
+      for (let i = 0; i < 100 && server.stats().cancelled === 0; i++) await new Promise((r) => setTimeout(r, 10));
+      expect(aborted).toBe(1);
+      expect(server.stats().cancelled).toBe(1);
+      const next = await fetch(`${server.baseURL}/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: body(1) });
+      expect(next.status).toBe(200);
+    } finally {
+      await server.close();
+    }
+  });
+});
+
+describe('serving limits', () => {
+  it('serve publishes a rule\'s limits in /v1/models, and an openai: client fills the parameters its spec left out', async () => {
+    const { withServedDefaults, SERVED_TIMEOUT_MS } = await import('../models/backends/served-limits.ts');
+    const limited: AllocationRule = { ...echoRule(), name: 'capped-rule', servingLimits: { maxTokens: 48, parallel: 1 } };
+    const server = await startServer({ rule: limited, port: 0, log: null });
+    const plain = await startServer({ rule: echoRule(), port: 0, log: null });
+    try {
+      const models = (await (await fetch(`${server.baseURL}/models`)).json()) as { data: { llm_auction?: unknown }[] };
+      expect(models.data[0]!.llm_auction).toEqual({ max_tokens: 48, parallel: 1 });
+      const notes: string[] = [];
+      const filled = await withServedDefaults(server.baseURL, { model: 'capped-rule' }, 'capped-rule', (l) => notes.push(l));
+      expect(filled).toEqual({ model: 'capped-rule', concurrency: '1', max_tokens: '48', timeout_ms: String(SERVED_TIMEOUT_MS) });
+      expect(notes.join('\n')).toMatch(/llm-auction serve.*concurrency=1, max_tokens=48/);
+      // What the spec sets stays as it is.
+      const kept = await withServedDefaults(server.baseURL, { model: 'capped-rule', concurrency: '4', max_tokens: '200' }, 'capped-rule', () => {});
+      expect(kept).toMatchObject({ concurrency: '4', max_tokens: '200' });
+      // A server without limits (and one that does not answer) leaves the spec alone.
+      expect(await withServedDefaults(plain.baseURL, { model: 'echo-rule' }, 'echo-rule', () => {})).toEqual({ model: 'echo-rule' });
+      expect(await withServedDefaults('http://127.0.0.1:9/v1', { model: 'x' }, 'x', () => {})).toEqual({ model: 'x' });
+    } finally {
+      await server.close();
+      await plain.close();
+    }
+  });
+});
+
 describe('runServe, the command', () => {
   it('writes its address, serves until SIGTERM, then returns 0 with its tallies', async () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'llm-auction-serve-'));

@@ -116,7 +116,8 @@ export async function policyRule(p: SavedPolicy, policy: EmbeddedPolicy, name: s
   if (p.kind === 'embedded') return policy.rule(p.theta, name);
   const { openAIConfigFromParams } = await import('../models/backends/openai-config.ts');
   const { createOpenAIRule } = await import('../models/backends/openai-rule.ts');
-  return createOpenAIRule(openAIConfigFromParams(p.baseURL, { ...p.params, model: p.model, name }));
+  const { withServedDefaults } = await import('../models/backends/served-limits.ts');
+  return createOpenAIRule(openAIConfigFromParams(p.baseURL, await withServedDefaults(p.baseURL, { ...p.params, model: p.model, name }, p.model)));
 }
 
 export async function trainIrpo(opts: IrpoOptions): Promise<EpochMetrics[]> {

@@ -44,6 +44,8 @@ export interface ModelEntry {
   owned_by: string;
   root?: string;
   parent?: string;
+  /** What a client should size its requests by (see AllocationRule.servingLimits). */
+  llm_auction?: { max_tokens: number | null; parallel: number };
 }
 
 function bodyError(e: z.ZodError, need: string): AdapterError {
@@ -135,7 +137,10 @@ export class AdapterTable {
 
   /** /v1/models entries of the loaded adapters (vLLM's shape: root is the path, parent the base). */
   entries(): ModelEntry[] {
-    return [...this.served.values()].map((s) => ({ id: s.name, object: 'model', created: s.created, owned_by: 'llm-auction', root: s.path, parent: this.base.name }));
+    // An adapter runs on the base model's machine: the same limits.
+    const limits = this.base.servingLimits;
+    const llmAuction = limits ? { llm_auction: { max_tokens: limits.maxTokens, parallel: limits.parallel } } : {};
+    return [...this.served.values()].map((s) => ({ id: s.name, object: 'model', created: s.created, owned_by: 'llm-auction', root: s.path, parent: this.base.name, ...llmAuction }));
   }
 
   /** Free every adapter (the server is closing). */

@@ -130,6 +130,8 @@ export interface ServeStats {
   completions: number;
   errors: number;
   generations: number;
+  /** Generations stopped because their client went away. */
+  cancelled: number;
 }
 
 export interface RunningServer {
@@ -159,7 +161,7 @@ export async function startServer(opts: Omit<ServeOptions, 'json'>): Promise<Run
   const rule = opts.rule;
   const host = opts.host ?? '127.0.0.1';
   const log = opts.log === undefined ? (l: string) => process.stderr.write(`${l}\n`) : opts.log;
-  const counters: ServeStats = { requests: 0, completions: 0, errors: 0, generations: 0 };
+  const counters: ServeStats = { requests: 0, completions: 0, errors: 0, generations: 0, cancelled: 0 };
   const created = Math.floor(Date.now() / 1000);
   const adapters = new AdapterTable(rule, log);
   let arrivals = 0;
@@ -208,13 +210,28 @@ export async function startServer(opts: Omit<ServeOptions, 'json'>): Promise<Run
       if (v !== undefined && v !== null && v !== false && !(Array.isArray(v) && v.length === 0)) ignored.push(field);
     }
 
+    // A client that goes away (a timeout, a killed run) stops its generation: a local model on a
+    // CPU would otherwise spend minutes on answers nobody reads while live requests wait.
+    const gone = new AbortController();
+    const onClose = () => {
+      if (!res.writableEnded) gone.abort(new Error('the client closed the connection'));
+    };
+    res.on('close', onClose);
+    sampling.signal = gone.signal;
     let texts: string[];
     let finishReasons: ('stop' | 'length')[] | undefined;
     try {
       if (target.sampleWithFinish) ({ texts, finishReasons } = await target.sampleWithFinish(input, n, sampling));
       else texts = await target.sample(input, n, sampling);
     } catch (e) {
+      if (gone.signal.aborted) {
+        counters.cancelled++;
+        log?.(`cancelled: ${(gone.signal.reason as Error).message}`);
+        return;
+      }
       throw new HttpError(500, `mechanism ${target.name} failed: ${(e as Error).message}`);
+    } finally {
+      res.off('close', onClose);
     }
     if (texts.length !== n) throw new HttpError(500, `mechanism ${target.name} returned ${texts.length} responses for n=${n}`);
     counters.completions++;
@@ -238,7 +255,15 @@ export async function startServer(opts: Omit<ServeOptions, 'json'>): Promise<Run
     );
   }
 
-  const modelEntry = { id: rule.name, object: 'model', created, owned_by: 'llm-auction' };
+  // llm_auction: what a client should size its requests by (an openai: client of this server reads it).
+  const limits = rule.servingLimits;
+  const modelEntry = {
+    id: rule.name,
+    object: 'model',
+    created,
+    owned_by: 'llm-auction',
+    ...(limits ? { llm_auction: { max_tokens: limits.maxTokens, parallel: limits.parallel } } : {}),
+  };
 
   /** vLLM answers these routes with a plain-text line on success. */
   async function adapterRoute(req: IncomingMessage, res: ServerResponse, op: 'load' | 'unload'): Promise<void> {

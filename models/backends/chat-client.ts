@@ -36,6 +36,8 @@ export interface ChatOptions {
   topP?: number;
   topK?: number | null;
   maxTokens?: number;
+  /** Aborts the call: a queued local call never starts, a running one stops generating. */
+  signal?: AbortSignal;
 }
 
 export interface ChatResult {

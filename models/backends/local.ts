@@ -365,7 +365,10 @@ export class LocalChat {
     this.counters.calls++;
     const engine = await this.engine();
 
+    const signal = opts.signal;
     const run = async (): Promise<ChatResult> => {
+      // A client that went away while this call waited in the queue: nothing to generate for.
+      signal?.throwIfAborted();
       const history = toHistory(messages);
       // A seeded call starts from an empty context so its work, and so its result, repeats;
       // later choices of the same call reuse the evaluated prompt (node-llama-cpp keeps the
@@ -384,11 +387,13 @@ export class LocalChat {
           ...(topK === null || topK === 0 ? {} : { topK }),
           maxTokens,
           seed,
+          ...(signal ? { signal } : {}),
           onToken: (t) => {
             tokens += t.length;
             if (trace) drawn.push(...t);
           },
         });
+        signal?.throwIfAborted();
         completionTokens += tokens;
         if (trace) trace.choices.push({ tokens: drawn, text: r.response, context: [...engine.sequence.contextTokens] });
         texts.push(c.stripThinking ? stripThinking(r.response) : r.response);
@@ -425,6 +430,7 @@ export interface LocalSampleOptions extends SampleOptions {
   topP?: number;
   topK?: number | null;
   maxTokens?: number;
+  signal?: AbortSignal;
 }
 
 export interface LocalRule extends AllocationRule {
@@ -451,6 +457,8 @@ export function createLocalRule(configInput: LocalConfigInput | LocalConfig | st
     config,
     client,
     samplingOptions: ['temperature', 'top_p', 'top_k', 'max_tokens'],
+    // One context sequence, one request at a time (requests queue).
+    servingLimits: { maxTokens: config.maxTokens, parallel: 1 },
     stats: () => client.stats(),
     async sample(input: AuctionInput, n: number, opts: LocalSampleOptions = {}): Promise<string[]> {
       return (await sampleWithFinish(input, n, opts)).texts;
@@ -479,6 +487,7 @@ export function createLocalRule(configInput: LocalConfigInput | LocalConfig | st
     if (opts.topP !== undefined) chatOpts.topP = opts.topP;
     if (opts.topK !== undefined) chatOpts.topK = opts.topK;
     if (opts.maxTokens !== undefined) chatOpts.maxTokens = opts.maxTokens;
+    if (opts.signal !== undefined) chatOpts.signal = opts.signal;
     const r = await client.chat(messages, chatOpts);
     return { texts: r.texts, finishReasons: r.texts.map((_, k) => (r.finishReasons?.[k] === 'length' ? 'length' : 'stop') as 'stop' | 'length') };
   }
