@@ -5,6 +5,7 @@
  */
 import type { ClickModel } from '../mechanism/click-model.ts';
 import type { AllocationRule } from '../mechanism/types.ts';
+import type { ResolveContext } from './kinds/kind.ts';
 import { parseSpec, resolveSpec, type MechanismSpec } from './kinds/index.ts';
 import { parseUserSpec, resolveUserSpec, type UserSpec } from './users/index.ts';
 
@@ -14,7 +15,7 @@ export async function resolveUser(spec: UserSpec | string, opts: { worldSeed?: n
 
 export async function resolveRule(
   spec: MechanismSpec | string,
-  opts: { user?: ClickModel; worldSeed?: number; /** Extra starting thetas of best-in-class's ascent (rules of the same class on the bench). */ classStarts?: readonly ArrayLike<number>[] } = {},
+  opts: Omit<ResolveContext, 'resolveInner'> = {},
 ): Promise<AllocationRule> {
   return resolveSpec(typeof spec === 'string' ? parseSpec(spec) : spec, opts);
 }

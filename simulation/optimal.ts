@@ -10,7 +10,7 @@
  *   unconstrained ceiling of any rule over the same responses.
  * - `embedded:best-in-class` (BestInClassRule): pi_theta* with theta* = argmax_theta E[R] over the
  *   policy's own class (the log-linear Ad-LLM of embedded-policy.ts), found by exact gradient
- *   ascent on training auctions. The gap between it and the ceiling is what the policy's features
+ *   ascent on the auctions a bench scores (on training auctions elsewhere). The gap between it and the ceiling is what the policy's features
  *   cannot express; IRPO, which trains theta, can at best reach it.
  *
  * These are judges' rules: they read the user's click model, which no trained mechanism does.
@@ -242,8 +242,10 @@ export function optimizeClass(problems: readonly ClassProblem[], starts: readonl
 }
 
 export interface BestInClassOptions {
-  /** Training queries the class optimum is fitted on (each with fresh bids, stage 'best-in-class'). */
+  /** Training queries the class optimum is fitted on when no auctions are given (each with fresh bids, stage 'best-in-class'). */
   queries?: number;
+  /** The auctions to fit on; a bench passes its own, so the optimum is the class's best on exactly what it scores. */
+  auctions?: readonly AuctionInput[];
   iterations?: number;
   /** Extra starting points for the ascent (theta = 0 is always one). */
   starts?: readonly ArrayLike<number>[];
@@ -251,11 +253,14 @@ export interface BestInClassOptions {
 }
 
 /**
- * `embedded:best-in-class`: fit theta* = argmax_theta mean E_{pi_theta}[R] on the world's training
- * queries (their own bids, drawn from seed 0 at stage 'best-in-class', so they share nothing with
- * the test bids) and return pi_theta* as a rule. The ascent starts from theta = 0 and from any
- * `starts` given (bench passes the trained rules it compares, which lie in the same class).
- * Deterministic for a world seed and starts.
+ * `embedded:best-in-class`: theta* = argmax_theta mean E_{pi_theta}[R], returned as the rule
+ * pi_theta*. Fitted on `auctions` when given: a bench passes the auctions it scores, so the row is
+ * the best the policy's class can do on those very queries and bids (an upper bound for every
+ * trained rule of the class, as a ceiling should be; fitted on 200 other queries it overfits them
+ * and a trained rule can beat it on the test queries). Without them, on the world's first
+ * `queries` training queries with their own bids (seed 0, stage 'best-in-class'). The ascent starts
+ * from theta = 0 and from any `starts` given (bench passes the trained rules it compares, which lie
+ * in the same class). Deterministic for its auctions and starts.
  */
 export async function bestInClass(
   policy: EmbeddedPolicy,
@@ -263,14 +268,15 @@ export async function bestInClass(
   world: { queries: readonly Query[]; profiles: readonly Profile[]; catalog: readonly Ad[] },
   opts: BestInClassOptions = {},
 ): Promise<{ rule: AllocationRule; optimum: ClassOptimum }> {
-  const { auctionInput } = await import('./auctions.ts');
-  const profiles = new Map(world.profiles.map((p) => [p.id, p]));
-  const train = world.queries.filter((q) => q.split === 'train').slice(0, opts.queries ?? 200);
-  const problems: ClassProblem[] = [];
-  for (const q of train) {
-    const input = auctionInput(q, profiles.get(q.profile_id)!, world.catalog, { seed: 0, stage: 'best-in-class', epoch: 0, candidates: 10 });
-    problems.push(await planRewards(policy, clicks, input, opts.rewardConfig));
+  let auctions = opts.auctions;
+  if (!auctions) {
+    const { auctionInput } = await import('./auctions.ts');
+    const profiles = new Map(world.profiles.map((p) => [p.id, p]));
+    const train = world.queries.filter((q) => q.split === 'train').slice(0, opts.queries ?? 200);
+    auctions = train.map((q) => auctionInput(q, profiles.get(q.profile_id)!, world.catalog, { seed: 0, stage: 'best-in-class', epoch: 0, candidates: 10 }));
   }
+  const problems: ClassProblem[] = [];
+  for (const input of auctions) problems.push(await planRewards(policy, clicks, input, opts.rewardConfig));
   const optimum = optimizeClass(problems, [new Float64Array(NUM_FEATURES), ...(opts.starts ?? [])], opts.iterations ?? 600);
   return { rule: policy.rule(optimum.theta, 'embedded:best-in-class'), optimum };
 }

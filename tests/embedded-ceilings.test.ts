@@ -66,6 +66,19 @@ describe('the misspecified embedded world', () => {
     expect((ceiling - inSample) / (ceiling - pretrained)).toBeGreaterThan(0.05);
   }, 120_000);
 
+  it('fits best-in-class on the auctions it is given: on them it is at least any member of the class it started from', async () => {
+    const { bestInClass } = await import('../simulation/optimal.ts');
+    const auctions = inputs('test', 8, 'bench');
+    const here: ClassProblem[] = [];
+    for (const input of auctions) here.push(await planRewards(policy, user, input));
+    // A member of the class fitted elsewhere (training queries), then used as a starting point.
+    const elsewhere = optimizeClass(await problems('train', 8, 'best-in-class'), undefined, 100).theta;
+    const { optimum } = await bestInClass(policy, user, world, { auctions, starts: [elsewhere], iterations: 100 });
+    expect(optimum.value).toBeCloseTo(classObjective(here, optimum.theta).value, 9);
+    expect(optimum.value).toBeGreaterThanOrEqual(classObjective(here, elsewhere).value);
+    expect(optimum.value).toBeGreaterThan(classObjective(here, new Float64Array(NUM_FEATURES)).value);
+  }, 120_000);
+
   it('ranks the ceilings: ceiling >= KL optimum at the DPO beta, and the ceiling rule plays its argmax', async () => {
     expect(IRPO_BETA).toBe(DpoConfig.parse({}).beta);
     const input = inputs('test', 3, 'bench')[2]!;

@@ -87,13 +87,14 @@ export async function benchMechanisms(opts: BenchOptions, onProgress?: (label: s
     queryId: q.id,
     input: auctionInput(q, world.profiles.get(q.profile_id)!, world.catalog, { seed: opts.seed, stage: 'bench', epoch: 0, candidates: opts.candidates }),
   }));
-  // Rules are resolved in order; embedded:best-in-class also starts its ascent from the theta of
-  // every rule of the policy class benched before it (trained runs), so it is never below them on
-  // the queries it is fitted on.
+  // Rules are resolved in order; embedded:best-in-class is fitted on these very auctions and also
+  // starts its ascent from the theta of every rule of the policy class benched before it (trained
+  // runs), so it is the class's best on what is scored here.
   const rules: AllocationRule[] = [];
+  const classAuctions = items.map((it) => it.input);
   for (const spec of parsed) {
     const classStarts = rules.filter((r): r is EmbeddedRule => r instanceof EmbeddedRule).map((r) => r.theta);
-    rules.push(await resolveRule(spec, { user, worldSeed: opts.worldSeed, classStarts }));
+    rules.push(await resolveRule(spec, { user, worldSeed: opts.worldSeed, classStarts, classAuctions }));
   }
   // Exact wherever the rule enumerates and the user is the embedded one (a judging LLM would be
   // asked about every enumerated response); sampled otherwise.

@@ -42,10 +42,12 @@ export const embeddedKind: MechanismKind<EmbeddedSpec> = {
     if (!perSeed) bestInClassMemo.set(user, (perSeed = new Map()));
     const ws = ctx.worldSeed ?? 0;
     const starts = ctx.classStarts ?? [];
+    const { embeddedWorld } = await import('../../simulation/world.ts');
+    // Fitted on a bench's own auctions when it passes them (not memoized: a bench resolves once).
+    if (ctx.classAuctions) return (await bestInClass(policy, user, embeddedWorld(ws), { starts, auctions: ctx.classAuctions })).rule;
     const key = JSON.stringify([ws, starts.map((t) => Array.from(t))]);
     let rule = perSeed.get(key);
     if (!rule) {
-      const { embeddedWorld } = await import('../../simulation/world.ts');
       rule = bestInClass(policy, user, embeddedWorld(ws), { starts }).then((r) => r.rule);
       perSeed.set(key, rule);
     }

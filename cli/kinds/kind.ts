@@ -5,7 +5,7 @@
  */
 import type { ClickModel } from '../../mechanism/click-model.ts';
 import type { KindGrammar, SpecNode } from '../../mechanism/spec.ts';
-import type { AllocationRule } from '../../mechanism/types.ts';
+import type { AllocationRule, AuctionInput } from '../../mechanism/types.ts';
 
 export interface ResolveContext {
   /** The user who clicks, when not the embedded world's (MOSAIC's oracle and the ceilings read it). */
@@ -13,6 +13,8 @@ export interface ResolveContext {
   worldSeed?: number;
   /** Extra starting thetas of best-in-class's ascent (rules of the same class on the bench). */
   classStarts?: readonly ArrayLike<number>[];
+  /** The auctions best-in-class is fitted on: a bench's own (default: 200 training queries of the world). */
+  classAuctions?: readonly AuctionInput[];
   /** A wrapped spec's rule, resolved with this same context. */
   resolveInner(inner: SpecNode): Promise<AllocationRule>;
 }
