@@ -113,11 +113,13 @@ export function buildProgram(result: { code: number }): Command {
     .addOption(new Option('--queries <n>', 'training queries per IRPO epoch (tiny preset)').argParser(intArg('--queries', 1, 1_000_000)).default(2000))
     .addOption(new Option('--bench-queries <n>', 'test queries for Table 2 (exact expectations per query)').argParser(intArg('--bench-queries', 1, 1_000_000)).default(500))
     .addOption(new Option('--epochs <t>', 'IRPO epochs').argParser(intArg('--epochs', 1, 1000)).default(3))
+    .addOption(new Option('--jobs <n>', "IRPO runs trained at once, one per core (default: the machine's cores); results do not depend on it").argParser(intArg('--jobs', 1, 64)))
     .addOption(worldSeedOption())
     .addOption(jsonOption())
     .addOption(seedOption())
     .action(async (opts) => {
       result.code = await (await import('./commands/demo.ts')).runDemo({
+        jobs: opts.jobs,
         run: opts.run,
         out: opts.out,
         queries: opts.queries,

@@ -15,7 +15,7 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { irpoConfig } from '../../training/config.ts';
-import { trainIrpo } from '../../training/irpo.ts';
+import { defaultJobs, trainInParallel, type TrainJob } from '../../training/parallel.ts';
 import { makeDirs } from '../../lib/fs.ts';
 import { lockRunDir } from '../../simulation/run-lock.ts';
 import { embeddedWorld } from '../../simulation/world.ts';
@@ -74,6 +74,8 @@ export interface DemoOptions {
   worldSeed?: number;
   json?: string;
   seed: number;
+  /** IRPO runs trained at once (default: the machine's cores). */
+  jobs?: number;
 }
 
 function say(text: string): void {
@@ -113,29 +115,24 @@ export async function runDemo(opts: DemoOptions): Promise<number> {
     { name: 'pctr-10', reward: 'pctr', share: 0.1 },
   ] as const;
   const finalAuc = new Map<string, number | null>();
-  for (const r of runs) {
+  // Each run is single-threaded and seeded on its own: they train side by side, one per core
+  // (--jobs), with the same results as one after another.
+  const jobs: TrainJob[] = runs.map((r) => {
     const out = join(opts.run, `train-${r.name}`);
     const config = irpoConfig({ preset: 'tiny', trainQueries: opts.queries, epochs: opts.epochs, reward: r.reward, pctrDataShare: r.share, worldSeed: opts.worldSeed ?? 0 });
-    let bar = progressBar(`train ${r.name}`);
-    const metrics = await trainIrpo({
-      out,
-      config,
-      seed: opts.seed,
-      resume: resume && existsSync(join(out, 'manifest.json')),
-      versions: versions(),
-      onPhase: (epoch, phase) => {
-        bar.stop();
-        bar = progressBar(`train ${r.name} epoch ${epoch}: ${phase}`);
-      },
-      onProgress: (_p, d, n) => bar.update(d, n),
-    });
-    bar.stop();
+    return { name: r.name, out, config, seed: opts.seed, resume: resume && existsSync(join(out, 'manifest.json')), versions: versions() };
+  });
+  const parallel = opts.jobs ?? defaultJobs();
+  say(`[${stamp()}] training ${jobs.length} IRPO runs, ${Math.min(parallel, jobs.length)} at a time`);
+  const allMetrics = await trainInParallel(jobs, parallel, (name, epoch, phase) => process.stderr.write(`[${stamp()}] train ${name} epoch ${epoch}: ${phase}\n`));
+  runs.forEach((r, k) => {
+    const metrics = allMetrics[k]!;
     const last = metrics[metrics.length - 1]!;
     finalAuc.set(r.name, last.pctr_auc);
     say(
       `[${stamp()}] IRPO (${r.name}): ${metrics.length} epochs on ${opts.queries} queries; bid-click rank correlation ${metrics.map((m) => fmt(m.bid_click_rank_correlation, 2)).join(' -> ')}${r.reward !== 'oracle' ? `; pCTR AUC ${fmt(last.pctr_auc ?? NaN, 3)}` : ''}`,
     );
-  }
+  });
 
   // 3. Table 2 on test queries, every mechanism on the same queries and bids.
   const pctrRun = join(opts.run, 'train-pctr');
