@@ -134,7 +134,7 @@ writeFileSync(
   new URL('robustness.json', RESULTS_DIR),
   `${JSON.stringify(
     {
-      suite: 'robustness (Table 2 over seeds, issue 13)',
+      suite: 'robustness (Table 2 over seeds)',
       date: new Date().toISOString(),
       machine: machine(),
       tasks: [],

@@ -375,7 +375,7 @@ describe('PctrModel', () => {
   });
 });
 
-describe('early stopping and calibration (issue 13)', () => {
+describe('early stopping and calibration', () => {
   const logit = (p: number) => Math.log(p / (1 - p));
   const sig = (z: number) => 1 / (1 + Math.exp(-z));
 
