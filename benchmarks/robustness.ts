@@ -17,7 +17,7 @@ import { join } from 'node:path';
 import { benchMechanisms, type BenchRow } from '../cli/commands/bench.ts';
 import { table2Checks } from '../cli/commands/demo.ts';
 import { irpoConfig } from '../training/config.ts';
-import { trainIrpo } from '../training/irpo.ts';
+import { defaultJobs, trainInParallel, type TrainJob } from '../training/parallel.ts';
 import { machine, RESULTS_DIR } from './lib.ts';
 
 const arg = (name: string, dflt: string) => {
@@ -49,12 +49,14 @@ for (const setting of settings) {
     const t0 = performance.now();
     const dir = join(root, `${setting}-seed-${seed}`);
     const runSpec = (name: string) => `run:${join(dir, `train-${name}`)}`;
-    for (const reward of ['pctr', 'oracle', 'shuffled'] as const) {
+    // The three runs side by side, one worker thread per core (the same results as in turn).
+    const jobs: TrainJob[] = (['pctr', 'oracle', 'shuffled'] as const).map((reward) => {
       const out = join(dir, `train-${reward}`);
       const config = irpoConfig({ preset: 'tiny', trainQueries: SIZES[setting].queries, epochs: SIZES[setting].epochs, reward, worldSeed: seed });
-      await trainIrpo({ out, config, seed, resume: existsSync(join(out, 'manifest.json')) });
-      process.stderr.write(`${setting} seed ${seed}: trained ${reward}\n`);
-    }
+      return { name: reward, out, config, seed, resume: existsSync(join(out, 'manifest.json')) };
+    });
+    await trainInParallel(jobs, defaultJobs());
+    process.stderr.write(`${setting} seed ${seed}: trained pctr, oracle, shuffled\n`);
     const specs = [
       'embedded:pretrained',
       `mosaic:embedded:pretrained?n=20&rm=${join(dir, 'train-pctr')}`,
