@@ -32,6 +32,8 @@ export interface BenchResult {
   tasks: TaskFigure[];
   targets: Target[];
   notes?: string[];
+  /** Lines BENCHMARKS.md shows as they are (tables a suite builds itself). */
+  markdown?: string[];
   extra?: Record<string, unknown>;
 }
 

@@ -6,7 +6,7 @@
  * (`run:DIR@0`) and the trained model on held-out test queries, with paired differences.
  *
  *   npx tsx benchmarks/real-llm.ts [--out runs/real-llm] [--queries 24] [--epochs 2] [--test 40] \
- *       [--candidates 3] [--max-tokens 96] [--ad-template compact] [--smoke]
+ *       [--candidates 3] [--max-tokens 96] [--ad-template compact] [--mosaic-n 4] [--smoke]
  *
  * --smoke is the CI check: a handful of queries, one epoch, one DPO step, and it asserts that the
  * adapter was hot-loaded and that the next epoch's samples came from it (their text differs from
@@ -20,6 +20,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { summarizeRealLlm } from './real-llm-summary.ts';
 
 const { values: a } = parseArgs({
   options: {
@@ -38,6 +39,7 @@ const { values: a } = parseArgs({
     reward: { type: 'string', default: 'oracle' },
     seed: { type: 'string', default: '0' },
     'ad-template': { type: 'string', default: 'compact' },
+    'mosaic-n': { type: 'string', default: '4' },
     smoke: { type: 'boolean', default: false },
   },
 });
@@ -113,7 +115,18 @@ try {
   }
 
   // ---- 3. Table 2 rows on held-out queries, paired against the warm-started model. ----
-  const rows = [endpoint, `run:${trainDir}@0`, `run:${trainDir}`];
+  // The baselines run over the warm-started model: GSP (one slot, pre-generation) and MOSAIC
+  // with --mosaic-n candidates per answer scored by the same reward IRPO trained on.
+  const warm = `run:${trainDir}@0`;
+  const mosaicN = Number(a['mosaic-n']);
+  const rows = [
+    endpoint,
+    warm,
+    `gsp:${warm}?k=1`,
+    ...(mosaicN > 0 ? [`mosaic:${warm}?n=${mosaicN}&rm=${a.reward === 'oracle' ? 'oracle' : trainDir}`] : []),
+    ...Array.from({ length: Number(a.epochs) - 1 }, (_, k) => `run:${trainDir}@${k + 1}`),
+    `run:${trainDir}`,
+  ];
   run('bench', cli([
     'bench', '-m', rows.join(','), '--queries', 'test', '--limit', smoke ? '3' : a.test!, '--candidates', a.candidates!,
     '--paired-with', `run:${trainDir}@0`, '--seed', a.seed!, '--json', join(out, 'bench.json'),
@@ -122,6 +135,7 @@ try {
   const result = { produced_by: readFileSync(join(out, 'commands.txt'), 'utf8'), timings_s: timings, bench, metrics: readFileSync(join(trainDir, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l)) };
   writeFileSync(join(out, 'result.json'), `${JSON.stringify(result, null, 2)}\n`);
   log(`wrote ${join(out, 'result.json')}`);
+  summarizeRealLlm(out);
 } finally {
   stop();
 }

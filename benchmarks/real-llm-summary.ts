@@ -1,0 +1,70 @@
+/**
+ * The recorded real-LLM experiment (benchmarks/real-llm.ts) as a benchmark result: Table 2's rows
+ * on held-out queries, the paired difference of the trained model against the warm-started one,
+ * what each IRPO epoch collected, and what each phase cost. Writes benchmarks/results/real-llm.json
+ * (BENCHMARKS.md's "real-llm" section after `npm run bench`).
+ *
+ *   npx tsx benchmarks/real-llm-summary.ts [runs/real-llm]
+ */
+import { readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import type { BenchFile } from '../reports/formats.ts';
+import type { EpochMetrics } from '../training/irpo.ts';
+import { writeResult } from './lib.ts';
+
+interface RealLlmResult {
+  produced_by: string;
+  timings_s: Record<string, number>;
+  bench: BenchFile;
+  metrics: EpochMetrics[];
+}
+
+const f = (x: number, d = 2) => (Number.isFinite(x) ? x.toFixed(d) : 'n/a');
+const ci = (c: readonly number[]) => `[${f(c[0]!)}, ${f(c[1]!)}]`;
+
+export function summarizeRealLlm(dir: string): void {
+  const r = JSON.parse(readFileSync(join(dir, 'result.json'), 'utf8')) as RealLlmResult;
+  const rows = r.bench.rows;
+  const warm = rows.find((x) => /@0$/.test(x.mechanism));
+  const trained = rows.find((x) => x.mechanism.startsWith('run:') && !/@\d+$/.test(x.mechanism));
+  const md: string[] = [
+    `Held-out test queries: ${rows[0]?.queries ?? 0} (each row sees the same queries and bids; one sampled response per query, clicks drawn by the embedded user).`,
+    '',
+    '| row | reward / query [95% CI] | revenue / query [95% CI] | valid ads / response | format errors / response |',
+    '| --- | ---: | ---: | ---: | ---: |',
+    ...rows.map((x) => `| ${x.label} (\`${x.mechanism.replace(/\?.*$/, '')}\`) | ${f(x.reward_per_query)} ${ci(x.reward_ci95)} | ${f(x.revenue_per_query)} ${ci(x.revenue_ci95)} | ${f(x.ads_per_response)} | ${f(x.format_errors_per_response)} |`),
+    '',
+  ];
+  const paired = trained?.paired?.find((p) => warm && p.against === warm.mechanism);
+  if (paired) md.push(`Trained minus warm-started, paired over the same queries: reward ${f(paired.reward_diff)} ${ci(paired.reward_diff_ci95)}, revenue ${f(paired.revenue_diff)} ${ci(paired.revenue_diff_ci95)}.`, '');
+  md.push(
+    'What each IRPO epoch collected under the policy it started from (epoch 1 samples the warm-started model):',
+    '',
+    '| epoch | reward / query | valid ads / response | format errors / response | preference pairs | DPO loss before -> after |',
+    '| ---: | ---: | ---: | ---: | ---: | --- |',
+    ...r.metrics.map((m) => `| ${m.epoch} | ${f(m.reward_per_query)} | ${f(m.ads_per_response)} | ${f(m.format_errors_per_response)} | ${m.pairs} | ${f(m.dpo_loss_before, 3)} -> ${f(m.dpo_loss_after, 3)} |`),
+    '',
+    `Wall time per phase (s): ${Object.entries(r.timings_s).map(([k, v]) => `${k} ${f(v, 0)}`).join(', ')}.`,
+    '',
+  );
+  const up = paired ? paired.reward_diff_ci95[0]! > 0 : false;
+  writeResult({
+    suite: 'real-llm',
+    tasks: [],
+    targets: [
+      {
+        what: 'IRPO-trained SmolLM2 beats the warm-started SmolLM2 on reward per query (paired 95% interval above zero)',
+        target: 'interval above zero',
+        measured: paired ? `${f(paired.reward_diff)} ${ci(paired.reward_diff_ci95)}` : 'no paired row',
+        met: up,
+      },
+    ],
+    notes: [`Produced by these commands (benchmarks/real-llm.ts; ${dir}/commands.txt):\n${r.produced_by.trim()}`],
+    markdown: md,
+    extra: { timings_s: r.timings_s, metrics: r.metrics, rows },
+  });
+  console.log(md.join('\n'));
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) summarizeRealLlm(resolve(process.argv[2] ?? 'runs/real-llm'));
