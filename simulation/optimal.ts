@@ -55,10 +55,27 @@ export async function responseOutcome(clicks: ClickModel, input: AuctionInput, r
   return out;
 }
 
+type PlanOutcomes = { texts: string[]; parsed: ParsedResponse[]; ctr: Record<string, number>[] };
+
+/**
+ * Plan outcomes per (user, policy), shared by every rule over them: a bench that scores
+ * embedded:optimal, embedded:ceiling and embedded:best-in-class computes each auction's true
+ * click probabilities once, not three times.
+ */
+const sharedOutcomes = new WeakMap<ClickModel, WeakMap<EmbeddedPolicy, Map<string, PlanOutcomes>>>();
+
+function outcomeCache(clicks: ClickModel, policy: EmbeddedPolicy): Map<string, PlanOutcomes> {
+  let byPolicy = sharedOutcomes.get(clicks);
+  if (!byPolicy) sharedOutcomes.set(clicks, (byPolicy = new WeakMap()));
+  let m = byPolicy.get(policy);
+  if (!m) byPolicy.set(policy, (m = new Map()));
+  return m;
+}
+
 export class OptimalRule implements AllocationRule {
   readonly payment = 'first-price-click' as const;
   readonly name: string;
-  private readonly cache = new Map<string, { texts: string[]; parsed: ParsedResponse[]; ctr: Record<string, number>[] }>();
+  private readonly cache: Map<string, PlanOutcomes>;
 
   constructor(
     readonly policy: EmbeddedPolicy,
@@ -67,10 +84,11 @@ export class OptimalRule implements AllocationRule {
     readonly rewardConfig: RewardConfig = DEFAULT_REWARD,
   ) {
     this.name = `embedded:optimal(beta=${beta})`;
+    this.cache = outcomeCache(clicks, policy);
   }
 
   /** Texts and true click probabilities of every plan (bid-independent, so cached per auction). */
-  async outcomes(input: AuctionInput): Promise<{ texts: string[]; parsed: ParsedResponse[]; ctr: Record<string, number>[] }> {
+  async outcomes(input: AuctionInput): Promise<PlanOutcomes> {
     const t = this.policy.table(input);
     const hit = this.cache.get(t.key);
     if (hit) return hit;
@@ -210,12 +228,17 @@ export interface ClassOptimum {
 
 /**
  * argmax_theta of mean E_{pi_theta}[R] by exact gradient ascent (Adam with a decaying step), from
- * each of the given starting points; the best point visited wins. The objective is smooth but not
+ * the first starting point and from the best of the others; the best point visited wins. The objective is smooth but not
  * concave, and it keeps rising slowly as theta grows (pi_theta sharpens toward the best response
  * its linear score can pick), so the supremum is approached, not attained: more iterations only
  * raise the ceiling, which makes IRPO's "share of the gap closed" against it conservative.
  */
-export function optimizeClass(problems: readonly ClassProblem[], starts: readonly ArrayLike<number>[] = [new Float64Array(NUM_FEATURES)], iterations = 600, lr = 1): ClassOptimum {
+export function optimizeClass(problems: readonly ClassProblem[], startsIn: readonly ArrayLike<number>[] = [new Float64Array(NUM_FEATURES)], iterations = 600, lr = 1): ClassOptimum {
+  // Of the extra starting points only the best is climbed from (each climb costs a quarter of the
+  // budget, and they are near one another: trained rules of the same class).
+  const extra = startsIn.slice(1).map((s) => ({ s, v: classObjective(problems, s).value }));
+  extra.sort((x, y) => y.v - x.v);
+  const starts = [startsIn[0]!, ...extra.slice(0, 1).map((e) => e.s)];
   let best: ClassOptimum | undefined;
   for (let k = 0; k < starts.length; k++) {
     const theta = Float64Array.from(starts[k]!);
