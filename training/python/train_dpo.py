@@ -141,6 +141,30 @@ def new_lora(args: argparse.Namespace):
     )
 
 
+def training_args(args: argparse.Namespace, out: Path) -> dict:
+    """The trainer arguments DPO and the SFT warm start share: schedule, batches, logging, device."""
+    return dict(
+        output_dir=str(out / "checkpoints"),
+        learning_rate=args.learning_rate,
+        lr_scheduler_type="cosine",
+        warmup_steps=args.warmup_ratio,  # a float below 1 is a ratio of the total steps in transformers 5
+        num_train_epochs=args.epochs,
+        max_steps=args.max_steps,
+        per_device_train_batch_size=args.batch_size,
+        gradient_accumulation_steps=args.grad_accum,
+        max_length=args.max_length,
+        logging_steps=args.logging_steps,
+        save_strategy="no",
+        report_to="none",
+        seed=args.seed,
+        use_cpu=args.cpu,
+        bf16=args.bf16,
+        dataloader_num_workers=0,
+        # Passed only when asked: transformers 5 warns about the old name on every run otherwise.
+        **({"gradient_checkpointing": True} if args.gradient_checkpointing else {}),
+    )
+
+
 def loss_logger(losses: list[float]):
     """A callback that appends every logged training loss to `losses`."""
     from transformers import TrainerCallback
@@ -195,27 +219,7 @@ def main(argv: list[str] | None = None) -> int:
     dataset = Dataset.from_list(to_conversational(rows) if use_chat else rows)
     print(f"[train_dpo] {len(rows)} pairs from {args.pairs}; {'chat template' if use_chat else 'plain text'}; model {args.model}", flush=True)
 
-    config = DPOConfig(
-        output_dir=str(out / "checkpoints"),
-        beta=args.beta,
-        learning_rate=args.learning_rate,
-        lr_scheduler_type="cosine",
-        warmup_steps=args.warmup_ratio,  # a float below 1 is a ratio of the total steps in transformers 5
-        num_train_epochs=args.epochs,
-        max_steps=args.max_steps,
-        per_device_train_batch_size=args.batch_size,
-        gradient_accumulation_steps=args.grad_accum,
-        max_length=args.max_length,
-        logging_steps=args.logging_steps,
-        save_strategy="no",
-        report_to="none",
-        seed=args.seed,
-        use_cpu=args.cpu,
-        bf16=args.bf16,
-        dataloader_num_workers=0,
-        # Passed only when asked: transformers 5 warns about the old name on every run otherwise.
-        **({"gradient_checkpointing": True} if args.gradient_checkpointing else {}),
-    )
+    config = DPOConfig(beta=args.beta, **training_args(args, out))
 
     losses: list[float] = []
     trainer = DPOTrainer(model=model, args=config, train_dataset=dataset, processing_class=tokenizer, peft_config=peft_config, callbacks=[loss_logger(losses)])

@@ -46,7 +46,7 @@ def run_sft(args: argparse.Namespace) -> int:
     """Train on args.pairs (prompt/completion lines); the same option names as train_dpo.py."""
     started = time.time()
     from datasets import Dataset
-    from train_dpo import load_base, loss_logger, new_lora, train_and_save
+    from train_dpo import load_base, loss_logger, new_lora, train_and_save, training_args
     from trl import SFTConfig, SFTTrainer
 
     out, tokenizer, model = load_base(args)
@@ -62,25 +62,7 @@ def run_sft(args: argparse.Namespace) -> int:
         else rows
     )
     print(f"[train_sft] {len(rows)} examples from {args.pairs}; {'chat template' if use_chat else 'plain text'}; model {args.model}", flush=True)
-    config = SFTConfig(
-        output_dir=str(out / "checkpoints"),
-        learning_rate=args.learning_rate,
-        lr_scheduler_type="cosine",
-        warmup_steps=args.warmup_ratio,
-        num_train_epochs=args.epochs,
-        max_steps=args.max_steps,
-        per_device_train_batch_size=args.batch_size,
-        gradient_accumulation_steps=args.grad_accum,
-        max_length=args.max_length,
-        completion_only_loss=True,
-        logging_steps=args.logging_steps,
-        save_strategy="no",
-        report_to="none",
-        seed=args.seed,
-        use_cpu=args.cpu,
-        bf16=args.bf16,
-        dataloader_num_workers=0,
-    )
+    config = SFTConfig(completion_only_loss=True, **training_args(args, out))
     losses: list[float] = []
     trainer = SFTTrainer(model=model, args=config, train_dataset=Dataset.from_list(data), processing_class=tokenizer, peft_config=peft_config, callbacks=[loss_logger(losses)])
     result, delta, _ = train_and_save(trainer, tokenizer, out)
