@@ -9,16 +9,18 @@ export interface RunSpec {
   epoch?: number;
 }
 
-/** The reward model the run was trained with, from its manifest; undefined when it cannot be read. */
-function runReward(dir: string): string | undefined {
+/** The reward model the run was trained with and its warm start, from its manifest; empty when it cannot be read. */
+function runManifest(dir: string): { reward?: string; warmStart?: string } {
   const file = join(dir, 'manifest.json');
-  if (!existsSync(file)) return undefined;
+  if (!existsSync(file)) return {};
   try {
-    const m = JSON.parse(readFileSync(file, 'utf8')) as { config?: { reward?: unknown } };
-    return typeof m.config?.reward === 'string' ? m.config.reward : undefined;
+    const m = JSON.parse(readFileSync(file, 'utf8')) as { config?: { reward?: unknown; external?: { warmStart?: unknown } } };
+    const reward = typeof m.config?.reward === 'string' ? m.config.reward : undefined;
+    const warm = m.config?.external?.warmStart;
+    return { ...(reward ? { reward } : {}), ...(typeof warm === 'string' && warm !== 'none' ? { warmStart: warm } : {}) };
   } catch {
     // A manifest we cannot read only costs the label its "(pCTR)" / "(Oracle)".
-    return undefined;
+    return {};
   }
 }
 
@@ -40,7 +42,9 @@ export const runKind: MechanismKind<RunSpec> = {
     return policyRule(saved, embeddedParts().policy, `run:${spec.dir}@${saved.epoch}`);
   },
   label(s) {
-    const reward = runReward(s.dir);
+    const { reward, warmStart } = runManifest(s.dir);
+    // Epoch 0 of a warm-started run is the warm start alone, before any IRPO epoch: its own row.
+    if (s.epoch === 0 && warmStart) return `Format warm start (${warmStart}), before IRPO`;
     // The demo's pCTR-quality runs are named train-pctr-10 / -30 (share of the logs the pCTR model saw).
     const share = /^train-pctr-(\d+)$/.exec(basename(s.dir))?.[1];
     const which =
