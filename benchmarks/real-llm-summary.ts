@@ -15,6 +15,8 @@ import { parseSpec, specLabel } from '../cli/kinds/index.ts';
 import { writeResult } from './lib.ts';
 
 interface RealLlmResult {
+  /** The benchmark's own command line. */
+  command?: string;
   produced_by: string;
   timings_s: Record<string, number>;
   bench: BenchFile;
@@ -83,7 +85,10 @@ export function summarizeRealLlm(dir: string): void {
         met: aboveNull,
       },
     ],
-    notes: [`Produced by these commands (benchmarks/real-llm.ts; ${rel(dir)}/commands.txt):\n${rel(r.produced_by.trim())}`],
+    notes: [
+      ...(r.command ? [`Run: \`${r.command}\` (the table shows the rows that version of the script benched).`] : []),
+      `Produced by these commands (benchmarks/real-llm.ts; ${rel(dir)}/commands.txt):\n${rel(r.produced_by.trim())}`,
+    ],
     markdown: md,
     extra: { timings_s: r.timings_s, metrics: r.metrics, rows },
   });

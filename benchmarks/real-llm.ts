@@ -135,7 +135,7 @@ try {
     '--paired-with', `run:${trainDir}@0`, '--seed', a.seed!, '--json', join(out, 'bench.json'),
   ]));
   const bench = JSON.parse(readFileSync(join(out, 'bench.json'), 'utf8'));
-  const result = { produced_by: readFileSync(join(out, 'commands.txt'), 'utf8'), timings_s: timings, bench, metrics: readFileSync(join(trainDir, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l)) };
+  const result = { command: `npx tsx benchmarks/real-llm.ts ${process.argv.slice(2).map(quote).join(' ')}`, produced_by: readFileSync(join(out, 'commands.txt'), 'utf8'), timings_s: timings, bench, metrics: readFileSync(join(trainDir, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l)) };
   writeFileSync(join(out, 'result.json'), `${JSON.stringify(result, null, 2)}\n`);
   log(`wrote ${join(out, 'result.json')}`);
   summarizeRealLlm(out);
