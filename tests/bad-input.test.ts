@@ -138,6 +138,7 @@ const numericFlags: [string, string, string[]][] = [
   ['demo', '--queries', ['0', 'many', '99999999999']],
   ['demo', '--bench-queries', ['0', '1.5']],
   ['demo', '--epochs', ['0', '1001', '-3']],
+  ['demo', '--jobs', ['0', '65', 'two']],
   ['simulate', '--queries-per-profile', ['0', '101']],
   ['simulate', '--limit', ['0', '-1', 'ten', '1e3']],
   ['simulate', '--samples', ['0', '99999999999', '2.5']],
@@ -209,6 +210,7 @@ cases.push({ name: 'simulate --json /proc/nope/x.json', args: ['simulate', ...ne
 // Specs, users and everything else, one by one.
 const misc: Case[] = [
   { name: 'unknown command', args: ['simulat'], expect: /unknown command 'simulat' \(Did you mean simulate\?\)/ },
+  { name: 'unknown --ad-template', args: ['--ad-template', 'nope', 'simulate', '-m', 'embedded:pretrained', '--limit', '2', '--out', out('s-tpl')], expect: /--ad-template: "nope" is neither default nor compact nor an existing file/ },
   { name: 'simulate without -m', args: ['simulate', '--out', out('no-m')], expect: /required option '-m, --mechanism <spec>'/ },
   { name: 'simulate without --out', args: ['simulate', '-m', 'embedded:pretrained'], expect: /required option '--out <dir>'/ },
   { name: 'mistyped spec kind', args: ['simulate', '-m', 'embeded:pretrained', '--limit', '2', '--out', out('s1')], expect: /unknown kind "embeded" \(did you mean "embedded"\?\)/ },
