@@ -79,8 +79,9 @@ describe('a faulty endpoint', () => {
 
   it('a refusal stops the run at once (exit 2, requests in flight aborted), and --resume finishes it', async () => {
     server.reset();
-    // The first request is refused (401); the others would take 10 minutes: they must be aborted, not awaited.
-    server.enqueue({ status: 401, message: 'bad key' }, ...Array.from({ length: 20 }, () => ({ delayMs: 600_000 })));
+    // The first request is refused (401), late enough that the others have arrived; they would take
+    // 10 minutes: they must be aborted, not awaited.
+    server.enqueue({ status: 401, message: 'bad key', delayMs: 500 }, ...Array.from({ length: 20 }, () => ({ delayMs: 600_000 })));
     const out = join(root, 'refused');
     const spec = `openai:${server.baseURL}?model=fake-model&cache=off`;
     const r = await cli(['simulate', '-m', spec, '--limit', '12', '--concurrency', '4', '--out', out]).done;

@@ -356,6 +356,17 @@ export async function runServe(opts: ServeOptions): Promise<number> {
     const why = err.code === 'EADDRINUSE' ? 'address already in use' : err.code === 'EACCES' ? 'permission denied' : err.message;
     throw new UsageError(`serve: cannot listen on ${opts.host ?? '127.0.0.1'}:${opts.port}: ${why}`);
   }
+  // The signal handlers go in before anything announces the server: a client that stops it as soon
+  // as it reads the banner must find them there.
+  const stopped = new Promise<void>((resolve) => {
+    const stop = () => {
+      process.off('SIGINT', stop);
+      process.off('SIGTERM', stop);
+      resolve();
+    };
+    process.on('SIGINT', stop);
+    process.on('SIGTERM', stop);
+  });
   const started = new Date().toISOString();
   const info = { url: server.baseURL, host: server.host, port: server.port, model: server.model, started, pid: process.pid };
   writeJsonResult(opts.json === '-' ? undefined : opts.json, info);
@@ -365,15 +376,7 @@ export async function runServe(opts: ServeOptions): Promise<number> {
       `  use: -m 'openai:${server.baseURL}?model=${encodeURIComponent(server.model)}'\n` +
       '  stop with Ctrl-C\n',
   );
-  await new Promise<void>((resolve) => {
-    const stop = () => {
-      process.off('SIGINT', stop);
-      process.off('SIGTERM', stop);
-      resolve();
-    };
-    process.on('SIGINT', stop);
-    process.on('SIGTERM', stop);
-  });
+  await stopped;
   await server.close();
   const stats = server.stats();
   // With --json -, stdout carries this one document (the banner went to stderr); a file gets both.

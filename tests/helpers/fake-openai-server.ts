@@ -15,7 +15,7 @@ import type { AddressInfo } from 'node:net';
 
 export type Behaviour =
   /** Answer with this HTTP status and an OpenAI-style error body. */
-  | { status: number; message?: string; retryAfterSeconds?: number }
+  | { status: number; message?: string; retryAfterSeconds?: number; delayMs?: number }
   /** Wait this long before answering normally (beyond the client's timeout, say). */
   | { delayMs: number }
   /** Answer with these texts instead of the generated ones (one per choice; the last repeats). */
@@ -204,7 +204,7 @@ export async function startFakeOpenAIServer(): Promise<FakeOpenAIServer> {
         }
       }
       const behaviour = queue.shift();
-      const alive = await wait(server.latencyMs + (behaviour && 'delayMs' in behaviour ? behaviour.delayMs : 0), res);
+      const alive = await wait(server.latencyMs + (behaviour && 'delayMs' in behaviour ? (behaviour.delayMs ?? 0) : 0), res);
       if (!alive) return;
       if (behaviour && 'status' in behaviour) {
         const headers: Record<string, string> =
