@@ -132,7 +132,7 @@ try {
   ];
   run('bench', cli([
     'bench', '-m', rows.join(','), '--queries', 'test', '--limit', smoke ? '3' : a.test!, '--candidates', a.candidates!,
-    '--paired-with', `run:${trainDir}@0`, '--seed', a.seed!, '--json', join(out, 'bench.json'),
+    '--paired-with', warm, '--seed', a.seed!, '--json', join(out, 'bench.json'),
   ]));
   const bench = JSON.parse(readFileSync(join(out, 'bench.json'), 'utf8'));
   const result = { command: `npx tsx benchmarks/real-llm.ts ${process.argv.slice(2).map(quote).join(' ')}`, produced_by: readFileSync(join(out, 'commands.txt'), 'utf8'), timings_s: timings, bench, metrics: readFileSync(join(trainDir, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l)) };

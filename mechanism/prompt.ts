@@ -185,9 +185,10 @@ export function parseAdPrompt(text: string, template?: string): ParsedAdPrompt {
   // Without an explicit template: the run's own first, then every built-in one, so `serve` reads
   // a compact prompt whatever its own environment says.
   const templates = template !== undefined ? [template] : [loadTemplate(), ...Object.keys(AD_TEMPLATES).map(namedTemplate)];
+  const trimmed = text.trim();
   for (const tpl of templates) {
     const { re, names } = templateRegex(tpl);
-    const m = re.exec(text.trim());
+    const m = re.exec(trimmed);
     if (!m) continue;
     const v: Record<string, string> = {};
     names.forEach((n, i) => (v[n] = m[i + 1]!));

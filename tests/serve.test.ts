@@ -237,15 +237,15 @@ describe('serving limits', () => {
       const models = (await (await fetch(`${server.baseURL}/models`)).json()) as { data: { llm_auction?: unknown }[] };
       expect(models.data[0]!.llm_auction).toEqual({ max_tokens: 48, parallel: 1 });
       const notes: string[] = [];
-      const filled = await withServedDefaults(server.baseURL, { model: 'capped-rule' }, 'capped-rule', (l) => notes.push(l));
+      const filled = await withServedDefaults(server.baseURL, { model: 'capped-rule' }, (l) => notes.push(l));
       expect(filled).toEqual({ model: 'capped-rule', concurrency: '1', max_tokens: '48', timeout_ms: String(SERVED_TIMEOUT_MS) });
       expect(notes.join('\n')).toMatch(/llm-auction serve.*concurrency=1, max_tokens=48/);
       // What the spec sets stays as it is.
-      const kept = await withServedDefaults(server.baseURL, { model: 'capped-rule', concurrency: '4', max_tokens: '200' }, 'capped-rule', () => {});
+      const kept = await withServedDefaults(server.baseURL, { model: 'capped-rule', concurrency: '4', max_tokens: '200' }, () => {});
       expect(kept).toMatchObject({ concurrency: '4', max_tokens: '200' });
       // A server without limits (and one that does not answer) leaves the spec alone.
-      expect(await withServedDefaults(plain.baseURL, { model: 'echo-rule' }, 'echo-rule', () => {})).toEqual({ model: 'echo-rule' });
-      expect(await withServedDefaults('http://127.0.0.1:9/v1', { model: 'x' }, 'x', () => {})).toEqual({ model: 'x' });
+      expect(await withServedDefaults(plain.baseURL, { model: 'echo-rule' }, () => {})).toEqual({ model: 'echo-rule' });
+      expect(await withServedDefaults('http://127.0.0.1:9/v1', { model: 'x' }, () => {})).toEqual({ model: 'x' });
     } finally {
       await server.close();
       await plain.close();

@@ -63,13 +63,7 @@ export interface DpoResult {
 }
 
 /** Minimize the DPO loss from theta_ref (the policy at the start of the epoch). */
-export function dpoUpdate(
-  ref: Float64Array,
-  pairs: readonly FeaturePair[],
-  cfg: Omit<DpoConfig, 'minSteps'> & { minSteps?: number },
-  seed: number,
-  onStep?: (step: number, theta: Float64Array) => void,
-): DpoResult {
+export function dpoUpdate(ref: Float64Array, pairs: readonly FeaturePair[], cfg: Omit<DpoConfig, 'minSteps'> & { minSteps?: number }, seed: number): DpoResult {
   const theta = Float64Array.from(ref);
   const lossBefore = dpoLossAndGrad(theta, ref, pairs, cfg.beta).loss;
   if (pairs.length === 0) return { theta, lossBefore, lossAfter: lossBefore, steps: 0 };
@@ -98,7 +92,6 @@ export function dpoUpdate(
         const vh = v[d]! / (1 - b2 ** step);
         theta[d]! -= (lr * mh) / (Math.sqrt(vh) + 1e-8);
       }
-      onStep?.(step, theta);
     }
   }
   return { theta, lossBefore, lossAfter: dpoLossAndGrad(theta, ref, pairs, cfg.beta).loss, steps: step };

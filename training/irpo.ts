@@ -117,7 +117,7 @@ export async function policyRule(p: SavedPolicy, policy: EmbeddedPolicy, name: s
   const { openAIConfigFromParams } = await import('../models/backends/openai-config.ts');
   const { createOpenAIRule } = await import('../models/backends/openai-rule.ts');
   const { withServedDefaults } = await import('../models/backends/served-limits.ts');
-  return createOpenAIRule(openAIConfigFromParams(p.baseURL, await withServedDefaults(p.baseURL, { ...p.params, model: p.model, name }, p.model)));
+  return createOpenAIRule(openAIConfigFromParams(p.baseURL, await withServedDefaults(p.baseURL, { ...p.params, model: p.model, name })));
 }
 
 export async function trainIrpo(opts: IrpoOptions): Promise<EpochMetrics[]> {

@@ -48,6 +48,12 @@ export interface ModelEntry {
   llm_auction?: { max_tokens: number | null; parallel: number };
 }
 
+/** The `llm_auction` field of a /v1/models entry: the rule's serving limits, where it declares them. */
+export function servingLimitsEntry(rule: AllocationRule): Pick<ModelEntry, 'llm_auction'> {
+  const limits = rule.servingLimits;
+  return limits ? { llm_auction: { max_tokens: limits.maxTokens, parallel: limits.parallel } } : {};
+}
+
 function bodyError(e: z.ZodError, need: string): AdapterError {
   const issue = e.issues[0]!;
   const param = issue.path.map(String).join('.') || null;
@@ -138,8 +144,7 @@ export class AdapterTable {
   /** /v1/models entries of the loaded adapters (vLLM's shape: root is the path, parent the base). */
   entries(): ModelEntry[] {
     // An adapter runs on the base model's machine: the same limits.
-    const limits = this.base.servingLimits;
-    const llmAuction = limits ? { llm_auction: { max_tokens: limits.maxTokens, parallel: limits.parallel } } : {};
+    const llmAuction = servingLimitsEntry(this.base);
     return [...this.served.values()].map((s) => ({ id: s.name, object: 'model', created: s.created, owned_by: 'llm-auction', root: s.path, parent: this.base.name, ...llmAuction }));
   }
 

@@ -25,7 +25,7 @@ import { deriveSeed } from '../../lib/rng.ts';
 import type { AllocationRule, AuctionInput, SampleOptions, SamplingOverrides } from '../../mechanism/types.ts';
 import { writeJsonResult } from '../output.ts';
 import { approxTokens } from '../../lib/numbers.ts';
-import { AdapterError, AdapterTable } from './serve-lora.ts';
+import { AdapterError, AdapterTable, servingLimitsEntry } from './serve-lora.ts';
 
 /**
  * OpenAI request fields the server accepts but no rule honours: a request that sets one is
@@ -256,14 +256,7 @@ export async function startServer(opts: Omit<ServeOptions, 'json'>): Promise<Run
   }
 
   // llm_auction: what a client should size its requests by (an openai: client of this server reads it).
-  const limits = rule.servingLimits;
-  const modelEntry = {
-    id: rule.name,
-    object: 'model',
-    created,
-    owned_by: 'llm-auction',
-    ...(limits ? { llm_auction: { max_tokens: limits.maxTokens, parallel: limits.parallel } } : {}),
-  };
+  const modelEntry = { id: rule.name, object: 'model', created, owned_by: 'llm-auction', ...servingLimitsEntry(rule) };
 
   /** vLLM answers these routes with a plain-text line on success. */
   async function adapterRoute(req: IncomingMessage, res: ServerResponse, op: 'load' | 'unload'): Promise<void> {

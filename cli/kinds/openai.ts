@@ -25,7 +25,7 @@ export const openaiKind: MechanismKind<OpenAISpec> = {
     const { openAIConfigFromParams } = await import('../../models/backends/openai-config.ts');
     const { createOpenAIRule } = await import('../../models/backends/openai-rule.ts');
     const { withServedDefaults } = await import('../../models/backends/served-limits.ts');
-    return createOpenAIRule(openAIConfigFromParams(spec.baseURL, await withServedDefaults(spec.baseURL, spec.params, spec.params.model)));
+    return createOpenAIRule(openAIConfigFromParams(spec.baseURL, await withServedDefaults(spec.baseURL, spec.params)));
   },
   label: (s) => `endpoint ${s.params.model ?? s.baseURL}`,
 };

@@ -39,18 +39,17 @@ async function servedModels(baseURL: string): Promise<ServedEntry[] | null> {
 }
 
 /**
- * `params` with concurrency, max_tokens and timeout_ms filled from the server's published limits
- * where the spec left them out; unchanged for any other server. `note` hears what was changed.
+ * `params` with concurrency, max_tokens and timeout_ms filled from the published limits of the
+ * server's `params.model` (or of any model it serves) where the spec left them out; unchanged for any other server. `note` hears what was changed.
  */
 export async function withServedDefaults(
   baseURL: string,
   params: Readonly<Record<string, string>>,
-  model: string | undefined,
   note: (line: string) => void = (l) => process.stderr.write(`${l}\n`),
 ): Promise<Record<string, string>> {
   const out = { ...params };
   const entries = await servedModels(baseURL);
-  const entry = entries?.find((e) => e.id === (model ?? params.model)) ?? entries?.find((e) => e.llm_auction);
+  const entry = entries?.find((e) => e.id === params.model) ?? entries?.find((e) => e.llm_auction);
   const limits = entry?.owned_by === 'llm-auction' ? entry.llm_auction : undefined;
   if (!limits) return out;
   const set: string[] = [];
