@@ -41,7 +41,7 @@ export function summarizeRealLlm(dir: string): void {
   const warm = rows.find((x) => /@0$/.test(x.mechanism));
   const trained = rows.find((x) => x.mechanism.startsWith('run:') && !/@\d+$/.test(x.mechanism));
   const md: string[] = [
-    `Held-out test queries: ${rows[0]?.queries ?? 0} (each row sees the same queries and bids; one sampled response per query, clicks drawn by the embedded user).`,
+    `Held-out test queries: ${rows[0]?.queries ?? 0} (each row sees the same queries and bids; one sampled response per query, scored in expectation over the embedded user's clicks).`,
     '',
     '| row | reward / query [95% CI] | revenue / query [95% CI] | valid ads / response | format errors / response |',
     '| --- | ---: | ---: | ---: | ---: |',

@@ -143,7 +143,7 @@ writeFileSync(
       targets,
       notes: [
         `Produced by \`nice npx tsx benchmarks/robustness.ts --seeds ${seeds.join(',')} --settings ${settings.join(',')} --bench-queries ${benchQueries}\`; per-seed rows in ${resultsFile}.`,
-        'Reward is Eq. 8 under the user\'s true click probabilities; exact rows are expectations over every response, MOSAIC is one sampled response per query.',
+        'Reward is Eq. 8 under the user\'s true click probabilities; exact rows are expectations over every response, MOSAIC is one sampled response per query, scored in expectation over the user\'s clicks.',
       ],
       markdown,
       extra: { results: done },

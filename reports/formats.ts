@@ -27,7 +27,11 @@ const BenchRowSchema = z.object({
   queries: z.number(),
   exact: z
     .boolean()
-    .describe('true: every per-query figure is the exact expectation over the rule\'s enumerated responses; false: one sampled response per query, the clicks drawn'),
+    .describe('true: every per-query figure is the exact expectation over the rule\'s enumerated responses; false: one sampled response per query'),
+  clicks: z
+    .enum(['expected', 'drawn'])
+    .optional()
+    .describe('How a sampled row\'s response is scored: "expected" (revenue is price x click probability, as the reward already is), "drawn" (what was charged for drawn clicks; bench files before this field)'),
   revenue_per_query: z.number(),
   revenue_ci95: Ci,
   reward_per_query: z.number(),

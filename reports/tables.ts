@@ -71,8 +71,8 @@ export function table2Caption(t: Table2): string {
     `${t.limit !== null ? ` (the first ${t.limit})` : ''}, bench seed ${t.seed ?? '?'}: every mechanism answers the same queries with the same bids ` +
     `(stage 'bench'). Rows whose rule enumerates its responses (${t.rows.filter((r) => (r as { exact?: boolean }).exact === true).map((r) => r.label).join(', ') || 'none'}) are exact expectations ` +
     `per query: reward is E[R] (Eq. 8) under the user model's true click probabilities and revenue is the sum of price × click probability; ` +
-    `the others (${t.rows.filter((r) => (r as { exact?: boolean }).exact !== true).map((r) => r.label).join(', ') || 'none'}) are one sampled response per query with the user's clicks drawn, ` +
-    `revenue being what the payment rule charged. 95% intervals: Student t over queries; bench.json also holds paired differences against Pretrained and MOSAIC. ` +
+    `the others (${t.rows.filter((r) => (r as { exact?: boolean }).exact !== true).map((r) => r.label).join(', ') || 'none'}) are one sampled response per query, ` +
+    `${t.rows.some((r) => (r as { exact?: boolean; clicks?: string }).exact !== true && (r as { clicks?: string }).clicks !== 'expected') ? "the user's clicks drawn and revenue what the payment rule charged" : "scored in expectation over the user's clicks on it (revenue is price × click probability)"}. 95% intervals: Student t over queries; bench.json also holds paired differences against Pretrained and MOSAIC. ` +
     `Cost: Ad-LLM generations and generated tokens per query (tokens estimated at 4 characters each when the backend reports none).` +
     (t.rows.some((r) => r.gap_closed !== undefined)
       ? ` Gap closed: share of the reward gap between the pretrained LLM and ${String((t.rows.find((r) => (r as { gap_reference?: string }).gap_reference) as { gap_reference?: string } | undefined)?.gap_reference ?? 'the exact optimum')} that a mechanism closes.`

@@ -9,7 +9,7 @@ import { Ledger, type PaymentRule } from '../mechanism/payment.ts';
 import { DEFAULT_REWARD, reward, type RewardConfig } from '../mechanism/reward.ts';
 import { deriveSeed, Rng } from '../lib/rng.ts';
 import { UsageError } from '../lib/errors.ts';
-import { paymentOf, sampleForSettlement, settleResponse } from '../mechanism/settlement.ts';
+import { expectedRevenue, paymentOf, sampleForSettlement, settleResponse } from '../mechanism/settlement.ts';
 import type { AllocationRule, AuctionInput, PricedResponse } from '../mechanism/types.ts';
 
 /** One line of episodes.jsonl (the contract's fields first). */
@@ -25,6 +25,11 @@ export interface Episode {
   payments: { ad_id: string; event: string; amount: number }[];
   /** Sum of the payments. */
   revenue: number;
+  /**
+   * The revenue this response earns in expectation over the user's clicks (each exposed ad
+   * clicked with its `ctr`), at the same prices: what `revenue` averages to for this response.
+   */
+  expected_revenue: number;
   /** R(y) (Eq. 8) with the user model's click probabilities in place of pCTR. */
   reward: number;
   /** The user model's click probability of each exposed ad. */
@@ -75,7 +80,8 @@ export async function runAuction(ctx: EpisodeContext): Promise<Episode[]> {
     const rng = Rng.derive(seed, 'clicks', ...label, m);
     const clicked = await drawClicks(clicks, click, () => rng.uniform());
     const ledger = new Ledger();
-    const charges = settleResponse(payment, { queryId, sample: m, input, priced, exposures: parsed.exposures }, clicked, ledger);
+    const toSettle = { queryId, sample: m, input, priced, exposures: parsed.exposures };
+    const charges = settleResponse(payment, toSettle, clicked, ledger);
     const r = reward(parsed, input.ads, ctr, cfg);
     const ep: Episode = {
       query_id: queryId,
@@ -88,6 +94,7 @@ export async function runAuction(ctx: EpisodeContext): Promise<Episode[]> {
       clicks: clicked,
       payments: charges.map((c) => ({ ad_id: c.ad_id, event: c.event, amount: c.amount })),
       revenue: ledger.revenue,
+      expected_revenue: expectedRevenue(payment, toSettle, ctr),
       reward: r.reward,
       ctr,
       user: clicks.name,

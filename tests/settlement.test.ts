@@ -115,4 +115,26 @@ describe('one settlement path', () => {
     expect(total).toBeCloseTo(byAd, 12);
     expect(paymentOf(inner).name).toBe('first-price-click');
   });
+
+  it("scores an episode's revenue in expectation over the clicks: drawn revenue averages to it, per response and at MOSAIC's Rochet prices", async () => {
+    const { rule } = recordingMosaic('mosaic-rochet');
+    const items = auctions(40);
+    const diffs: number[] = [];
+    let clicked = 0;
+    for (const { queryId, input } of items) {
+      for (const e of await runAuction({ queryId, input, rule, clicks: user, seed: 9, samples: 6 })) {
+        diffs.push(e.revenue - e.expected_revenue);
+        clicked += e.clicks.length;
+        // Nothing shown, nothing owed; something charged only where something was clickable.
+        if (e.exposures.length === 0) expect(e.expected_revenue).toBe(0);
+        expect(e.expected_revenue).toBeGreaterThanOrEqual(0);
+      }
+    }
+    expect(clicked).toBeGreaterThan(10);
+    const mean = diffs.reduce((a, b) => a + b, 0) / diffs.length;
+    const sd = Math.sqrt(diffs.reduce((a, b) => a + (b - mean) ** 2, 0) / (diffs.length - 1));
+    // Drawn minus expected has mean zero; a biased expectation (e.g. prices ignored) would not.
+    expect(Math.abs(mean)).toBeLessThan(4 * (sd / Math.sqrt(diffs.length)));
+    expect(sd).toBeGreaterThan(0);
+  });
 });

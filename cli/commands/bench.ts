@@ -4,7 +4,9 @@
  * Ad-LLM, trained runs, GSP over them, the ceilings) and the user is the embedded one, each query's
  * revenue and reward are exact expectations: E[R] under the user's true click probabilities, and
  * the sum of price x click probability. Elsewhere (MOSAIC, endpoints) one response per query is
- * sampled and the user's clicks drawn; rows say which (`exact`). Intervals (95%) are over queries;
+ * sampled and scored in expectation over the user's clicks on it (its reward uses the click
+ * probabilities, its revenue is price x click probability: unbiased, with no click noise); rows
+ * say which (`exact`). Intervals (95%) are over queries;
  * each row also carries paired differences, query by query, against Pretrained and MOSAIC. Costs:
  * Ad-LLM generations per query (MOSAIC draws n) and generated tokens per query.
  */
@@ -123,7 +125,7 @@ export async function benchMechanisms(opts: BenchOptions, onProgress?: (label: s
       const eps = await runAuction({ queryId, input, rule, clicks: user, seed: opts.seed, samples: 1, stage: 'bench', epoch: 0 });
       const o: QueryOutcome = exact[m]
         ? { ...(await exactExpectation(rule, input, user, queryId)), episodes: eps }
-        : { revenue: eps[0]!.revenue, reward: eps[0]!.reward, ads: eps[0]!.exposures.length, errors: eps[0]!.format_errors.length, episodes: eps };
+        : { revenue: eps[0]!.expected_revenue, reward: eps[0]!.reward, ads: eps[0]!.exposures.length, errors: eps[0]!.format_errors.length, episodes: eps };
       keep(m, o);
       outcomes.push(o);
     }
@@ -149,6 +151,7 @@ export async function benchMechanisms(opts: BenchOptions, onProgress?: (label: s
       label: specLabel(parsed[m]!),
       queries: items.length,
       exact: exact[m]!,
+      ...(exact[m] ? {} : { clicks: 'expected' as const }),
       revenue_per_query: rev.mean,
       revenue_ci95: rev.ci,
       reward_per_query: rew.mean,
@@ -219,7 +222,7 @@ export async function runBench(opts: BenchOptions): Promise<number> {
   const { rows, episodes } = await benchMechanisms(opts.out ? { ...opts, progressDir: opts.out } : opts, (_l, d, n) => bar.update(d, n));
   bar.stop();
   process.stdout.write(
-    `${benchTable(rows)}\n${rows[0]?.queries ?? 0} queries, seed ${opts.seed}, world seed ${opts.worldSeed}; reward is Eq. 8 under the user model's click probabilities; exact rows are expectations over every response the rule can give, sampled rows one response per query; intervals are over queries\n`,
+    `${benchTable(rows)}\n${rows[0]?.queries ?? 0} queries, seed ${opts.seed}, world seed ${opts.worldSeed}; reward is Eq. 8 under the user model's click probabilities; exact rows are expectations over every response the rule can give, sampled rows one response per query with its clicks in expectation; intervals are over queries\n`,
   );
   if (opts.out) {
     mkdirSync(opts.out, { recursive: true });
