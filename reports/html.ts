@@ -95,7 +95,7 @@ function pctrQualitySection(m: ReportModel): string {
     .join('; ');
   const caption =
     `Each point is one IRPO run of the demo (tiny preset, same seed and world) whose pCTR model was fitted on the share of each epoch's online logs shown, ` +
-    `or on clicks shuffled across exposures (the control). x: the final pCTR model's AUC on held-out online queries; y: the trained rule's exact E[R] on ` +
+    `or on clicks shuffled across exposures (the control). x: the final pCTR model's AUC ${d.auc_on ? `on ${esc(d.auc_on)}` : 'on held-out online queries (each run on its own last epoch)'}; y: the trained rule's exact E[R] on ` +
     `${d.queries} test queries (Table 2's row), 95% interval over queries. ${pts}. References: Oracle ${d.oracle === undefined ? '?' : f2(d.oracle)}, ` +
     `best-in-class ${d.bestInClass === undefined ? '?' : f2(d.bestInClass)}, Pretrained ${d.pretrained === undefined ? '?' : f2(d.pretrained)}. ` +
     `Data: <a href="pctr-quality.json">pctr-quality.json</a>, picture: <a href="pctr-quality.svg">pctr-quality.svg</a>.`;

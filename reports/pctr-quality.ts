@@ -2,8 +2,8 @@
  * The pCTR-quality figure: expected reward of the rule IRPO trains against the quality of the pCTR
  * reward model it trained with. The same tiny-preset IRPO run is repeated with the pCTR model fitted
  * on 10%, 30% and 100% of each epoch's online logs (`train --pctr-share`), and with the control
- * whose clicks are shuffled across exposures; quality is the final pCTR model's AUC on held-out
- * queries of the online data, reward is Table 2's exact E[R] of the trained rule on the test
+ * whose clicks are shuffled across exposures; quality is the final pCTR model's AUC on one common
+ * set of held-out logged exposures (training/pctr-quality.ts), reward is Table 2's exact E[R] of the trained rule on the test
  * queries. Oracle (true click probabilities) and Pretrained are drawn as horizontal references.
  */
 import { GREY, lineChart, PALETTE, type Series } from './svg.ts';
@@ -21,6 +21,8 @@ export interface PctrQualityPoint {
 export interface PctrQualityData {
   queries: number;
   points: PctrQualityPoint[];
+  /** What every point's AUC was measured on (one common set of logged exposures); absent in older files, whose AUCs are each run's own held-out epoch. */
+  auc_on?: string;
   oracle?: number;
   pretrained?: number;
   bestInClass?: number;
@@ -50,7 +52,7 @@ export function pctrQualitySvg(d: PctrQualityData): string {
   return lineChart({
     title: 'Reward after training against pCTR quality',
     subtitle: `pCTR fitted on ${pts.map((p) => p.label).join(', ')} of the online logs; exact E[R] on ${d.queries} test queries (95% CI over queries).`,
-    xLabel: 'pCTR AUC on held-out online queries (final epoch)',
+    xLabel: d.auc_on ? 'final pCTR model AUC, every run on the same held-out logs' : 'pCTR AUC on held-out online queries (final epoch)',
     yLabel: 'Expected reward per query (Eq. 8, true clicks)',
     xDomain: [lo, hi],
     xTicks: ticks,

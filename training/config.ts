@@ -37,8 +37,13 @@ export const IrpoConfig = z.object({
     .number()
     .int()
     .min(0)
-    .default(200)
-    .describe("Training queries on which each DPO step is checked under the epoch's reward model (kept whole, halved, quartered or dropped); 0 turns the check off (Algorithm 1 as written)"),
+    .default(2000)
+    .describe("Training queries (at most; all of them in smaller runs) on which each DPO step is checked under the epoch's reward model (kept whole, halved, quartered or dropped); 0 turns the check off (Algorithm 1 as written)"),
+  stepCheckMargin: z
+    .number()
+    .min(0)
+    .default(1)
+    .describe('A checked step must gain at least this many standard errors (paired over the check queries) to be kept; 0 keeps any step that does not lose'),
   pctrContext: z
     .boolean()
     .default(true)

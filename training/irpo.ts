@@ -185,27 +185,30 @@ export async function trainIrpo(opts: IrpoOptions): Promise<EpochMetrics[]> {
    * is estimated under the epoch's reward model (psi_t, or the true clicks for the Oracle; never
    * the user's model for a pCTR run) on `stepCheck` training queries with their own bids, by
    * sampling 8 responses per query with common random numbers. The full step theta_t is kept if
-   * it scores at least as well as theta_{t-1}; otherwise half of it, then a quarter, else none.
-   * With few or noisy preference pairs Adam still takes full-size steps in whatever direction
-   * their gradient points, and this keeps such a step from undoing earlier epochs.
+   * its gain over theta_{t-1}, paired query by query, is at least `stepCheckMargin` standard
+   * errors above zero (a step that merely does not lose is as likely noise as progress); otherwise
+   * half of it, then a quarter, else none. With few or noisy preference pairs Adam still takes
+   * full-size steps in whatever direction their gradient points, and this keeps such a step from
+   * undoing earlier epochs.
    */
   async function checkStep(from: Float64Array, to: Float64Array, t: number): Promise<{ theta: Float64Array; kept: number }> {
     const items = auctionsFor('step-check', t).slice(0, cfg.stepCheck);
     const score = async (theta: Float64Array) => {
-      let total = 0;
+      const perQuery: number[] = [];
       for (const { queryId, input } of items) {
         const table = policy.table(input);
         const plans = policy.samplePlans(input, theta, 8, deriveSeed(seed, 'step-check', t, queryId));
         const texts = plans.map((j) => policy.render(input, table.plans[j]!, table));
         const r = await scoreResponses(input, texts, queryId, userOf.get(queryId)!, fitsPctr ? pctr : null, user, cfg);
-        total += r.reduce((a, b) => a + b, 0) / r.length;
+        perQuery.push(r.reduce((a, b) => a + b, 0) / r.length);
       }
-      return total / Math.max(1, items.length);
+      return perQuery;
     };
     const base = await score(from);
     for (const kept of [1, 0.5, 0.25]) {
       const theta = from.map((x, d) => x + kept * (to[d]! - x));
-      if ((await score(theta)) >= base) return { theta, kept };
+      const cand = await score(theta);
+      if (clearsNoise(cand.map((x, k) => x - base[k]!), cfg.stepCheckMargin)) return { theta, kept };
     }
     return { theta: Float64Array.from(from), kept: 0 };
   }
@@ -426,6 +429,20 @@ function onlineExamples(episodes: readonly Episode[], userOf: Map<string, string
 }
 
 /** R (Eq. 8) of each response under the pCTR model, or under the user's true probabilities. */
+/**
+ * Whether paired gains are at least `margin` standard errors above zero (with margin 0: their mean
+ * is not negative, the check as first written).
+ */
+export function clearsNoise(gains: readonly number[], margin: number): boolean {
+  const n = gains.length;
+  if (n === 0) return true; // nothing to check on: the step as Algorithm 1 takes it
+  const mean = gains.reduce((a, b) => a + b, 0) / n;
+  if (margin === 0) return mean >= 0;
+  if (n < 2) return false;
+  const sd = Math.sqrt(gains.reduce((a, b) => a + (b - mean) ** 2, 0) / (n - 1));
+  return mean > 0 && mean >= (margin * sd) / Math.sqrt(n);
+}
+
 async function scoreResponses(
   input: AuctionInput,
   texts: readonly string[],
