@@ -9,5 +9,8 @@ export default defineConfig({
     testTimeout: 120_000,
     hookTimeout: 60_000,
     reporters: ['default', './tests/summary-reporter.ts'],
+    // Runs probe an endpoint before using it (models/backends/served-limits.ts); the fake servers
+    // of most tests count requests, so the probe is off unless a test asks for it (tests/probe.test.ts).
+    env: { LLM_AUCTION_PROBE: 'off' },
   },
 });

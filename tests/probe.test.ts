@@ -7,6 +7,10 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { UsageError } from '../lib/errors.ts';
 import { probeEndpoint } from '../models/probe.ts';
 import { runProbe } from '../cli/commands/probe.ts';
+import { resolveRule } from '../cli/resolve.ts';
+import { adaptToEndpoint, forgetEndpoints } from '../models/backends/served-limits.ts';
+import { auctionInput } from '../simulation/auctions.ts';
+import { embeddedWorld } from '../simulation/world.ts';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -97,3 +101,59 @@ describe('llm-auction probe', () => {
     await expect(runProbe({ mechanism: 'embedded:optimal' })).rejects.toThrow(/openai:URL\?model=NAME/);
   });
 });
+
+describe('runs probe the endpoint first and adapt to it', () => {
+  const world = embeddedWorld(0);
+  const q = world.queries[0]!;
+  const input = auctionInput(q, world.profiles.find((p) => p.id === q.profile_id)!, world.catalog, { seed: 0, stage: 'test', epoch: 0, candidates: 4 });
+  const transformersLike = () => {
+    server.reset();
+    forgetEndpoints();
+    server.rejectFields = ['top_k'];
+    server.capN = 1;
+  };
+
+  it('a transformers-serve-like endpoint: top_k off and one response per request, set for the run, and the run works', async () => {
+    transformersLike();
+    const notes: string[] = [];
+    const params = await adaptToEndpoint(server.baseURL, { model: FAKE_MODEL }, (l) => notes.push(l), {});
+    expect(params).toMatchObject({ top_k: 'off', n_per_request: '1' });
+    expect(notes[0]).toMatch(/probed .* using top_k=off, n_per_request=1/);
+    expect(notes.some((l) => /^warning: .*top_k is refused/.test(l))).toBe(true);
+    // The same endpoint is probed once per run, whatever the number of rules over it.
+    const asked = server.requests;
+    await adaptToEndpoint(server.baseURL, { model: FAKE_MODEL }, () => {}, {});
+    expect(server.requests).toBe(asked);
+    // Through a spec, as every command resolves it: three responses, none refused.
+    const rule = await resolveRule(`openai:${server.baseURL}?model=${FAKE_MODEL}&probe=on&cache=off&max_retries=0`);
+    const out = await rule.sample(input, 3, { seed: 1 });
+    expect(out).toHaveLength(3);
+    expect(server.bodies.slice(-3).every((b) => !('top_k' in b) && (b.n ?? 1) === 1)).toBe(true);
+  });
+
+  it('keeps what the spec set, and does not probe with probe=off (where the same run fails on top_k)', async () => {
+    transformersLike();
+    const kept = await adaptToEndpoint(server.baseURL, { model: FAKE_MODEL, top_k: '20' }, () => {}, {});
+    expect(kept.top_k).toBe('20');
+    expect(kept.n_per_request).toBe('1');
+    transformersLike();
+    const off = await adaptToEndpoint(server.baseURL, { model: FAKE_MODEL, probe: 'off' }, () => {}, {});
+    expect(off).toEqual({ model: FAKE_MODEL, probe: 'off' });
+    expect(server.requests).toBe(0);
+    const rule = await resolveRule(`openai:${server.baseURL}?model=${FAKE_MODEL}&probe=off&cache=off&max_retries=0`);
+    await expect(rule.sample(input, 2, { seed: 1 })).rejects.toThrow(/422/);
+    // $LLM_AUCTION_PROBE=off is the default's off switch; a spec's probe=on still wins.
+    transformersLike();
+    expect(await adaptToEndpoint(server.baseURL, { model: FAKE_MODEL }, () => {}, { LLM_AUCTION_PROBE: 'off' })).toEqual({ model: FAKE_MODEL });
+    expect((await adaptToEndpoint(server.baseURL, { model: FAKE_MODEL, probe: 'on' }, () => {}, { LLM_AUCTION_PROBE: 'off' })).top_k).toBe('off');
+  });
+
+  it('an endpoint that cannot be probed is used as the spec says, with a note', async () => {
+    forgetEndpoints();
+    const notes: string[] = [];
+    const params = await adaptToEndpoint('http://127.0.0.1:9/v1', { model: 'm', timeout_ms: '2000' }, (l) => notes.push(l), {});
+    expect(params).toEqual({ model: 'm', timeout_ms: '2000' });
+    expect(notes.join('\n')).toMatch(/could not probe/);
+  });
+});
+

@@ -116,8 +116,8 @@ export async function policyRule(p: SavedPolicy, policy: EmbeddedPolicy, name: s
   if (p.kind === 'embedded') return policy.rule(p.theta, name);
   const { openAIConfigFromParams } = await import('../models/backends/openai-config.ts');
   const { createOpenAIRule } = await import('../models/backends/openai-rule.ts');
-  const { withServedDefaults } = await import('../models/backends/served-limits.ts');
-  return createOpenAIRule(openAIConfigFromParams(p.baseURL, await withServedDefaults(p.baseURL, { ...p.params, model: p.model, name })));
+  const { adaptToEndpoint } = await import('../models/backends/served-limits.ts');
+  return createOpenAIRule(openAIConfigFromParams(p.baseURL, await adaptToEndpoint(p.baseURL, { ...p.params, model: p.model, name })));
 }
 
 export async function trainIrpo(opts: IrpoOptions): Promise<EpochMetrics[]> {

@@ -24,8 +24,8 @@ export const openaiKind: MechanismKind<OpenAISpec> = {
   async resolve(spec) {
     const { openAIConfigFromParams } = await import('../../models/backends/openai-config.ts');
     const { createOpenAIRule } = await import('../../models/backends/openai-rule.ts');
-    const { withServedDefaults } = await import('../../models/backends/served-limits.ts');
-    return createOpenAIRule(openAIConfigFromParams(spec.baseURL, await withServedDefaults(spec.baseURL, spec.params)));
+    const { adaptToEndpoint } = await import('../../models/backends/served-limits.ts');
+    return createOpenAIRule(openAIConfigFromParams(spec.baseURL, await adaptToEndpoint(spec.baseURL, spec.params)));
   },
   label: (s) => `endpoint ${s.params.model ?? s.baseURL}`,
 };

@@ -47,6 +47,10 @@ export const openAIConfigSchema = z.object({
     .default(DEFAULT_CACHE_DIR)
     .describe('Directory of the response cache (seeded requests only); null disables it'),
   traceFile: z.string().nullable().default(null).describe('JSON Lines file that gets one record per call; null for none'),
+  probe: z
+    .boolean()
+    .default(true)
+    .describe('Before the first request, ask the endpoint a few short questions (what `llm-auction probe` prints) and adapt to it: top_k=off where it refuses top_k, n_per_request=1 where it ignores n, and a loud warning where its samples are greedy; $LLM_AUCTION_PROBE=off turns it off by default'),
   extraBody: z
     .record(z.string(), z.unknown())
     .default({})
@@ -82,6 +86,7 @@ const OPENAI_PARAMS: readonly BackendParam[] = [
   'cache',
   'trace',
   'strip_thinking',
+  'probe',
 ];
 
 /**

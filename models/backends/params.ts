@@ -33,6 +33,8 @@ export const BACKEND_PARAMS = {
   timeout_ms: { field: 'timeoutMs', value: 'number' },
   cache: { field: 'cacheDir', value: 'path-or-off' },
   trace: { field: 'traceFile', value: 'path-or-off' },
+  /** probe the endpoint before the run and adapt to what it refuses (models/probe.ts) */
+  probe: { field: 'probe', value: 'boolean' },
   context: { field: 'contextSize', value: 'number' },
   context_size: { field: 'contextSize', value: 'number' },
   threads: { field: 'threads', value: 'number' },
