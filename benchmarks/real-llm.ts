@@ -6,7 +6,7 @@
  * (`run:DIR@0`) and the trained model on held-out test queries, with paired differences.
  *
  *   npx tsx benchmarks/real-llm.ts [--out runs/real-llm] [--queries 24] [--epochs 2] [--test 40] \
- *       [--candidates 3] [--max-tokens 96] [--ad-template compact] [--mosaic-n 4] [--smoke]
+ *       [--candidates 3] [--max-tokens 96] [--ad-template compact] [--mosaic-n 4] [--warm-queries N] [--smoke]
  *
  * --smoke is the CI check: a handful of queries, one epoch, one DPO step, and it asserts that the
  * adapter was hot-loaded and that the next epoch's samples came from it (their text differs from
@@ -36,6 +36,7 @@ const { values: a } = parseArgs({
     'trainer-steps': { type: 'string', default: '24' },
     'warm-steps': { type: 'string', default: '48' },
     'warm-lr': { type: 'string', default: '2e-4' },
+    'warm-queries': { type: 'string' },
     reward: { type: 'string', default: 'oracle' },
     seed: { type: 'string', default: '0' },
     'ad-template': { type: 'string' },
@@ -105,6 +106,7 @@ try {
     // The smoke run over-trains its warm start on purpose (a high rate, several passes over three
     // examples) so that the adapter certainly changes the text and some answers carry ads to pair.
     '--warm-start', 'sft', '--warm-start-steps', smoke ? '6' : a['warm-steps']!, '--warm-start-lr', smoke ? '2e-3' : a['warm-lr']!,
+    ...(!smoke && a['warm-queries'] ? ['--warm-start-queries', a['warm-queries']] : []),
     '--trainer-lr', a['trainer-lr']!, '--trainer-steps', smoke ? '1' : a['trainer-steps']!,
     '--queries', smoke ? '3' : a.queries!, '--epochs', smoke ? '1' : a.epochs!,
     '--rm-samples', smoke ? '2' : a['rm-samples']!, '--dpo-samples', smoke ? '2' : a['dpo-samples']!,

@@ -180,6 +180,7 @@ export function buildProgram(result: { code: number }): Command {
     .addOption(new Option('--warm-start <how>', 'with --trainer external: epoch 0 before IRPO; sft teaches the insertion format on well-formed answers (for a model that never writes it), and that model is pi_0 (run:DIR@0)').choices(['none', 'sft']))
     .addOption(new Option('--warm-start-lr <x>', 'with --warm-start sft: its learning rate (default 2e-4, LoRA)').argParser(numberArg('--warm-start-lr', 0, 1, { lo: true })))
     .addOption(new Option('--warm-start-steps <n>', 'with --warm-start sft: most optimizer steps (default: one pass over its examples)').argParser(intArg('--warm-start-steps', 1, 10_000_000)))
+    .addOption(new Option('--warm-start-queries <n>', 'with --warm-start sft: training queries it learns the format on (default: --queries); more than IRPO uses teaches copying titles rather than memorizing answers').argParser(intArg('--warm-start-queries', 1, 10_000_000)))
     .option('--encoder <spec>', 'frozen text encoder of the pCTR model: lexical, or onnx:all-minilm-l6-v2 (after bash scripts/fetch-models.sh)', 'lexical')
     .option('--resume', 'continue from the last checkpoint')
     .addOption(jsonOption())

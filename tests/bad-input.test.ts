@@ -153,6 +153,7 @@ const numericFlags: [string, string, string[]][] = [
   ['train', '--dpo-samples', ['1', 'x']],
   ['train', '--warm-start-lr', ['0', '-1']],
   ['train', '--warm-start-steps', ['0', 'many']],
+  ['train', '--warm-start-queries', ['0', 'all']],
   ['bench', '--limit', ['0', 'NaN']],
   ['bench', '--candidates', ['-5']],
   ['bench', '--world-seed', ['1.5']],
@@ -264,7 +265,7 @@ const misc: Case[] = [
   {
     name: 'train --warm-start-steps without --warm-start sft',
     args: ['train', '--out', out('t12'), '--trainer', 'external', '--ad-llm', 'openai:http://127.0.0.1:9/v1?model=m', '--trainer-command', 'true', '--base-model', 'x', '--warm-start-steps', '3'],
-    expect: /--warm-start-lr and --warm-start-steps set the format warm start: add --warm-start sft/,
+    expect: /--warm-start-lr, --warm-start-steps and --warm-start-queries set the format warm start: add --warm-start sft/,
   },
   { name: 'bench --paired-with a row not benched', args: ['bench', '-m', 'embedded:pretrained', '--paired-with', 'gsp:embedded:pretrained'], expect: /--paired-with gsp:embedded:pretrained\?k=1: not among the -m rows/ },
   { name: 'train --out naming a file', args: ['train', '--out', aFile, '--queries', '5', '--epochs', '1'], expect: new RegExp(`${esc(aFile)}: --out: is a file`) },

@@ -91,11 +91,13 @@ describe('IRPO with an external trainer', () => {
         warmStart: 'sft',
         warmStartLearningRate: 3e-4,
         warmStartSteps: 7,
+        warmStartQueries: 14,
       },
     });
     await trainIrpo({ out, config, seed: 2 });
     const lines = readFileSync(join(out, 'epoch-0', 'warm-start', 'sft.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
-    expect(lines).toHaveLength(10);
+    // --warm-start-queries: the warm start learns on more queries (14) than IRPO trains on (10).
+    expect(lines).toHaveLength(14);
     // Every target is well formed: it names only candidates of its own prompt, with no format error.
     for (const l of lines) {
       const parsed = new ResponseParser(parseAdPrompt(l.prompt).input.ads).parse(l.completion);

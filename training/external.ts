@@ -50,6 +50,12 @@ export const ExternalTrainerConfig = z.object({
     .describe("Epoch 0 before IRPO: none, or sft, a supervised round on answers with well-formed insertions (the embedded policy's plans with no broken markup, rendered with the real candidates), for a model that never writes the format on its own"),
   warmStartLearningRate: z.number().positive().default(2e-4).describe('Learning rate of the sft warm start (LoRA)'),
   warmStartSteps: z.number().int().positive().optional().describe('Most optimizer steps of the sft warm start (absent: one pass over its examples)'),
+  warmStartQueries: z
+    .number()
+    .int()
+    .positive()
+    .optional()
+    .describe('Training queries the sft warm start learns the format on (absent: the IRPO training queries); more than IRPO uses, so the model learns to copy titles rather than memorize a few answers'),
 });
 export type ExternalTrainerConfig = z.infer<typeof ExternalTrainerConfig>;
 

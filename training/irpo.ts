@@ -146,8 +146,9 @@ export async function trainIrpo(opts: IrpoOptions): Promise<EpochMetrics[]> {
   const train: Query[] = world.queries.filter((q) => q.split === 'train').slice(0, cfg.trainQueries);
   const policy = new EmbeddedPolicy();
   const user = new ParametricUser({ worldSeed: cfg.worldSeed });
-  const auctionsFor = (stage: string, epoch: number) =>
-    train.map((q) => ({ queryId: q.id, input: auctionInput(q, profiles.get(q.profile_id)!, world.catalog, { seed, stage, epoch, candidates: cfg.candidates }) }));
+  const auctionsOf = (queries: readonly Query[], stage: string, epoch: number) =>
+    queries.map((q) => ({ queryId: q.id, input: auctionInput(q, profiles.get(q.profile_id)!, world.catalog, { seed, stage, epoch, candidates: cfg.candidates }) }));
+  const auctionsFor = (stage: string, epoch: number) => auctionsOf(train, stage, epoch);
 
   // theta_0 = 0 is the pretrained model (or the endpoint's base model); it is saved so `run:DIR@0` names it.
   mkdirSync(join(out, 'epoch-0'), { recursive: true });
@@ -165,7 +166,7 @@ export async function trainIrpo(opts: IrpoOptions): Promise<EpochMetrics[]> {
     const p0 = loadPolicy(out, 0);
     if (p0.kind === 'external' && p0.adapter === null) {
       opts.onPhase?.(0, 'format warm start (sft)');
-      const warm = await formatWarmStart({ out, auctions: auctionsFor('warm-start', 0), seed, external, base: { baseURL: p0.baseURL, params: p0.params, model: p0.model }, beta: cfg.dpo.beta });
+      const warm = await formatWarmStart({ out, auctions: auctionsOf(world.queries.filter((q) => q.split === 'train').slice(0, external.warmStartQueries ?? cfg.trainQueries), 'warm-start', 0), seed, external, base: { baseURL: p0.baseURL, params: p0.params, model: p0.model }, beta: cfg.dpo.beta });
       writeAtomic(policyPath(out, 0), `${JSON.stringify({ epoch: 0, baseURL: warm.baseURL, params: warm.params, model: warm.model, adapter: warm.adapter, warm_start: 'sft', base_model: p0.model })}\n`);
     }
   }

@@ -27,6 +27,7 @@ export interface TrainOptions extends TrainFlags {
   warmStart?: 'none' | 'sft';
   warmStartLr?: number;
   warmStartSteps?: number;
+  warmStartQueries?: number;
   json?: string;
   seed: number;
 }
@@ -39,11 +40,12 @@ export async function runTrain(opts: TrainOptions): Promise<number> {
     throw new UsageError('--trainer-lr and --trainer-steps set the external trainer: add --trainer external (the embedded trainer is configured by its DPO config)');
   }
   const warm = opts.warmStart !== undefined && opts.warmStart !== 'none';
-  if (opts.trainer !== 'external' && (warm || opts.warmStartLr !== undefined || opts.warmStartSteps !== undefined)) {
+  const warmKnobs = opts.warmStartLr !== undefined || opts.warmStartSteps !== undefined || opts.warmStartQueries !== undefined;
+  if (opts.trainer !== 'external' && (warm || warmKnobs)) {
     throw new UsageError('--warm-start teaches a real model the insertion format: add --trainer external (the embedded Ad-LLM writes the format already)');
   }
-  if (!warm && (opts.warmStartLr !== undefined || opts.warmStartSteps !== undefined)) {
-    throw new UsageError('--warm-start-lr and --warm-start-steps set the format warm start: add --warm-start sft');
+  if (!warm && warmKnobs) {
+    throw new UsageError('--warm-start-lr, --warm-start-steps and --warm-start-queries set the format warm start: add --warm-start sft');
   }
   // Flags, the run directory's lock and (with --resume) its files, checked before any work.
   const unlock = await preflightTrain(opts);
@@ -59,6 +61,7 @@ export async function runTrain(opts: TrainOptions): Promise<number> {
           ...(opts.warmStart !== undefined ? { warmStart: opts.warmStart } : {}),
           ...(opts.warmStartLr !== undefined ? { warmStartLearningRate: opts.warmStartLr } : {}),
           ...(opts.warmStartSteps !== undefined ? { warmStartSteps: opts.warmStartSteps } : {}),
+          ...(opts.warmStartQueries !== undefined ? { warmStartQueries: opts.warmStartQueries } : {}),
         })
       : undefined;
   const config = irpoConfig({
