@@ -21,6 +21,8 @@ interface RealLlmResult {
   timings_s: Record<string, number>;
   bench: BenchFile;
   metrics: EpochMetrics[];
+  /** `verify --property monotonicity` of the trained model at the run's budget (absent: not run). */
+  verify?: { mechanism: string; properties: Record<string, { verdict: string; samples: number; p_value?: number | null }> } | null;
 }
 
 /** The row's label as the suite names it today (a run's label reads its manifest). */
@@ -63,6 +65,11 @@ export function summarizeRealLlm(dir: string): void {
     '| ---: | ---: | ---: | ---: | ---: | --- |',
     ...r.metrics.map((m) => `| ${m.epoch} | ${f(m.reward_per_query)} | ${f(m.ads_per_response)} | ${f(m.format_errors_per_response)} | ${m.pairs} | ${f(m.dpo_loss_before, 3)} -> ${f(m.dpo_loss_after, 3)} |`),
     '',
+    ...(r.verify
+      ? Object.entries(r.verify.properties).map(
+          ([p, v]) => `\`verify\` ${p} of the trained model (\`${rel(r.verify!.mechanism)}\`): **${v.verdict}** after ${v.samples} responses${v.p_value !== undefined && v.p_value !== null ? ` (p = ${f(v.p_value, 3)})` : ''}.\n`,
+        )
+      : []),
     `Wall time per phase (s): ${Object.entries(r.timings_s).map(([k, v]) => `${k} ${f(v, 0)}`).join(', ')}.`,
     '',
   );

@@ -6,7 +6,8 @@
  * (`run:DIR@0`) and the trained model on held-out test queries, with paired differences.
  *
  *   npx tsx benchmarks/real-llm.ts [--out runs/real-llm] [--queries 24] [--epochs 2] [--test 40] \
- *       [--candidates 3] [--max-tokens 96] [--ad-template compact] [--mosaic-n 4] [--warm-queries N] [--smoke]
+ *       [--candidates 3] [--max-tokens 96] [--ad-template compact] [--mosaic-n 4] [--warm-queries N] \
+ *       [--verify-budget N --verify-cases 2] [--smoke]
  *
  * --smoke is the CI check: a handful of queries, one epoch, one DPO step, and it asserts that the
  * adapter was hot-loaded and that the next epoch's samples came from it (their text differs from
@@ -41,6 +42,8 @@ const { values: a } = parseArgs({
     seed: { type: 'string', default: '0' },
     'ad-template': { type: 'string' },
     'mosaic-n': { type: 'string', default: '4' },
+    'verify-budget': { type: 'string', default: '0' },
+    'verify-cases': { type: 'string', default: '2' },
     smoke: { type: 'boolean', default: false },
   },
 });
@@ -71,13 +74,13 @@ const adTemplate = a['ad-template'] ?? (smoke ? 'default' : 'compact');
 const cli = (args: string[]) => ['node', resolve('bin/llm-auction.js'), '--ad-template', adTemplate, ...args];
 const quote = (s: string) => (/^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`);
 
-function run(label: string, argv: string[]): void {
+function run(label: string, argv: string[], okCodes: readonly number[] = [0]): void {
   const line = argv.map(quote).join(' ');
   appendFileSync(join(out, 'commands.txt'), `# ${label}\n${line}\n`);
   log(`${label}: ${line}`);
   const t0 = Date.now();
   const r = spawnSync(argv[0]!, argv.slice(1), { stdio: 'inherit' });
-  if (r.status !== 0) throw new Error(`${label} exited with ${r.status}`);
+  if (!okCodes.includes(r.status ?? -1)) throw new Error(`${label} exited with ${r.status}`);
   timings[label] = (Date.now() - t0) / 1000;
 }
 const timings: Record<string, number> = {};
@@ -137,7 +140,14 @@ try {
     '--paired-with', warm, '--seed', a.seed!, '--json', join(out, 'bench.json'),
   ]));
   const bench = JSON.parse(readFileSync(join(out, 'bench.json'), 'utf8'));
-  const result = { command: `npx tsx benchmarks/real-llm.ts ${process.argv.slice(2).map(quote).join(' ')}`, produced_by: readFileSync(join(out, 'commands.txt'), 'utf8'), timings_s: timings, bench, metrics: readFileSync(join(trainDir, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l)) };
+  // ---- 4. verify monotonicity of the trained model at a stated budget (responses per property). --
+  // Exit 1 (fail) and 3 (inconclusive at this budget) are results, recorded as they are.
+  const budget = Number(a['verify-budget']);
+  if (budget > 0) {
+    run('verify', cli(['verify', '-m', `run:${trainDir}`, '--property', 'monotonicity', '--budget', String(budget), '--cases', a['verify-cases']!, '--seed', a.seed!, '--json', join(out, 'verify.json')]), [0, 1, 3]);
+  }
+  const verify = budget > 0 && existsSync(join(out, 'verify.json')) ? JSON.parse(readFileSync(join(out, 'verify.json'), 'utf8')) : null;
+  const result = { verify, command: `npx tsx benchmarks/real-llm.ts ${process.argv.slice(2).map(quote).join(' ')}`, produced_by: readFileSync(join(out, 'commands.txt'), 'utf8'), timings_s: timings, bench, metrics: readFileSync(join(trainDir, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l)) };
   writeFileSync(join(out, 'result.json'), `${JSON.stringify(result, null, 2)}\n`);
   log(`wrote ${join(out, 'result.json')}`);
   summarizeRealLlm(out);

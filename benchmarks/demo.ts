@@ -1,0 +1,72 @@
+/**
+ * The main job as a newcomer runs it, timed: `llm-auction demo` on the embedded default, from an
+ * empty run directory, on this machine. Writes benchmarks/results/demo.json (BENCHMARKS.md): wall
+ * and CPU time against the 10-minute target, the time of each phase read off the demo's own
+ * timestamps, and its Table 2 checks (the orderings and the shuffled-click control).
+ *
+ *   npx tsx benchmarks/demo.ts [--run runs/demo-timed] [--out reports/demo-timed]
+ *
+ * Run it on an otherwise idle machine: the demo trains two runs at a time, one per core.
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { writeResult, type Target } from './lib.ts';
+
+const arg = (name: string, dflt: string) => {
+  const k = process.argv.indexOf(name);
+  return k >= 0 ? process.argv[k + 1]! : dflt;
+};
+const run = arg('--run', 'runs/demo-timed');
+const out = arg('--out', 'reports/demo-timed');
+const TARGET_S = 600;
+
+rmSync(run, { recursive: true, force: true });
+rmSync(out, { recursive: true, force: true });
+const bin = new URL('../bin/llm-auction.js', import.meta.url).pathname;
+const command = `llm-auction demo --run ${run} --out ${out}`;
+// bash's `times` reports the CPU time of the finished child (every worker thread of it included).
+const started = performance.now();
+const r = spawnSync('bash', ['-c', `node ${JSON.stringify(bin)} demo --run ${JSON.stringify(run)} --out ${JSON.stringify(out)}; code=$?; times >&2; exit $code`], {
+  encoding: 'utf8',
+  maxBuffer: 64 * 2 ** 20,
+});
+const wall = (performance.now() - started) / 1000;
+if (r.status !== 0 && r.status !== 1 && r.status !== 3) {
+  process.stderr.write(r.stderr.slice(-4000));
+  throw new Error(`${command} exited ${r.status}`);
+}
+// `times` prints two lines: the shell's user/system, then its children's, as 0m1.234s.
+const secs = (m: string) => {
+  const x = /(\d+)m([\d.]+)s/.exec(m);
+  return x ? Number(x[1]) * 60 + Number(x[2]) : NaN;
+};
+const timesLines = r.stderr.trim().split('\n').slice(-2);
+const [childUser, childSys] = (timesLines[1] ?? '').trim().split(/\s+/).map(secs);
+const cpu = (childUser ?? NaN) + (childSys ?? NaN);
+
+// Phases from the demo's stamped lines ("[123 s] ..."): the time at which each one ended.
+const stamped = [...r.stdout.matchAll(/^\[(\d+) s\] ([^\n]*)/gm)].map((m) => ({ at: Number(m[1]), what: m[2]!.replace(/:.*$/, '').slice(0, 60) }));
+const phases: { phase: string; ended_at_s: number; seconds: number }[] = [];
+let last = 0;
+for (const s of stamped) {
+  phases.push({ phase: s.what, ended_at_s: s.at, seconds: s.at - last });
+  last = s.at;
+}
+
+const checksFile = join(run, 'bench', 'checks.json');
+const checks = existsSync(checksFile) ? (JSON.parse(readFileSync(checksFile, 'utf8')) as { ok: boolean; lines: string[] }) : { ok: false, lines: ['no checks.json: the demo did not reach Table 2'] };
+const targets: Target[] = [
+  { what: '`demo` wall time on the embedded default, 2 runs trained at a time', target: `< ${TARGET_S} s`, measured: `${wall.toFixed(0)} s (CPU ${cpu.toFixed(0)} s)`, met: wall < TARGET_S },
+  ...checks.lines.map((l) => ({ what: `demo Table 2: ${l.replace(/^(ok|FAIL)\s+/, '')}`, target: 'holds', measured: l.startsWith('ok') ? 'holds' : 'fails', met: l.startsWith('ok') })),
+];
+const markdown = [
+  `Produced by \`npx tsx benchmarks/demo.ts\`, which runs \`${command}\` from an empty run directory and reads the demo's own timestamps.`,
+  '',
+  '| phase (ends with) | ended at | took |',
+  '| --- | ---: | ---: |',
+  ...phases.map((p) => `| ${p.phase} | ${p.ended_at_s} s | ${p.seconds} s |`),
+  '',
+];
+writeResult({ suite: 'demo', tasks: [], targets, markdown, extra: { command, wall_s: wall, cpu_s: cpu, exit_code: r.status, phases } });
+process.stdout.write(`${command}: ${wall.toFixed(0)} s wall, ${cpu.toFixed(0)} s CPU, exit ${r.status}\n${checks.lines.join('\n')}\n`);
