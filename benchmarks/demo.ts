@@ -9,7 +9,7 @@
  * Run it on an otherwise idle machine: the demo trains two runs at a time, one per core.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeResult, type Target } from './lib.ts';
 
@@ -32,6 +32,7 @@ const r = spawnSync('bash', ['-c', `node ${JSON.stringify(bin)} demo --run ${JSO
   maxBuffer: 64 * 2 ** 20,
 });
 const wall = (performance.now() - started) / 1000;
+writeFileSync(join(run, 'demo-stdout.log'), r.stdout);
 if (r.status !== 0 && r.status !== 1 && r.status !== 3) {
   process.stderr.write(r.stderr.slice(-4000));
   throw new Error(`${command} exited ${r.status}`);
@@ -45,8 +46,9 @@ const timesLines = r.stderr.trim().split('\n').slice(-2);
 const [childUser, childSys] = (timesLines[1] ?? '').trim().split(/\s+/).map(secs);
 const cpu = (childUser ?? NaN) + (childSys ?? NaN);
 
-// Phases from the demo's stamped lines ("[123 s] ..."): the time at which each one ended.
-const stamped = [...r.stdout.matchAll(/^\[(\d+) s\] ([^\n]*)/gm)].map((m) => ({ at: Number(m[1]), what: m[2]!.replace(/:.*$/, '').slice(0, 60) }));
+// The demo's timeline from its stamped lines ("[123 s] ..."): each line with the time since the
+// one before, so a line that closes a phase carries that phase's time.
+const stamped = [...r.stdout.matchAll(/^\[(\d+) s\] ([^\n]*)/gm)].map((m) => ({ at: Number(m[1]), what: m[2]!.split(/: (?![^(]*\))|;/)[0]!.replace(/:\s*$/, '').replace(/\|/g, '/').slice(0, 80) }));
 const phases: { phase: string; ended_at_s: number; seconds: number }[] = [];
 let last = 0;
 for (const s of stamped) {
@@ -63,7 +65,7 @@ const targets: Target[] = [
 const markdown = [
   `Produced by \`npx tsx benchmarks/demo.ts\`, which runs \`${command}\` from an empty run directory and reads the demo's own timestamps.`,
   '',
-  '| phase (ends with) | ended at | took |',
+  '| demo prints | at | since the line before |',
   '| --- | ---: | ---: |',
   ...phases.map((p) => `| ${p.phase} | ${p.ended_at_s} s | ${p.seconds} s |`),
   '',
