@@ -55,7 +55,7 @@ export function summarizeRealLlm(dir: string): void {
   // The null any gain must beat: a rule that never inserts an ad scores reward 0 and revenue 0.
   if (trained)
     md.push(
-      `Null (never insert an ad: reward 0, revenue 0 on every query): the trained model's reward ${f(trained.reward_per_query)} ${ci(trained.reward_ci95)} and revenue ${f(trained.revenue_per_query)} ${ci(trained.revenue_ci95)}${trained.ads_per_response === 0 ? ': it inserts no ad at all, so its gain over the warm start is the null\'s, not an auction that learned' : ''}.`,
+      `Null (never insert an ad: reward 0, revenue 0 on every query): the trained model's reward ${f(trained.reward_per_query)} ${ci(trained.reward_ci95)} and revenue ${f(trained.revenue_per_query)} ${ci(trained.revenue_ci95)}${trained.ads_per_response === 0 ? `: it inserts no valid ad at all${paired && paired.reward_diff > 0 ? ', so its gain over the warm start is the null\'s, not an auction that learned' : ''}` : ''}.`,
       '',
     );
   md.push(
