@@ -39,6 +39,7 @@ import { IrpoConfig } from './config.ts';
 import { dpoUpdate, preferencePairs, type FeaturePair } from './dpo.ts';
 import { externalUpdate, type ExternalPolicy } from './external.ts';
 import { formatWarmStart } from './warm-start.ts';
+import { heldOutQuery } from './pctr-quality.ts';
 import { PctrModel } from './pctr.ts';
 import type { PctrExample } from './pctr-features.ts';
 
@@ -245,7 +246,7 @@ export async function trainIrpo(opts: IrpoOptions): Promise<EpochMetrics[]> {
     opts.onPhase?.(t, 'reward model');
     t0 = performance.now();
     const queryText = new Map(train.map((q) => [q.id, q.text]));
-    const isHeldOut = (qid: string) => deriveSeed(seed, 'heldout', qid) / 2 ** 32 < cfg.heldOutShare;
+    const isHeldOut = heldOutQuery(seed, cfg.heldOutShare);
     let pctrEval: { auc: number; logLoss: number; ece: number; meanPrediction: number; positiveRate: number } | null = null;
     let pctrFit: EpochMetrics['pctr_fit'] = null;
     // pctrDataShare < 1 keeps only that share of the (non-held-out) queries' logs for fitting.

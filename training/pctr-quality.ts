@@ -33,10 +33,18 @@ function lastPctrEpoch(dir: string): number {
   return e;
 }
 
+/**
+ * The queries IRPO holds out of every pCTR fit to measure it: a share of them, drawn from the run
+ * seed and the query alone, so runs with one seed hold out the same ones (irpo.ts uses this too).
+ */
+export function heldOutQuery(seed: number, share: number): (queryId: string) => boolean {
+  return (qid) => deriveSeed(seed, 'heldout', qid) / 2 ** 32 < share;
+}
+
 /** The reference run's logged exposures on the held-out queries, every epoch, labelled with clicks. */
 export function commonHeldOutExamples(reference: string, profileOf: (queryId: string) => string, queryTextOf: (queryId: string) => string): PctrExample[] {
   const m = manifestOf(reference);
-  const heldOut = (qid: string) => deriveSeed(m.seed, 'heldout', qid) / 2 ** 32 < m.config.heldOutShare;
+  const heldOut = heldOutQuery(m.seed, m.config.heldOutShare);
   const episodes: Episode[] = [];
   for (let e = 1; existsSync(join(reference, `epoch-${e}`, 'online', 'episodes.jsonl')); e++) {
     for (const line of readFileSync(join(reference, `epoch-${e}`, 'online', 'episodes.jsonl'), 'utf8').split('\n')) {
