@@ -23,6 +23,8 @@ interface RealLlmResult {
   metrics: EpochMetrics[];
   /** `verify --property monotonicity` of the trained model at the run's budget (absent: not run). */
   verify?: { mechanism: string; properties: Record<string, { verdict: string; samples: number; p_value?: number | null }> } | null;
+  /** Figure 4(a) from the real model (report --figures 4a --itctr-samples K; absent: not drawn). */
+  fig4a?: { queries: number; bids: number[]; itctr: string; itctr_samples: number | null; epochs: { epoch: number; expected_clicks: number[]; sampled_clicks: number[]; spearman_expected: number; spearman_sampled: number }[] } | null;
 }
 
 /** The row's label as the suite names it today (a run's label reads its manifest). */
@@ -61,10 +63,21 @@ export function summarizeRealLlm(dir: string): void {
   md.push(
     'What each IRPO epoch collected under the policy it started from (epoch 1 samples the warm-started model):',
     '',
-    '| epoch | reward / query | valid ads / response | format errors / response | preference pairs | DPO loss before -> after |',
-    '| ---: | ---: | ---: | ---: | ---: | --- |',
-    ...r.metrics.map((m) => `| ${m.epoch} | ${f(m.reward_per_query)} | ${f(m.ads_per_response)} | ${f(m.format_errors_per_response)} | ${m.pairs} | ${f(m.dpo_loss_before, 3)} -> ${f(m.dpo_loss_after, 3)} |`),
+    '| epoch | reward / query | valid ads / response | format errors / response | pCTR AUC (held out) | preference pairs | DPO loss before -> after |',
+    '| ---: | ---: | ---: | ---: | ---: | ---: | --- |',
+    ...r.metrics.map((m) => `| ${m.epoch} | ${f(m.reward_per_query)} | ${f(m.ads_per_response)} | ${f(m.format_errors_per_response)} | ${m.pctr_auc === null || m.pctr_auc === undefined ? '—' : f(m.pctr_auc, 3)} | ${m.pairs} | ${f(m.dpo_loss_before, 3)} -> ${f(m.dpo_loss_after, 3)} |`),
     '',
+    ...(r.fig4a
+      ? [
+          `Figure 4(a) from the real model (${rel(dir)}/report/fig4a.svg): ${r.fig4a.queries} held-out queries, one ad each with its bid set to ${r.fig4a.bids.join(', ')}; ` +
+            `expected clicks on it summed over the queries, ${r.fig4a.itctr === 'sampled' ? `estimated from ${r.fig4a.itctr_samples} sampled responses per (query, bid, epoch)` : 'exact'}.`,
+          '',
+          `| epoch | expected clicks at bid ${r.fig4a.bids[0]} | at bid ${r.fig4a.bids.at(-1)} | Spearman ρ (bid, expected clicks) | sampled clicks at bid ${r.fig4a.bids[0]} -> ${r.fig4a.bids.at(-1)} |`,
+          '| ---: | ---: | ---: | ---: | --- |',
+          ...r.fig4a.epochs.map((e) => `| ${e.epoch} | ${f(e.expected_clicks[0]!)} | ${f(e.expected_clicks.at(-1)!)} | ${f(e.spearman_expected, 3)} | ${e.sampled_clicks[0]} -> ${e.sampled_clicks.at(-1)} |`),
+          '',
+        ]
+      : []),
     ...(r.verify
       ? Object.entries(r.verify.properties).map(
           ([p, v]) => `\`verify\` ${p} of the trained model (\`${rel(r.verify!.mechanism)}\`): **${v.verdict}** after ${v.samples} responses${v.p_value !== undefined && v.p_value !== null ? ` (p = ${f(v.p_value, 3)})` : ''}.\n`,
@@ -97,7 +110,7 @@ export function summarizeRealLlm(dir: string): void {
       `Produced by these commands (benchmarks/real-llm.ts; ${rel(dir)}/commands.txt):\n${rel(r.produced_by.trim())}`,
     ],
     markdown: md,
-    extra: { timings_s: r.timings_s, metrics: r.metrics, rows },
+    extra: { timings_s: r.timings_s, metrics: r.metrics, rows, ...(r.fig4a ? { fig4a: r.fig4a.epochs.map(({ epoch, expected_clicks, spearman_expected }) => ({ epoch, expected_clicks, spearman_expected })) } : {}) },
   });
   console.log(md.join('\n'));
 }

@@ -7,7 +7,7 @@
  *
  *   npx tsx benchmarks/real-llm.ts [--out runs/real-llm] [--queries 24] [--epochs 2] [--test 40] \
  *       [--candidates 3] [--max-tokens 96] [--ad-template compact] [--mosaic-n 4] [--warm-queries N] \
- *       [--verify-budget N --verify-cases 2] [--smoke]
+ *       [--verify-budget N --verify-cases 2] [--fig4a-queries N --fig4a-samples K] [--threads T] [--smoke]
  *
  * --smoke is the CI check: a handful of queries, one epoch, one DPO step, and it asserts that the
  * adapter was hot-loaded and that the next epoch's samples came from it (their text differs from
@@ -20,6 +20,7 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
 import { summarizeRealLlm } from './real-llm-summary.ts';
 
@@ -44,6 +45,9 @@ const { values: a } = parseArgs({
     'mosaic-n': { type: 'string', default: '4' },
     'verify-budget': { type: 'string', default: '0' },
     'verify-cases': { type: 'string', default: '2' },
+    'fig4a-queries': { type: 'string', default: '0' },
+    'fig4a-samples': { type: 'string', default: '4' },
+    threads: { type: 'string' },
     smoke: { type: 'boolean', default: false },
   },
 });
@@ -87,7 +91,11 @@ const timings: Record<string, number> = {};
 
 // ---- 1. Serve the base model. Generation is bounded (max_tokens) so every request finishes. ----
 const maxTokens = smoke ? 32 : Number(a['max-tokens']);
-const serveArgs = cli(['serve', '-m', `local:smollm2?max_tokens=${maxTokens}`, '--port', '0', '--json', join(out, 'serve.json')]);
+// Every core for the server: sampling and the trainer take turns (IRPO's phases run one after the
+// other), and reading the prompt, most of a short answer's cost, runs twice as fast on two cores.
+// The smoke test keeps the backend's default (half the cores), as CI runs it beside other work.
+const threads = a.threads ?? (smoke ? undefined : String(availableParallelism()));
+const serveArgs = cli(['serve', '-m', `local:smollm2?max_tokens=${maxTokens}${threads ? `&threads=${threads}` : ''}`, '--port', '0', '--json', join(out, 'serve.json')]);
 appendFileSync(join(out, 'commands.txt'), `# serve (kept running during the run)\n${serveArgs.map(quote).join(' ')}\n`);
 log(`serve: ${serveArgs.map(quote).join(' ')}`);
 const server: ChildProcess = spawn(serveArgs[0]!, serveArgs.slice(1), { stdio: ['ignore', 'inherit', 'inherit'] });
@@ -147,7 +155,15 @@ try {
     run('verify', cli(['verify', '-m', `run:${trainDir}`, '--property', 'monotonicity', '--budget', String(budget), '--cases', a['verify-cases']!, '--seed', a.seed!, '--json', join(out, 'verify.json')]), [0, 1, 3]);
   }
   const verify = budget > 0 && existsSync(join(out, 'verify.json')) ? JSON.parse(readFileSync(join(out, 'verify.json'), 'utf8')) : null;
-  const result = { verify, command: `npx tsx benchmarks/real-llm.ts ${process.argv.slice(2).map(quote).join(' ')}`, produced_by: readFileSync(join(out, 'commands.txt'), 'utf8'), timings_s: timings, bench, metrics: readFileSync(join(trainDir, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l)) };
+  // ---- 5. Figure 4(a) from the real model: every epoch's rule, one ad's bid set to 1, 10, ..., 100
+  // on held-out queries; a served model cannot enumerate its answers, so its itctr is estimated
+  // from --fig4a-samples responses per (query, bid, epoch), seeded per query (common random numbers).
+  const fig4aQueries = Number(a['fig4a-queries']);
+  if (fig4aQueries > 0) {
+    run('figure 4(a)', cli(['report', '--run', trainDir, '--out', join(out, 'report'), '--figures', '4a', '--queries', String(fig4aQueries), '--itctr-samples', a['fig4a-samples']!, '--seed', a.seed!, '--json', join(out, 'report.json')]));
+  }
+  const fig4a = fig4aQueries > 0 ? JSON.parse(readFileSync(join(out, 'report', 'fig4a.json'), 'utf8')) : null;
+  const result = { verify, fig4a, command: `npx tsx benchmarks/real-llm.ts ${process.argv.slice(2).map(quote).join(' ')}`, produced_by: readFileSync(join(out, 'commands.txt'), 'utf8'), timings_s: timings, bench, metrics: readFileSync(join(trainDir, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l)) };
   writeFileSync(join(out, 'result.json'), `${JSON.stringify(result, null, 2)}\n`);
   log(`wrote ${join(out, 'result.json')}`);
   summarizeRealLlm(out);

@@ -249,6 +249,12 @@ export function buildProgram(result: { code: number }): Command {
     .requiredOption('--out <dir>', 'where to write the report')
     .addOption(new Option('--queries <n>', 'test queries of Figure 4(a)').argParser(intArg('--queries', 1, 100_000)).default(200))
     .addOption(new Option('--responses <n>', 'sampled responses per bid in Figure 4(b)').argParser(intArg('--responses', 1, 100_000)).default(200))
+    .option('--figures <list>', 'which figures to draw: 4a,4b, 4a or 4b (Figure 4(b) needs rules that enumerate their responses)', '4a,4b')
+    .addOption(
+      new Option('--itctr-samples <k>', 'Figure 4(a) for a rule that cannot enumerate its responses (a served LLM): estimate its itctr from K sampled responses per query and bid (0: exact only)')
+        .argParser(intArg('--itctr-samples', 0, 10_000))
+        .default(0),
+    )
     .addOption(jsonOption())
     .addOption(seedOption())
     .action(async (opts) => {

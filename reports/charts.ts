@@ -30,7 +30,10 @@ export function fig4aSvg(d: Fig4aData): string {
   ];
   return lineChart({
     title: 'Figure 4(a): allocation monotonicity over IRPO training',
-    subtitle: `${d.queries} test queries, one ad each with its bid set to 1, 10, …, 100; expected clicks on that ad, exact (no sampling noise).`,
+    subtitle:
+      d.itctr === 'sampled'
+        ? `${d.queries} test queries, one ad each with its bid set to 1, 10, …, 100; expected clicks on that ad, from ${d.itctr_samples} sampled responses per bid.`
+        : `${d.queries} test queries, one ad each with its bid set to 1, 10, …, 100; expected clicks on that ad, exact (no sampling noise).`,
     xLabel: 'Bid of the perturbed ad (per click)',
     yLabel: `Expected clicks (sum over ${d.queries} queries)`,
     xDomain: [0, 100],

@@ -23,6 +23,8 @@ import type { AllocationRule, AuctionInput, ParsedResponse, Profile, Query } fro
 import { auctionInput } from '../simulation/auctions.ts';
 import { embeddedWorld, type World } from '../simulation/world.ts';
 import { ExactItctr } from './exact-itctr.ts';
+import { EmbeddedRule } from '../simulation/embedded-policy.ts';
+import { UsageError } from '../lib/errors.ts';
 import { LOESS_SPAN, segmentedLoess } from './loess.ts';
 import { round } from '../lib/numbers.ts';
 
@@ -46,6 +48,11 @@ export interface FigureContext {
   worldSeed: number;
   candidates: number;
   seed: number;
+  /**
+   * Responses sampled per (query, bid, epoch) to estimate itctr for a rule that cannot enumerate
+   * its responses (a served LLM); 0: such a rule is an error (exact figures only).
+   */
+  itctrSamples?: number;
   onProgress?: (label: string, done: number, total: number) => void;
 }
 
@@ -81,6 +88,14 @@ export interface Fig4aData {
   queries: number;
   bids: number[];
   plotted: 'expected_clicks';
+  /**
+   * How expected clicks were computed: 'exact' (every rule enumerates its responses), or
+   * 'sampled' (some rule cannot: its itctr is the mean of the user's click probability on the ad
+   * over `itctr_samples` responses per query and bid, seeded per query, so the bids of a query
+   * share their random numbers).
+   */
+  itctr: 'exact' | 'sampled';
+  itctr_samples: number | null;
   epochs: Fig4aEpoch[];
   /** Per query: the perturbed ad, its drawn bid, and per epoch and bid the exact itctr and the sampled click. */
   per_query: { query_id: string; ad_id: string; drawn_bid: number; itctr: number[][]; clicked: number[][] }[];
@@ -93,6 +108,11 @@ export async function figure4a(ctx: FigureContext, n: number): Promise<Fig4aData
   const exact = new ExactItctr(ctx.user);
   const perQuery: Fig4aData['per_query'] = [];
   const B = FIG4A_BIDS.length;
+  const K = ctx.itctrSamples ?? 0;
+  const sampledAny = ctx.epochs.some((t) => {
+    const rule = ctx.rules.get(t)!;
+    return !(rule instanceof EmbeddedRule) && rule.enumerate === undefined;
+  });
   for (let qi = 0; qi < queries.length; qi++) {
     const q = queries[qi]!;
     const input = auctionInput(q, profiles.get(q.profile_id)!, world.catalog, { seed: ctx.seed, stage: 'fig4a', epoch: 0, candidates: ctx.candidates });
@@ -105,16 +125,34 @@ export async function figure4a(ctx: FigureContext, n: number): Promise<Fig4aData
       const rule = ctx.rules.get(t)!;
       const row: number[] = [];
       const hits: number[] = [];
+      const exactRule = rule instanceof EmbeddedRule || rule.enumerate !== undefined;
+      if (!exactRule && !(K > 0)) throw new UsageError(`${rule.name}: cannot compute Figure 4(a) exactly: the rule does not enumerate its responses; pass --itctr-samples K to estimate its itctr from K sampled responses per query and bid`);
       for (const bid of FIG4A_BIDS) {
-        row.push(await exact.at(rule, input, index, bid));
+        const arm = withBid(input, index, bid);
         // One response and one click draw per (query, bid). The seeds depend on the query only,
         // so every bid and epoch shares them (common random numbers): a change in the count comes
         // from the rule's response to the bid, not from a fresh draw.
-        const arm = withBid(input, index, bid);
-        const [response] = await rule.sample(arm, 1, { seed: deriveSeed(ctx.seed, 'fig4a/response', q.id) });
-        const parsed = parser.parse(response ?? '');
         const rng = Rng.derive(ctx.seed, 'fig4a/clicks', q.id);
-        const c = await drawClicks(ctx.user, { input: arm, response: response ?? '', parsed }, () => rng.uniform());
+        let response: string;
+        if (exactRule) {
+          row.push(await exact.at(rule, input, index, bid));
+          [response = ''] = await rule.sample(arm, 1, { seed: deriveSeed(ctx.seed, 'fig4a/response', q.id) });
+        } else {
+          // Sampled itctr: the mean click probability on the ad over K responses (zero where it
+          // is not validly inserted); the first of them is also the one whose clicks are drawn.
+          const texts = await rule.sample(arm, K, { seed: deriveSeed(ctx.seed, 'fig4a/response', q.id) });
+          let sum = 0;
+          for (const text of texts) {
+            const parsed = parser.parse(text);
+            if (!parsed.exposures.some((e) => e.id === id)) continue;
+            const ctr = await ctx.user.clickProbabilities({ input: arm, response: text, parsed });
+            sum += Math.min(1, Math.max(0, ctr[id] ?? 0));
+          }
+          row.push(texts.length > 0 ? sum / texts.length : 0);
+          response = texts[0] ?? '';
+        }
+        const parsed = parser.parse(response);
+        const c = await drawClicks(ctx.user, { input: arm, response, parsed }, () => rng.uniform());
         hits.push(c.includes(id) ? 1 : 0);
       }
       itctr.push(row);
@@ -160,6 +198,8 @@ export async function figure4a(ctx: FigureContext, n: number): Promise<Fig4aData
     queries: queries.length,
     bids: [...FIG4A_BIDS],
     plotted: 'expected_clicks',
+    itctr: sampledAny ? 'sampled' : 'exact',
+    itctr_samples: sampledAny ? K : null,
     epochs,
     per_query: perQuery.map((p) => ({ ...p, itctr: p.itctr.map((r) => r.map(r6)) })),
   };

@@ -14,10 +14,11 @@ export interface ReportModel {
   pieces: RunPieces;
   seed: number;
   table2?: Table2;
-  fig4a: Fig4aData;
-  fig4b: Fig4bData;
-  fig4aSvg: string;
-  fig4bSvg: string;
+  /** Absent when the report was asked not to draw it (`--figures`). */
+  fig4a?: Fig4aData;
+  fig4b?: Fig4bData;
+  fig4aSvg?: string;
+  fig4bSvg?: string;
   /** The pCTR-quality figure (demo directories): reward after training against pCTR AUC. */
   pctrQuality?: { svg: string; data: PctrQualityData };
   /** Files written next to index.html (relative names). */
@@ -135,6 +136,7 @@ function table2Section(m: ReportModel): string {
 
 function fig4aSection(m: ReportModel): string {
   const d = m.fig4a;
+  if (!d) return '';
   const last = d.epochs[d.epochs.length - 1]!;
   const first = d.epochs[0]!;
   const header = ['Epoch', 'ρ (expected clicks)', 'ρ (sampled clicks)', 'Expected clicks at bid 1', 'Expected clicks at bid 100', 'Sampled clicks at bid 1', 'Sampled clicks at bid 100'];
@@ -152,20 +154,25 @@ function fig4aSection(m: ReportModel): string {
     `${d.queries} queries of the test split of the embedded world (world seed ${d.world_seed}), drawn with report seed ${d.seed}; for each, one of its ` +
     `${d.candidates} candidate ads chosen at random had its bid set to each of ${d.bids.join(', ')}, while the other candidates kept the bids drawn for stage ` +
     `'${d.stage}'. One line per epoch t = ${first.epoch}..${last.epoch}, the rule <code>${esc(d.run)}@t</code> (epoch 0 is the pretrained Ad-LLM). ` +
-    `<em>Plotted: expected clicks</em> on the perturbed ad summed over the ${d.queries} queries, computed exactly: the ad's itctr from the rule's whole ` +
-    `response distribution and the parametric user's click probabilities — the paper's click counts without sampling noise. ` +
+    (d.itctr === 'sampled'
+      ? `<em>Plotted: expected clicks</em> on the perturbed ad summed over the ${d.queries} queries, estimated: a rule here cannot enumerate its responses ` +
+        `(a served LLM), so its itctr is the mean of the parametric user's click probability on the ad over ${d.itctr_samples} sampled responses per ` +
+        `(query, bid, epoch), with the same seed for every bid of a query; the curve carries that sampling noise. `
+      : `<em>Plotted: expected clicks</em> on the perturbed ad summed over the ${d.queries} queries, computed exactly: the ad's itctr from the rule's whole ` +
+        `response distribution and the parametric user's click probabilities — the paper's click counts without sampling noise. `) +
     `ρ in the legend: Spearman rank correlation of bid and expected clicks over the ${d.queries} × ${d.bids.length} (query, bid) pairs. ` +
     `The table also gives sampled counts: one response and one click draw per (query, bid), with the same random numbers for every bid and epoch of a query. ` +
     `Data: <a href="fig4a.json">fig4a.json</a>, picture: <a href="fig4a.svg">fig4a.svg</a>.`;
   return section(
     'Figure 4(a): allocation monotonicity',
     'fig4a',
-    `<figure>\n${m.fig4aSvg.trim()}\n<figcaption>${caption}</figcaption>\n</figure>\n${htmlTable(header, rows, header.map(() => true))}`,
+    `<figure>\n${m.fig4aSvg!.trim()}\n<figcaption>${caption}</figcaption>\n</figure>\n${htmlTable(header, rows, header.map(() => true))}`,
   );
 }
 
 function fig4bSection(m: ReportModel): string {
   const d = m.fig4b;
+  if (!d) return '';
   const [llm, gsp] = d.curves;
   const steps = d.curves
     .map((c) => `${esc(c.label)}: ${fixed(c.max_step_expected, 2)} expected clicks (exact curve), ${fixed(c.max_step_smoothed, 2)} (trend of the counts), ${c.max_step_raw} (raw counts)${c.jumps.length ? `, a jump at bid ${c.jumps.map((k) => d.bids[k + 1]).join(', ')}` : ''}`)
@@ -192,7 +199,7 @@ function fig4bSection(m: ReportModel): string {
         `trained rule's largest change, trained itctr at bid 100 ≥ 0.03), so this is the ad with the largest margin, jump − 2 × largest change: ` +
         `jump ${fixed(sel.gsp_itctr_jump, 3)}, trained largest change ${fixed(sel.trained_max_itctr_change, 3)}, itctr at 100 ${fixed(sel.trained_itctr_at_100, 4)}. `) +
     `Data: <a href="fig4b.json">fig4b.json</a>, picture: <a href="fig4b.svg">fig4b.svg</a>.`;
-  return section('Figure 4(b): allocation continuity', 'fig4b', `<figure>\n${m.fig4bSvg.trim()}\n<figcaption>${caption}</figcaption>\n</figure>`);
+  return section('Figure 4(b): allocation continuity', 'fig4b', `<figure>\n${m.fig4bSvg!.trim()}\n<figcaption>${caption}</figcaption>\n</figure>`);
 }
 
 function pValue(v: VerdictRead): string {
@@ -247,7 +254,7 @@ function metricsSection(m: ReportModel): string {
       f2(x.format_errors_per_response),
       x.pctr_auc === null ? '—' : fixed(x.pctr_auc, 3),
       String(x.pairs),
-      `${fixed(x.dpo_loss_before, 3)} → ${fixed(x.dpo_loss_after, 3)}`,
+      x.dpo_loss_before === null || x.dpo_loss_after === null ? '— (no pairs)' : `${fixed(x.dpo_loss_before, 3)} → ${fixed(x.dpo_loss_after, 3)}`,
       fixed(x.bid_click_rank_correlation, 3),
     ]);
     const c = r.manifest.config;
@@ -267,10 +274,13 @@ function whatWasRun(m: ReportModel): string {
   const items = p.runs.map((r) => `<li>${runSentence(r)}</li>`);
   if (p.bench) items.push(`<li>Table 2: <code>${esc(p.bench.file)}</code> (${p.bench.data.rows.length} mechanisms, bench seed ${p.bench.data.seed ?? '?'}).</li>`);
   if (p.verify) items.push(`<li>Verdicts: <code>${esc(p.verify.file)}</code> (${esc(p.verify.data.mechanism)}).</li>`);
-  items.push(
-    `<li>Figure 4: drawn by this report from <code>${esc(m.fig4a.run)}</code> (${esc(p.figureRunReason)}), report seed ${m.seed}: ` +
-      `${m.fig4a.queries} queries × ${m.fig4a.bids.length} bids × ${m.fig4a.epochs.length} epochs for 4(a); ${m.fig4b.responses} responses × ${m.fig4b.bids.length} bids × ${m.fig4b.curves.length} mechanisms for 4(b).</li>`,
-  );
+  const drawn = [
+    ...(m.fig4a ? [`${m.fig4a.queries} queries × ${m.fig4a.bids.length} bids × ${m.fig4a.epochs.length} epochs for 4(a)${m.fig4a.itctr === 'sampled' ? ` (itctr from ${m.fig4a.itctr_samples} sampled responses each)` : ''}`] : []),
+    ...(m.fig4b ? [`${m.fig4b.responses} responses × ${m.fig4b.bids.length} bids × ${m.fig4b.curves.length} mechanisms for 4(b)`] : []),
+  ];
+  const run = m.fig4a?.run ?? m.fig4b?.run;
+  if (run !== undefined) items.push(`<li>Figure 4: drawn by this report from <code>${esc(run)}</code> (${esc(p.figureRunReason)}), report seed ${m.seed}: ${drawn.join('; ')}.</li>`);
+  else items.push('<li>Figure 4: not drawn (<code>--figures</code>).</li>');
   let demo = '';
   if (p.demo) {
     // demo.json is written by another command and may grow: show its settings generically

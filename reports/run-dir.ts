@@ -38,8 +38,10 @@ const MetricsLine = z.looseObject({
   bid_click_rank_correlation: z.number(),
   pctr_auc: z.number().nullable(),
   pairs: z.number(),
-  dpo_loss_before: z.number(),
-  dpo_loss_after: z.number(),
+  // null: the epoch had no preference pairs, so no DPO update ran (NaN in training/irpo.ts,
+  // which JSON writes as null)
+  dpo_loss_before: z.number().nullable(),
+  dpo_loss_after: z.number().nullable(),
 });
 export type MetricsLine = z.infer<typeof MetricsLine>;
 

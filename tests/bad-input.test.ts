@@ -163,6 +163,8 @@ const numericFlags: [string, string, string[]][] = [
   ['verify', '--cases', ['0', 'some']],
   ['report', '--queries', ['0', '100001']],
   ['report', '--responses', ['0', '-2']],
+  ['report', '--itctr-samples', ['-1', 'some']],
+  ['report', '--figures', ['4c', '', '4a,5']],
   ['serve', '--port', ['-1', '65536', 'http']],
 ];
 const seedCommands = ['demo', 'simulate', 'train', 'bench', 'verify', 'report', 'parse', 'import', 'serve'];

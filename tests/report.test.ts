@@ -6,7 +6,7 @@
  * paper's Figure 4 says (epoch 0 ignores bids; GSP steps where LLM-Auction does not).
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { D3Node } from 'd3-node';
@@ -99,8 +99,8 @@ describe('report on a demo directory', () => {
     expect(summary.files).toEqual(want);
     for (const f of want) expect(existsSync(join(out1, f)), f).toBe(true);
     expect(summary.out).toBe(out1);
-    expect(summary.figures.fig4a.epochs.map((e) => e.epoch)).toEqual([0, 1, 2]);
-    expect(summary.figures.fig4b.curves).toHaveLength(2);
+    expect(summary.figures.fig4a!.epochs.map((e) => e.epoch)).toEqual([0, 1, 2]);
+    expect(summary.figures.fig4b!.curves).toHaveLength(2);
   });
 
   it('draws SVGs that parse as XML, with axes, labels and legends', () => {
@@ -168,7 +168,7 @@ describe('report on a demo directory', () => {
     const xs = d.per_query.flatMap(() => d.bids);
     const ys = d.per_query.flatMap((q) => q.itctr[d.epochs.length - 1]!);
     expect(spearman(xs, ys)).toBeCloseTo(last.spearman_expected, 4);
-    expect(summary.figures.fig4a.epochs[0]!.spearman_expected).toBe(e0.spearman_expected);
+    expect(summary.figures.fig4a!.epochs[0]!.spearman_expected).toBe(e0.spearman_expected);
   });
 
   it('Figure 4(b): GSP over the trained rule steps, LLM-Auction moves smoothly', () => {
@@ -184,7 +184,7 @@ describe('report on a demo directory', () => {
     expect(gsp!.max_step_expected).toBeGreaterThan(3 * llm!.max_step_expected);
     // GSP never shows the ad before it wins the slot.
     expect(gsp!.expected.slice(0, d.selection.gsp_entry_bid! - 1).every((v) => v === 0)).toBe(true);
-    expect(summary.figures.fig4b.curves.map((c) => c.max_step_expected)).toEqual([llm!.max_step_expected, gsp!.max_step_expected]);
+    expect(summary.figures.fig4b!.curves.map((c) => c.max_step_expected)).toEqual([llm!.max_step_expected, gsp!.max_step_expected]);
   });
 
   const noChromium = !existsSync('/usr/bin/chromium');
@@ -225,6 +225,24 @@ describe('report on a single IRPO run directory', () => {
     await expect(buildReport({ ...opts, run: sim })).rejects.toThrow(/not an IRPO run directory/);
     await expect(buildReport({ ...opts, run, queries: 0 })).rejects.toThrow(/--queries must be a positive integer/);
     expect(existsSync(opts.out)).toBe(false);
+  });
+
+  it('--figures 4a draws Figure 4(a) alone, and an epoch without pairs (no DPO loss) is shown as such', async () => {
+    const copy = join(root, 'no-pairs');
+    cpSync(run, copy, { recursive: true });
+    const lines = readFileSync(join(copy, 'metrics.jsonl'), 'utf8').trim().split('\n');
+    const last = JSON.parse(lines.at(-1)!) as Record<string, unknown>;
+    // What irpo.ts writes for an epoch with no preference pairs: NaN losses, which JSON makes null.
+    lines[lines.length - 1] = JSON.stringify({ ...last, pairs: 0, dpo_loss_before: Number.NaN, dpo_loss_after: Number.NaN });
+    writeFileSync(join(copy, 'metrics.jsonl'), `${lines.join('\n')}\n`);
+    const out = join(root, 'out-4a');
+    const s = await buildReport({ run: copy, out, seed: 0, queries: 5, figures: '4a' });
+    expect(s.files).toEqual(['fig4a.json', 'fig4a.svg', 'index.html']);
+    expect(s.figures.fig4b).toBeUndefined();
+    expect(s.figures.fig4a!.itctr).toBe('exact');
+    const html = readFileSync(join(out, 'index.html'), 'utf8');
+    expect(html).toContain('— (no pairs)');
+    expect(html).not.toContain('Figure 4(b)');
   });
 
   it('names the file and field of a malformed input', async () => {

@@ -32,18 +32,30 @@ export interface ReportOptions {
   queries?: number;
   /** Sampled responses per bid of Figure 4(b) (default 200, as in the paper). */
   responses?: number;
+  /** Which figures to draw: '4a,4b' (default), '4a' or '4b'. */
+  figures?: string;
+  /** Responses per (query, bid) that estimate itctr in Figure 4(a) for a rule that cannot enumerate (0: exact only). */
+  itctrSamples?: number;
 }
 
 export interface ReportSummary {
   out: string;
   files: string[];
   figures: {
-    fig4a: { run: string; queries: number; epochs: { epoch: number; spearman_expected: number; spearman_sampled: number }[] };
-    fig4b: { query_id: string; ad_id: string; responses: number; curves: { mechanism: string; max_step_expected: number; max_step_smoothed: number; max_step_raw: number }[] };
+    fig4a?: { run: string; queries: number; itctr: 'exact' | 'sampled'; itctr_samples: number | null; epochs: { epoch: number; spearman_expected: number; spearman_sampled: number }[] };
+    fig4b?: { query_id: string; ad_id: string; responses: number; curves: { mechanism: string; max_step_expected: number; max_step_smoothed: number; max_step_raw: number }[] };
   };
 }
 
 export const REPORT_DEFAULTS = { queries: 200, responses: 200 } as const;
+
+/** `--figures`: a comma list of 4a and 4b. */
+export function parseFigures(v: string | undefined): Set<'4a' | '4b'> {
+  const items = (v ?? '4a,4b').split(',').map((x) => x.trim().toLowerCase());
+  const bad = items.filter((x) => x !== '4a' && x !== '4b');
+  if (bad.length > 0 || items.length === 0) throw new UsageError(`--figures: expected a comma list of 4a and 4b, got ${JSON.stringify(v)}`);
+  return new Set(items as ('4a' | '4b')[]);
+}
 
 function positive(name: string, v: number | undefined, dflt: number): number {
   const x = v ?? dflt;
@@ -58,6 +70,9 @@ export async function buildReport(opts: ReportOptions): Promise<ReportSummary> {
   if (!Number.isInteger(opts.seed)) throw new UsageError(`--seed must be an integer, got ${String(opts.seed)}`);
   const queries = positive('--queries', opts.queries, REPORT_DEFAULTS.queries);
   const responses = positive('--responses', opts.responses, REPORT_DEFAULTS.responses);
+  const figures = parseFigures(opts.figures);
+  const itctrSamples = opts.itctrSamples ?? 0;
+  if (!Number.isInteger(itctrSamples) || itctrSamples < 0) throw new UsageError(`--itctr-samples must be a non-negative integer, got ${String(opts.itctrSamples)}`);
   const pieces = loadRunDir(opts.run);
 
   // ---- Figure 4 from the chosen IRPO run: run:DIR@0..T and GSP over run:DIR@T. ------------------
@@ -78,6 +93,7 @@ export async function buildReport(opts: ReportOptions): Promise<ReportSummary> {
     worldSeed: run.manifest.config.worldSeed,
     candidates: run.manifest.config.candidates,
     seed: opts.seed,
+    itctrSamples,
     onProgress: (label, done, total) => {
       if (label !== current) {
         bar.stop();
@@ -90,8 +106,8 @@ export async function buildReport(opts: ReportOptions): Promise<ReportSummary> {
   let fig4a;
   let fig4b;
   try {
-    fig4a = await figure4a(ctx, queries);
-    fig4b = await figure4b(ctx, responses);
+    if (figures.has('4a')) fig4a = await figure4a(ctx, queries);
+    if (figures.has('4b')) fig4b = await figure4b(ctx, responses);
   } finally {
     bar.stop();
   }
@@ -105,12 +121,16 @@ export async function buildReport(opts: ReportOptions): Promise<ReportSummary> {
     files.set('table2.csv', table2Csv(t2));
     files.set('table2.json', table2Json(t2));
   }
-  const a = fig4aSvg(fig4a);
-  const b = fig4bSvg(fig4b);
-  files.set('fig4a.svg', a);
-  files.set('fig4a.json', `${prettyJson(fig4a)}\n`);
-  files.set('fig4b.svg', b);
-  files.set('fig4b.json', `${prettyJson(fig4b)}\n`);
+  const a = fig4a ? fig4aSvg(fig4a) : undefined;
+  const b = fig4b ? fig4bSvg(fig4b) : undefined;
+  if (fig4a) {
+    files.set('fig4a.svg', a!);
+    files.set('fig4a.json', `${prettyJson(fig4a)}\n`);
+  }
+  if (fig4b) {
+    files.set('fig4b.svg', b!);
+    files.set('fig4b.json', `${prettyJson(fig4b)}\n`);
+  }
   // The pCTR-quality figure, when the run directory is a demo's that computed it.
   const qualityFile = join(opts.run, 'pctr-quality.json');
   const quality = existsSync(qualityFile) ? (JSON.parse(readFileSync(qualityFile, 'utf8')) as PctrQualityData) : undefined;
@@ -121,7 +141,7 @@ export async function buildReport(opts: ReportOptions): Promise<ReportSummary> {
   const names = ['index.html', ...files.keys()].sort();
   files.set(
     'index.html',
-    indexHtml({ pieces, seed: opts.seed, ...(t2 ? { table2: t2 } : {}), fig4a, fig4b, fig4aSvg: a, fig4bSvg: b, ...(quality ? { pctrQuality: { svg: files.get('pctr-quality.svg')!, data: quality } } : {}), files: names.filter((n) => n !== 'index.html') }),
+    indexHtml({ pieces, seed: opts.seed, ...(t2 ? { table2: t2 } : {}), ...(fig4a ? { fig4a, fig4aSvg: a! } : {}), ...(fig4b ? { fig4b, fig4bSvg: b! } : {}), ...(quality ? { pctrQuality: { svg: files.get('pctr-quality.svg')!, data: quality } } : {}), files: names.filter((n) => n !== 'index.html') }),
   );
   for (const [name, text] of files) writeFileSync(join(opts.out, name), text);
 
@@ -129,13 +149,17 @@ export async function buildReport(opts: ReportOptions): Promise<ReportSummary> {
     out: opts.out,
     files: names,
     figures: {
-      fig4a: { run: fig4a.run, queries: fig4a.queries, epochs: fig4a.epochs.map((e) => ({ epoch: e.epoch, spearman_expected: e.spearman_expected, spearman_sampled: e.spearman_sampled })) },
-      fig4b: {
-        query_id: fig4b.query_id,
-        ad_id: fig4b.ad_id,
-        responses: fig4b.responses,
-        curves: fig4b.curves.map((c) => ({ mechanism: c.mechanism, max_step_expected: c.max_step_expected, max_step_smoothed: c.max_step_smoothed, max_step_raw: c.max_step_raw })),
-      },
+      ...(fig4a ? { fig4a: { run: fig4a.run, queries: fig4a.queries, itctr: fig4a.itctr, itctr_samples: fig4a.itctr_samples, epochs: fig4a.epochs.map((e) => ({ epoch: e.epoch, spearman_expected: e.spearman_expected, spearman_sampled: e.spearman_sampled })) } } : {}),
+      ...(fig4b
+        ? {
+            fig4b: {
+              query_id: fig4b.query_id,
+              ad_id: fig4b.ad_id,
+              responses: fig4b.responses,
+              curves: fig4b.curves.map((c) => ({ mechanism: c.mechanism, max_step_expected: c.max_step_expected, max_step_smoothed: c.max_step_smoothed, max_step_raw: c.max_step_raw })),
+            },
+          }
+        : {}),
     },
   };
 }
@@ -147,13 +171,12 @@ export async function runReport(opts: ReportOptions): Promise<number> {
     writeJsonResult('-', s);
     return 0;
   }
-  const rho = s.figures.fig4a.epochs.map((e) => `${e.epoch}: ${fixed(e.spearman_expected, 2)}`).join(', ');
-  const steps = s.figures.fig4b.curves.map((c) => `${c.mechanism} ${fixed(c.max_step_expected, 1)}`).join(' vs ');
-  process.stdout.write(
-    `report written to ${join(s.out, 'index.html')} (${s.files.length} files)\n` +
-      `Fig 4(a) bid-click Spearman by epoch ${rho}; Fig 4(b) largest step in expected clicks: ${steps}` +
-      `${s.files.includes('table2.md') ? '' : '; no Table 2 (no bench.json)'}\n`,
-  );
+  const parts: string[] = [];
+  const f4a = s.figures.fig4a;
+  if (f4a) parts.push(`Fig 4(a) bid-click Spearman by epoch ${f4a.epochs.map((e) => `${e.epoch}: ${fixed(e.spearman_expected, 2)}`).join(', ')}${f4a.itctr === 'sampled' ? ` (itctr from ${f4a.itctr_samples} sampled responses per bid)` : ''}`);
+  if (s.figures.fig4b) parts.push(`Fig 4(b) largest step in expected clicks: ${s.figures.fig4b.curves.map((c) => `${c.mechanism} ${fixed(c.max_step_expected, 1)}`).join(' vs ')}`);
+  if (!s.files.includes('table2.md')) parts.push('no Table 2 (no bench.json)');
+  process.stdout.write(`report written to ${join(s.out, 'index.html')} (${s.files.length} files)\n${parts.join('; ')}\n`);
   writeJsonResult(opts.json, s);
   return 0;
 }
