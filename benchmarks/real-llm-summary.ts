@@ -6,7 +6,7 @@
  *
  *   npx tsx benchmarks/real-llm-summary.ts [runs/real-llm]
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { BenchFile } from '../reports/formats.ts';
@@ -39,6 +39,21 @@ const rel = (s: string) => s.split(`${process.cwd()}/`).join('');
 const f = (x: number, d = 2) => (Number.isFinite(x) ? x.toFixed(d) : 'n/a');
 const ci = (c: readonly number[]) => `[${f(c[0]!)}, ${f(c[1]!)}]`;
 
+/** Valid exposures and clicks in an epoch's phase-1 online data (what its pCTR fit adds), if on disk. */
+function onlineData(trainDir: string, epoch: number): { exposures: number; clicks: number } | null {
+  const file = join(trainDir, `epoch-${epoch}`, 'online', 'episodes.jsonl');
+  if (!existsSync(file)) return null;
+  let exposures = 0;
+  let clicks = 0;
+  for (const line of readFileSync(file, 'utf8').split('\n')) {
+    if (line.trim() === '') continue;
+    const e = JSON.parse(line) as { exposures?: unknown[]; clicks?: unknown[] };
+    exposures += e.exposures?.length ?? 0;
+    clicks += e.clicks?.length ?? 0;
+  }
+  return { exposures, clicks };
+}
+
 export function summarizeRealLlm(dir: string): void {
   const r = JSON.parse(readFileSync(join(dir, 'result.json'), 'utf8')) as RealLlmResult;
   const rows = r.bench.rows;
@@ -54,6 +69,20 @@ export function summarizeRealLlm(dir: string): void {
   ];
   const paired = trained?.paired?.find((p) => warm && p.against === warm.mechanism);
   if (paired) md.push(`Trained minus warm-started, paired over the same queries: reward ${f(paired.reward_diff)} ${ci(paired.reward_diff_ci95)}, revenue ${f(paired.revenue_diff)} ${ci(paired.revenue_diff_ci95)}.`, '');
+  // Every row against the warm start, paired over the same queries (each IRPO epoch included).
+  const vsWarm = rows.flatMap((x) => {
+    const p = x.paired?.find((q) => warm && q.against === warm.mechanism);
+    return p ? [{ x, p }] : [];
+  });
+  if (vsWarm.length > 1)
+    md.push(
+      'Each row minus the warm-started model, paired over the same queries:',
+      '',
+      '| row | reward difference [95% CI] | revenue difference [95% CI] |',
+      '| --- | ---: | ---: |',
+      ...vsWarm.map(({ x, p }) => `| ${label(x)} | ${f(p.reward_diff)} ${ci(p.reward_diff_ci95)} | ${f(p.revenue_diff)} ${ci(p.revenue_diff_ci95)} |`),
+      '',
+    );
   // The null any gain must beat: a rule that never inserts an ad scores reward 0 and revenue 0.
   if (trained)
     md.push(
@@ -63,13 +92,16 @@ export function summarizeRealLlm(dir: string): void {
   md.push(
     'What each IRPO epoch collected under the policy it started from (epoch 1 samples the warm-started model):',
     '',
-    '| epoch | reward / query | valid ads / response | format errors / response | pCTR AUC (held out) | preference pairs | DPO loss before -> after |',
-    '| ---: | ---: | ---: | ---: | ---: | ---: | --- |',
-    ...r.metrics.map((m) => `| ${m.epoch} | ${f(m.reward_per_query)} | ${f(m.ads_per_response)} | ${f(m.format_errors_per_response)} | ${m.pctr_auc === null || m.pctr_auc === undefined ? '—' : f(m.pctr_auc, 3)} | ${m.pairs} | ${f(m.dpo_loss_before, 3)} -> ${f(m.dpo_loss_after, 3)} |`),
+    '| epoch | reward / query | valid ads / response | format errors / response | exposures / clicks in the online data | pCTR AUC (held out) | preference pairs | DPO loss before -> after |',
+    '| ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |',
+    ...r.metrics.map((m) => {
+      const d = onlineData(join(dir, 'train'), m.epoch);
+      return `| ${m.epoch} | ${f(m.reward_per_query)} | ${f(m.ads_per_response)} | ${f(m.format_errors_per_response)} | ${d ? `${d.exposures} / ${d.clicks}` : '—'} | ${m.pctr_auc === null || m.pctr_auc === undefined ? '—' : f(m.pctr_auc, 3)} | ${m.pairs} | ${f(m.dpo_loss_before, 3)} -> ${f(m.dpo_loss_after, 3)} |`;
+    }),
     '',
     ...(r.fig4a
       ? [
-          `Figure 4(a) from the real model (${rel(dir)}/report/fig4a.svg): ${r.fig4a.queries} held-out queries, one ad each with its bid set to ${r.fig4a.bids.join(', ')}; ` +
+          `Figure 4(a) from the real model (${rel(dir)}/report/fig4a.svg, copied to benchmarks/results/real-llm-fig4a.svg): ${r.fig4a.queries} held-out queries, one ad each with its bid set to ${r.fig4a.bids.join(', ')}; ` +
             `expected clicks on it summed over the queries, ${r.fig4a.itctr === 'sampled' ? `estimated from ${r.fig4a.itctr_samples} sampled responses per (query, bid, epoch)` : 'exact'}.`,
           '',
           `| epoch | expected clicks at bid ${r.fig4a.bids[0]} | at bid ${r.fig4a.bids.at(-1)} | Spearman ρ (bid, expected clicks) | sampled clicks at bid ${r.fig4a.bids[0]} -> ${r.fig4a.bids.at(-1)} |`,

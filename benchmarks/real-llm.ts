@@ -18,7 +18,7 @@
  * venv), bash scripts/make-trainer-model.sh (the trainer's transformers copy).
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
@@ -163,6 +163,7 @@ try {
     run('figure 4(a)', cli(['report', '--run', trainDir, '--out', join(out, 'report'), '--figures', '4a', '--queries', String(fig4aQueries), '--itctr-samples', a['fig4a-samples']!, '--seed', a.seed!, '--json', join(out, 'report.json')]));
   }
   const fig4a = fig4aQueries > 0 ? JSON.parse(readFileSync(join(out, 'report', 'fig4a.json'), 'utf8')) : null;
+  if (fig4a) copyFileSync(join(out, 'report', 'fig4a.svg'), resolve('benchmarks/results/real-llm-fig4a.svg'));
   const result = { verify, fig4a, command: `npx tsx benchmarks/real-llm.ts ${process.argv.slice(2).map(quote).join(' ')}`, produced_by: readFileSync(join(out, 'commands.txt'), 'utf8'), timings_s: timings, bench, metrics: readFileSync(join(trainDir, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l)) };
   writeFileSync(join(out, 'result.json'), `${JSON.stringify(result, null, 2)}\n`);
   log(`wrote ${join(out, 'result.json')}`);
