@@ -14,6 +14,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import type { ProbeReport } from '../models/probe.ts';
 import { writeResult } from './lib.ts';
 
 const { values: a } = parseArgs({ options: { out: { type: 'string', default: 'runs/probe-tserve' }, limit: { type: 'string', default: '3' } } });
@@ -73,17 +74,8 @@ const cli = (args: string[]) => {
 
 try {
   const probe = cli(['probe', '-m', spec, '--json', join(out, 'probe.json')]);
-  const found = JSON.parse(readFileSync(join(out, 'probe.json'), 'utf8')) as {
-    fields: Record<string, { accepted: boolean; status?: number }>;
-    n_returned: number | null;
-    distinct_texts: number;
-    tries: number;
-    seed_repeats: boolean | null;
-    logprobs_returned: boolean;
-    finish_reason_length: boolean | null;
-    adapt: Record<string, string>;
-    warnings: string[];
-  };
+  // What `llm-auction probe --json` writes: the probe's report (models/probe.ts).
+  const found = JSON.parse(readFileSync(join(out, 'probe.json'), 'utf8')) as ProbeReport;
   const bench = (s: string, name: string) => cli(['bench', '-m', s, '--queries', 'test', '--limit', a.limit!, '--candidates', '3', '--seed', '0', '--json', join(out, `${name}.json`)]);
   const adapted = bench(spec, 'bench-probed');
   const asWritten = bench(`${spec}&probe=off`, 'bench-probe-off');
