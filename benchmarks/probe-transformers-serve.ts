@@ -39,10 +39,10 @@ const port = await new Promise<number>((res) => {
   });
 });
 const serveArgs = ['serve', model, '--device', 'cpu', '--host', '127.0.0.1', '--port', String(port)];
-const commands: string[] = [`HF_HUB_OFFLINE=1 HF_HUB_CACHE=${join(out, 'hf-hub')} ${join(venv, 'bin', 'transformers')} ${serveArgs.join(' ')}`];
 // Its /v1/models lists the hub cache, and fails when there is none: give it an empty one.
 const hubCache = join(out, 'hf-hub');
 mkdirSync(hubCache, { recursive: true });
+const commands: string[] = [`HF_HUB_OFFLINE=1 HF_HUB_CACHE=${hubCache} ${join(venv, 'bin', 'transformers')} ${serveArgs.join(' ')}`];
 const server = spawn(join(venv, 'bin', 'transformers'), serveArgs, {
   env: { ...process.env, HF_HUB_OFFLINE: '1', TRANSFORMERS_OFFLINE: '1', TOKENIZERS_PARALLELISM: 'false', HF_HUB_CACHE: hubCache },
   stdio: ['ignore', 'inherit', 'inherit'],

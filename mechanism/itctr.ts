@@ -62,6 +62,19 @@ export async function estimateItctr(
 
   const m = opts.samples ?? 10;
   const responses = await rule.sample(input, m, opts.seed === undefined ? {} : { seed: opts.seed });
+  return itctrFromResponses(input, responses, clicks);
+}
+
+/**
+ * itctr of every candidate estimated from responses already sampled from the rule: each
+ * contributes ctr_i(y_m), zero where a_i is not validly exposed (what `estimateItctr` does when the
+ * rule cannot enumerate; Figure 4(a) calls it on the responses it also draws clicks for).
+ */
+export async function itctrFromResponses(input: AuctionInput, responses: readonly string[], clicks: ClickModel): Promise<ItctrEstimate[]> {
+  const parser = new ResponseParser(input.ads);
+  const ids = input.ads.map((a) => a.id);
+  const sumCtr = new Map(ids.map((id) => [id, 0]));
+  const sumExp = new Map(ids.map((id) => [id, 0]));
   for (const response of responses) {
     const parsed = parser.parse(response);
     const ctr = await clicks.clickProbabilities({ input, response, parsed });

@@ -23,7 +23,7 @@ import type { AllocationRule, AuctionInput, ParsedResponse, Profile, Query } fro
 import { auctionInput } from '../simulation/auctions.ts';
 import { embeddedWorld, type World } from '../simulation/world.ts';
 import { ExactItctr } from './exact-itctr.ts';
-import { EmbeddedRule } from '../simulation/embedded-policy.ts';
+import { itctrFromResponses } from '../mechanism/itctr.ts';
 import { UsageError } from '../lib/errors.ts';
 import { LOESS_SPAN, segmentedLoess } from './loess.ts';
 import { round } from '../lib/numbers.ts';
@@ -109,10 +109,8 @@ export async function figure4a(ctx: FigureContext, n: number): Promise<Fig4aData
   const perQuery: Fig4aData['per_query'] = [];
   const B = FIG4A_BIDS.length;
   const K = ctx.itctrSamples ?? 0;
-  const sampledAny = ctx.epochs.some((t) => {
-    const rule = ctx.rules.get(t)!;
-    return !(rule instanceof EmbeddedRule) && rule.enumerate === undefined;
-  });
+  // Exact where a rule enumerates its responses (the embedded rules do), sampled otherwise.
+  const sampledAny = ctx.epochs.some((t) => ctx.rules.get(t)!.enumerate === undefined);
   for (let qi = 0; qi < queries.length; qi++) {
     const q = queries[qi]!;
     const input = auctionInput(q, profiles.get(q.profile_id)!, world.catalog, { seed: ctx.seed, stage: 'fig4a', epoch: 0, candidates: ctx.candidates });
@@ -125,7 +123,7 @@ export async function figure4a(ctx: FigureContext, n: number): Promise<Fig4aData
       const rule = ctx.rules.get(t)!;
       const row: number[] = [];
       const hits: number[] = [];
-      const exactRule = rule instanceof EmbeddedRule || rule.enumerate !== undefined;
+      const exactRule = rule.enumerate !== undefined;
       if (!exactRule && !(K > 0)) throw new UsageError(`${rule.name}: cannot compute Figure 4(a) exactly: the rule does not enumerate its responses; pass --itctr-samples K to estimate its itctr from K sampled responses per query and bid`);
       for (const bid of FIG4A_BIDS) {
         const arm = withBid(input, index, bid);
@@ -141,14 +139,7 @@ export async function figure4a(ctx: FigureContext, n: number): Promise<Fig4aData
           // Sampled itctr: the mean click probability on the ad over K responses (zero where it
           // is not validly inserted); the first of them is also the one whose clicks are drawn.
           const texts = await rule.sample(arm, K, { seed: deriveSeed(ctx.seed, 'fig4a/response', q.id) });
-          let sum = 0;
-          for (const text of texts) {
-            const parsed = parser.parse(text);
-            if (!parsed.exposures.some((e) => e.id === id)) continue;
-            const ctr = await ctx.user.clickProbabilities({ input: arm, response: text, parsed });
-            sum += Math.min(1, Math.max(0, ctr[id] ?? 0));
-          }
-          row.push(texts.length > 0 ? sum / texts.length : 0);
+          row.push((await itctrFromResponses(arm, texts, ctx.user)).find((e) => e.id === id)?.itctr ?? 0);
           response = texts[0] ?? '';
         }
         const parsed = parser.parse(response);
