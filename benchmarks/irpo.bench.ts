@@ -6,7 +6,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { benchMechanisms } from '../cli/commands/bench.ts';
+import { benchMechanisms } from '../evaluation/table2.ts';
 import { irpoConfig } from '../training/config.ts';
 import { trainIrpo } from '../training/irpo.ts';
 import { writeResult, type Target } from './lib.ts';

@@ -11,7 +11,7 @@ import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { BenchFile } from '../reports/formats.ts';
 import type { EpochMetrics } from '../training/irpo.ts';
-import { parseSpec, specLabel } from '../cli/kinds/index.ts';
+import { parseSpec, specLabel } from '../evaluation/kinds/index.ts';
 import { writeResult } from './lib.ts';
 
 interface RealLlmResult {

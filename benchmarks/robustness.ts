@@ -14,7 +14,7 @@
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { benchMechanisms, type BenchRow } from '../cli/commands/bench.ts';
+import { benchMechanisms, type BenchRow } from '../evaluation/table2.ts';
 import { table2Checks } from '../cli/commands/demo.ts';
 import { irpoConfig } from '../training/config.ts';
 import { defaultJobs, trainInParallel, type TrainJob } from '../training/parallel.ts';

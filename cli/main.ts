@@ -12,9 +12,9 @@ import { abortInFlight } from '../lib/abort.ts';
 import { AD_TEMPLATE_ENV, AD_TEMPLATES } from '../mechanism/prompt.ts';
 import { InputError, UsageError } from '../lib/errors.ts';
 import { defaultPropertyNames, reportPropertyNames } from '../properties/registry.ts';
-import { mechanismUsage } from './kinds/index.ts';
+import { mechanismUsage } from '../evaluation/kinds/index.ts';
 import { checkJsonTarget, reserveStdoutForJson } from './output.ts';
-import { userUsage } from './users/index.ts';
+import { userUsage } from '../evaluation/users/index.ts';
 
 const EXIT = { ok: 0, failed: 1, usage: 2, inconclusive: 3 } as const;
 
@@ -224,7 +224,7 @@ export function buildProgram(result: { code: number }): Command {
     .addOption(jsonOption())
     .addOption(seedOption())
     .action(async (opts) => {
-      const { resolveMechanismUnderTest } = await import('./resolve.ts');
+      const { resolveMechanismUnderTest } = await import('../evaluation/resolve.ts');
       const mechanism = await resolveMechanismUnderTest(opts.mechanism, { user: opts.user });
       result.code = await (await import('./commands/verify.ts')).runVerify({
         mechanism,
@@ -302,7 +302,7 @@ export function buildProgram(result: { code: number }): Command {
     .addOption(jsonOption())
     .addOption(seedOption())
     .action(async (opts) => {
-      const { resolveRule } = await import('./resolve.ts');
+      const { resolveRule } = await import('../evaluation/resolve.ts');
       const rule = await resolveRule(opts.mechanism);
       result.code = await (await import('./commands/serve.ts')).runServe({ rule, port: opts.port, host: opts.host, json: opts.json, seed: opts.seed });
     });

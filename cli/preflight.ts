@@ -25,7 +25,7 @@ export async function preflightTrain(opts: TrainFlags): Promise<() => void> {
     if (opts.adLlm !== undefined && !opts.adLlm.trim().startsWith('openai:')) {
       throw new UsageError(`--ad-llm must be an openai: spec (openai:URL?model=BASE), got ${JSON.stringify(opts.adLlm)}`);
     }
-    if (opts.adLlm !== undefined) (await import('./kinds/index.ts')).parseSpec(opts.adLlm);
+    if (opts.adLlm !== undefined) (await import('../evaluation/kinds/index.ts')).parseSpec(opts.adLlm);
     if (opts.trainerCommand !== undefined && opts.trainerCommand.trim() === '') throw new UsageError('--trainer-command must not be empty');
     if (opts.baseModel !== undefined && opts.baseModel.trim() === '') throw new UsageError('--base-model must not be empty');
     if (!/^(vllm-lora|none|command:.+)$/.test(opts.reload)) {

@@ -1,7 +1,7 @@
 /**
  * The machinery of the spec grammar (`-m SPEC`, `--user SPEC`): `KIND:REST`, where each kind reads
  * its own rest. The kinds themselves (what `embedded:`, `run:`, `mosaic:`… mean and how they run)
- * live with the commands (cli/kinds/), since running them reaches every layer; this file knows only
+ * live in evaluation/kinds/, above training and the baselines, since running them reaches every layer; this file knows only
  * the shape of the text, so it stays pure and at the bottom.
  *
  * Wrappers nest (`gsp:mosaic:embedded:pretrained?n=5?k=2`). A trailing `?…` belongs to the

@@ -19,7 +19,8 @@ export const LAYERS: Record<string, number> = {
   training: 5, // pCTR model, DPO, the IRPO loop
   baselines: 5, // GSP, MOSAIC
   reports: 6, // Table 2, Figure 4, HTML
-  cli: 7, // commands, spec kinds, option parsing
+  evaluation: 6.5, // spec and user kinds (resolve a spec to a rule), world selection, Table 2's computation: what commands and the library call
+  cli: 7, // commands: flags in, one call into evaluation/ or below, output out
   benchmarks: 8,
   tests: 8,
   scripts: 8,

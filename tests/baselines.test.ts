@@ -15,7 +15,7 @@ import { gsp, Ledger } from '../mechanism/payment.ts';
 import { reward } from '../mechanism/reward.ts';
 import { sampleForSettlement } from '../mechanism/settlement.ts';
 import { deriveSeed } from '../lib/rng.ts';
-import { formatSpec, parseSpec } from '../cli/kinds/index.ts';
+import { formatSpec, parseSpec } from '../evaluation/kinds/index.ts';
 import type { AllocationRule, AuctionInput, BiddedAd } from '../mechanism/types.ts';
 import { auctionInput } from '../simulation/auctions.ts';
 import { EmbeddedPolicy, NUM_FEATURES } from '../simulation/embedded-policy.ts';

@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runVerify } from '../cli/commands/verify.ts';
 import { buildReport } from '../cli/commands/report.ts';
-import { formatSpec, mechanismKindNames, parseSpec, parseSpecList, registerMechanismKind, specLabel } from '../cli/kinds/index.ts';
+import { formatSpec, mechanismKindNames, parseSpec, parseSpecList, registerMechanismKind, specLabel } from '../evaluation/kinds/index.ts';
 import { buildProgram, main } from '../cli/main.ts';
 import { UsageError } from '../lib/errors.ts';
 import { propertyNames, registerProperty } from '../properties/registry.ts';

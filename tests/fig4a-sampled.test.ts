@@ -9,7 +9,7 @@ import { UsageError } from '../lib/errors.ts';
 import type { AllocationRule } from '../mechanism/types.ts';
 import { figure4a, type FigureContext } from '../reports/fig4.ts';
 import { parseFigures } from '../cli/commands/report.ts';
-import { embeddedParts } from '../cli/embedded-parts.ts';
+import { embeddedParts } from '../evaluation/embedded-parts.ts';
 import { EmbeddedRule, NUM_FEATURES } from '../simulation/embedded-policy.ts';
 
 const { policy, user } = embeddedParts(0);

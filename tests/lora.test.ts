@@ -11,7 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startServer, type RunningServer } from '../cli/commands/serve.ts';
-import { formatSpec, parseSpec, specLabel } from '../cli/kinds/index.ts';
+import { formatSpec, parseSpec, specLabel } from '../evaluation/kinds/index.ts';
 import { InputError, UsageError } from '../lib/errors.ts';
 import { buildAdPrompt } from '../mechanism/prompt.ts';
 import type { AdapterRule, AllocationRule, AuctionInput } from '../mechanism/types.ts';

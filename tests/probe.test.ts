@@ -7,7 +7,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { UsageError } from '../lib/errors.ts';
 import { probeEndpoint } from '../models/probe.ts';
 import { runProbe } from '../cli/commands/probe.ts';
-import { resolveRule } from '../cli/resolve.ts';
+import { resolveRule } from '../evaluation/resolve.ts';
 import { adaptToEndpoint, forgetEndpoints } from '../models/backends/served-limits.ts';
 import { auctionInput } from '../simulation/auctions.ts';
 import { embeddedWorld } from '../simulation/world.ts';

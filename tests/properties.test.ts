@@ -17,7 +17,7 @@ import { describe, expect, it } from 'vitest';
 import { firstPriceClick } from '../mechanism/payment.ts';
 import type { AllocationRule } from '../mechanism/types.ts';
 import { registeredMechanisms, registerMechanism } from '../properties/mechanisms.ts';
-import { resolveMechanismUnderTest } from '../cli/resolve.ts';
+import { resolveMechanismUnderTest } from '../evaluation/resolve.ts';
 import { OptimalRule } from '../simulation/optimal.ts';
 import { type PropertyName, registry } from '../properties/registry.ts';
 import { BettingTest } from '../properties/sequential.ts';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { UsageError } from '../lib/errors.ts';
-import { formatSpec, parseSpec, parseSpecList } from '../cli/kinds/index.ts';
+import { formatSpec, parseSpec, parseSpecList } from '../evaluation/kinds/index.ts';
 
 describe('mechanism spec grammar', () => {
   it('parses every kind of the contract', () => {

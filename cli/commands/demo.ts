@@ -21,12 +21,13 @@ import { lockRunDir } from '../../simulation/run-lock.ts';
 import { embeddedWorld } from '../../simulation/world.ts';
 import { fmt, table, writeJsonResult } from '../output.ts';
 import { progressBar } from '../progress.ts';
-import { resolveMechanismUnderTest } from '../resolve.ts';
+import { resolveMechanismUnderTest } from '../../evaluation/resolve.ts';
 import { versions } from '../versions.ts';
 import { pctrQualitySvg, type PctrQualityData } from '../../reports/pctr-quality.ts';
 import { commonHeldOutExamples, pctrAucOnCommonLogs } from '../../training/pctr-quality.ts';
 import type { BenchFile, BenchRow } from '../../reports/formats.ts';
-import { benchMechanisms, benchTable } from './bench.ts';
+import { benchTable } from './bench.ts';
+import { benchMechanisms } from '../../evaluation/table2.ts';
 
 /**
  * The orderings Table 2 should show, checked on the rows: expected reward

@@ -20,8 +20,8 @@ import { loadRunDir } from '../../reports/run-dir.ts';
 import { fixed, table2, table2Csv, table2Json, table2Markdown } from '../../reports/tables.ts';
 import { writeJsonResult } from '../output.ts';
 import { progressBar } from '../progress.ts';
-import { embeddedParts } from '../embedded-parts.ts';
-import { resolveRule } from '../resolve.ts';
+import { embeddedParts } from '../../evaluation/embedded-parts.ts';
+import { resolveRule } from '../../evaluation/resolve.ts';
 
 export interface ReportOptions {
   run: string;

@@ -12,10 +12,11 @@ import { runSimulation, type RunItem } from '../../simulation/run.ts';
 import { embeddedCatalog, embeddedWorld } from '../../simulation/world.ts';
 import { writeJsonResult, fmt } from '../output.ts';
 import { progressBar } from '../progress.ts';
-import { parseSpec } from '../kinds/index.ts';
-import { resolveRule, resolveUser } from '../resolve.ts';
-import { parseUserSpec, type UserSpec } from '../users/index.ts';
+import { parseSpec } from '../../evaluation/kinds/index.ts';
+import { resolveRule, resolveUser } from '../../evaluation/resolve.ts';
+import { parseUserSpec, type UserSpec } from '../../evaluation/users/index.ts';
 import { versions } from '../versions.ts';
+import { selectWorld, type WorldSelection } from '../../evaluation/world-selection.ts';
 
 export interface SimulateOptions {
   mechanism: string;
@@ -33,34 +34,6 @@ export interface SimulateOptions {
   queriesPerProfile: number;
   json?: string;
   seed: number;
-}
-
-export interface WorldSelection {
-  catalog: Ad[];
-  profiles: Map<string, Profile>;
-  queries: Query[];
-  source: string;
-}
-
-/** The catalog, profiles and queries a command runs on: the embedded world unless files are given. */
-export function selectWorld(opts: { queries: string; catalog?: string; profiles?: string; limit?: number; worldSeed: number }): WorldSelection {
-  const catalog = opts.catalog ? loadCatalog(opts.catalog) : embeddedCatalog();
-  const world = embeddedWorld(opts.worldSeed);
-  const profileList = opts.profiles ? loadProfiles(opts.profiles) : world.profiles;
-  let queries: Query[];
-  let source: string;
-  if (opts.queries === 'train' || opts.queries === 'test') {
-    if (opts.profiles) throw new UsageError('--profiles needs a queries file (--queries FILE) whose profile_id values name those profiles');
-    queries = world.queries.filter((q) => q.split === opts.queries);
-    source = `embedded world (seed ${opts.worldSeed}), ${opts.queries} split`;
-  } else {
-    queries = loadQueries(opts.queries, profileList);
-    source = opts.queries;
-  }
-  if (queries.length === 0) throw new InputError(opts.queries, undefined, undefined, 'no queries (the file holds no lines)');
-  if (opts.limit !== undefined) queries = queries.slice(0, opts.limit);
-  if (catalog.length === 0) throw new InputError(opts.catalog ?? 'catalog', undefined, undefined, 'the catalog is empty');
-  return { catalog, profiles: new Map(profileList.map((p) => [p.id, p])), queries, source };
 }
 
 /**

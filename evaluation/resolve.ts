@@ -1,7 +1,7 @@
 /**
  * From specs to running parts: `-m SPEC` to an allocation rule, `--user SPEC` to a click model,
  * and both together to the mechanism the property checks test. A spec given as text is parsed here
- * once; the kinds themselves are in cli/kinds/ and cli/users/.
+ * once; the kinds themselves are in evaluation/kinds/ and evaluation/users/.
  */
 import type { ClickModel } from '../mechanism/click-model.ts';
 import type { AllocationRule } from '../mechanism/types.ts';
