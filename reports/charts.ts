@@ -1,6 +1,6 @@
 /** Figure 4(a) and 4(b) as SVG, from the data in reports/fig4.ts. */
 import { FIG4A_BIDS, type Fig4aData, type Fig4bData } from './fig4.ts';
-import { GREY, lineChart, PALETTE, type LegendGroup, type Series } from './svg.ts';
+import { GREY, lineChart, PALETTE, SHAPES, type LegendGroup, type Series } from './svg.ts';
 import { fixed } from './tables.ts';
 
 /** Epoch 0 (the pretrained model) is grey; trained epochs take the palette in order. */
@@ -8,32 +8,55 @@ export function epochColor(k: number): string {
   return k === 0 ? GREY : PALETTE[(k - 1) % PALETTE.length]!;
 }
 
-export function fig4aSvg(d: Fig4aData): string {
+/** For each epoch, the earlier epoch whose curve it repeats exactly (same expected clicks at every bid), if any. */
+export function sameCurveAs(d: Fig4aData): (number | null)[] {
+  return d.epochs.map((e, k) => {
+    for (let j = 0; j < k; j++) {
+      const o = d.epochs[j]!;
+      if (o.expected_clicks.every((v, b) => Math.abs(v - e.expected_clicks[b]!) <= 1e-9 * Math.max(1, Math.abs(v)))) return o.epoch;
+    }
+    return null;
+  });
+}
+
+/**
+ * `stepKept` (from the run's metrics): the share of each epoch's DPO step that was kept; an epoch
+ * whose step was not kept has its predecessor's rule, and the legend says so.
+ */
+export function fig4aSvg(d: Fig4aData, stepKept?: ReadonlyMap<number, number | null | undefined>): string {
+  const same = sameCurveAs(d);
+  const why = (epoch: number) => (stepKept?.get(epoch) === 0 ? ': step not kept' : ': identical curve');
+  // A curve that repeats an earlier one is drawn dashed on top of it, so both colours show, and
+  // the legend names the repeat instead of listing a line nobody can find.
   const series: Series[] = d.epochs.map((e, k) => ({
-    label: `Epoch ${e.epoch}`,
+    label: same[k] === null ? `Epoch ${e.epoch}` : `Epoch ${e.epoch} = Epoch ${same[k]}`,
     color: epochColor(k),
     points: d.bids.map((b, j) => [b, e.expected_clicks[j]!] as [number, number]),
     markers: true,
+    shape: SHAPES[k % SHAPES.length]!,
     width: 2.5,
+    ...(same[k] !== null ? { dash: '7 7' } : {}),
   }));
   const legend: LegendGroup[] = [
     {
       title: 'Epoch',
       valueTitle: 'Spearman ρ',
       items: d.epochs.map((e, k) => ({
-        label: `Epoch ${e.epoch}${e.epoch === 0 ? ' (pretrained)' : ''}`,
+        label: same[k] !== null ? `Epoch ${e.epoch} = Epoch ${same[k]}${why(e.epoch)}` : `Epoch ${e.epoch}${e.epoch === 0 ? ' (pretrained)' : ''}`,
         value: fixed(e.spearman_expected, 2),
         color: epochColor(k),
         marker: true,
+        shape: SHAPES[k % SHAPES.length]!,
+        ...(same[k] !== null ? { dash: '7 7' } : {}),
       })),
     },
   ];
+  const what = d.itctr === 'sampled' ? `estimated from ${d.itctr_samples} sampled responses per bid` : 'exact (no sampling noise)';
   return lineChart({
     title: 'Figure 4(a): allocation monotonicity over IRPO training',
     subtitle:
-      d.itctr === 'sampled'
-        ? `${d.queries} test queries, one ad each with its bid set to 1, 10, …, 100; expected clicks on that ad, from ${d.itctr_samples} sampled responses per bid.`
-        : `${d.queries} test queries, one ad each with its bid set to 1, 10, …, 100; expected clicks on that ad, exact (no sampling noise).`,
+      `${d.queries} test queries, one ad each with its bid set to 1, 10, …, 100; expected clicks on that ad, ${what}. ` +
+      `Spearman ρ: rank correlation of bid and expected clicks over the ${d.queries}\u00a0×\u00a0${d.bids.length} (query, bid) pairs.`,
     xLabel: 'Bid of the perturbed ad (per click)',
     yLabel: `Expected clicks (sum over ${d.queries} queries)`,
     xDomain: [0, 100],
@@ -68,9 +91,18 @@ export function fig4bSvg(d: Fig4bData): string {
       ],
     },
   ];
+  // Where the exact curves coincide (typically 0 clicks while neither shows the ad) one line lies
+  // on the other: say so rather than let a curve vanish.
+  const [c0, c1] = d.curves;
+  let shared = 0;
+  if (c0 && c1) while (shared < d.bids.length && Math.abs(c0.expected[shared]! - c1.expected[shared]!) <= 1e-9) shared++;
+  const overlap =
+    c0 && c1 && shared >= 2
+      ? ` The two exact curves coincide for bids ${d.bids[0]}–${d.bids[shared - 1]}${c0.expected.slice(0, shared).every((v) => v === 0) ? ' (0 clicks: the ad is not shown)' : ''}.`
+      : '';
   return lineChart({
     title: 'Figure 4(b): allocation continuity',
-    subtitle: `Query ${d.query_id}, ad ${d.ad_id}: its bid swept 1..100, the other bids fixed; ${d.responses} responses per bid.`,
+    subtitle: `Query ${d.query_id}, ad ${d.ad_id}: its bid swept 1..100, the other bids fixed; ${d.responses} responses per bid.${overlap}`,
     xLabel: `Bid of ad ${d.ad_id} (per click)`,
     yLabel: `Clicks on the ad (of ${d.responses} responses)`,
     xDomain: [1, 100],

@@ -6,7 +6,7 @@
 /** Default span: the share of the curve's points each local fit uses (Figure 4(b)'s trend). */
 export const LOESS_SPAN = 0.2;
 
-/** Local linear regression with tricube weights over the `span` share of nearest points. */
+/** Local linear regression with tricube weights over the `span` share of nearest points, kept within the range of those points' values. */
 export function loess(xs: readonly number[], ys: readonly number[], span = LOESS_SPAN): number[] {
   const n = xs.length;
   const q = Math.min(n, Math.max(3, Math.ceil(span * n)));
@@ -18,9 +18,13 @@ export function loess(xs: readonly number[], ys: readonly number[], span = LOESS
     let sy = 0;
     let sxx = 0;
     let sxy = 0;
+    let lo = Infinity;
+    let hi = -Infinity;
     for (let i = 0; i < n; i++) {
       const u = d[i]! / h;
       if (u >= 1) continue;
+      lo = Math.min(lo, ys[i]!);
+      hi = Math.max(hi, ys[i]!);
       const w = (1 - u ** 3) ** 3;
       sw += w;
       sx += w * xs[i]!;
@@ -32,7 +36,9 @@ export function loess(xs: readonly number[], ys: readonly number[], span = LOESS
     if (sw === 0) return ys[xs.indexOf(x0)] ?? 0;
     if (Math.abs(den) < 1e-12) return sy / sw;
     const slope = (sw * sxy - sx * sy) / den;
-    return (sy - slope * sx) / sw + slope * x0;
+    // The trend never leaves the range of the counts it summarises: at the ends of a stretch the
+    // local line is fitted on one side only and would otherwise extrapolate past the data.
+    return Math.min(hi, Math.max(lo, (sy - slope * sx) / sw + slope * x0));
   });
 }
 

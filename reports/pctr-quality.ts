@@ -6,7 +6,7 @@
  * set of held-out logged exposures (training/pctr-quality.ts), reward is Table 2's exact E[R] of the trained rule on the test
  * queries. Oracle (true click probabilities) and Pretrained are drawn as horizontal references.
  */
-import { GREY, lineChart, PALETTE, type Series } from './svg.ts';
+import { GREY, lineChart, niceTicks, PALETTE, SHAPES, type Series } from './svg.ts';
 
 export interface PctrQualityPoint {
   label: string;
@@ -31,31 +31,65 @@ export interface PctrQualityData {
 /** A run whose pCTR model could not be fitted (no clicks) has no AUC to place it by. */
 const placed = (p: PctrQualityPoint): p is PctrQualityPoint & { auc: number } => typeof p.auc === 'number' && Number.isFinite(p.auc);
 
+/** Run colours, apart from the reference lines' (orange, green, grey) and from each other. */
+const POINT_COLORS = ['#0072B2', '#CC79A7', '#8c564b', '#E69F00', '#56B4E9', '#17becf'];
+
+/**
+ * The runs are separate points, not a curve: each has its own colour and marker and its 95%
+ * interval as an error bar, and no line joins them. The x range is padded so that no point or
+ * interval sits on the border; points closer than about 4 px apart are drawn side by side
+ * (dodged), and the subtitle says so (the legend gives every exact AUC).
+ */
 export function pctrQualitySvg(d: PctrQualityData): string {
   const pts = d.points.filter(placed).sort((a, b) => a.auc - b.auc);
   const unplaced = d.points.filter((p) => !placed(p));
   const xs = pts.map((p) => p.auc);
-  const lo = Math.min(0.45, ...xs);
-  const hi = Math.max(0.75, ...xs);
-  const ref = (label: string, y: number | undefined, color: string, dash: string): Series[] =>
-    y === undefined ? [] : [{ label, color, dash, width: 1.5, points: [[lo, y], [hi, y]] }];
+  const dataLo = Math.min(...xs, 0.5);
+  const dataHi = Math.max(...xs, 0.5);
+  const pad = Math.max(0.02, 0.08 * (dataHi - dataLo));
+  const lo = dataLo - pad;
+  const hi = dataHi + pad;
+  // Dodge: a point within 1% of the x range of the previous one moves right by that much.
+  const gap = 0.012 * (hi - lo);
+  const shown: number[] = [];
+  let dodged = false;
+  for (const p of pts) {
+    const prev = shown[shown.length - 1];
+    if (prev !== undefined && p.auc - prev < gap) {
+      shown.push(prev + gap);
+      dodged = true;
+    } else shown.push(p.auc);
+  }
+  const color = (k: number) => POINT_COLORS[k % POINT_COLORS.length]!;
+  const shape = (k: number) => SHAPES[k % SHAPES.length]!;
+  const ref = (label: string, y: number | undefined, c: string, dash: string): Series[] =>
+    y === undefined ? [] : [{ label, color: c, dash, width: 1.5, points: [[lo, y], [hi, y]] }];
   const series: Series[] = [
-    { label: 'IRPO with pCTR', color: PALETTE[0]!, markers: true, width: 2.5, points: pts.map((p) => [p.auc, p.reward] as [number, number]) },
-    ...pts.flatMap((p) => [{ label: `${p.label} 95% CI`, color: PALETTE[0]!, width: 1, opacity: 0.6, points: [[p.auc, p.reward_ci95[0]], [p.auc, p.reward_ci95[1]]] as [number, number][] }]),
     ...ref('LLM-Auction (Oracle)', d.oracle, PALETTE[1]!, '6 4'),
     ...ref('embedded:best-in-class', d.bestInClass, PALETTE[2]!, '2 3'),
     ...ref('Pretrained', d.pretrained, GREY, '4 4'),
+    ...pts.map((p, k) => ({
+      label: `IRPO, pCTR on ${p.label}`,
+      color: color(k),
+      line: false,
+      markers: true,
+      shape: shape(k),
+      points: [[shown[k]!, p.reward]] as [number, number][],
+      errorBars: [p.reward_ci95],
+    })),
   ];
   const ys = [...pts.flatMap((p) => p.reward_ci95), d.oracle, d.pretrained, d.bestInClass].filter((y): y is number => y !== undefined);
-  const ticks: number[] = [];
-  for (let x = Math.ceil(lo * 20) / 20; x <= hi + 1e-9; x += 0.05) ticks.push(Math.round(x * 100) / 100);
+  const ticks = niceTicks(lo, hi, 6);
   return lineChart({
     title: 'Reward after training against pCTR quality',
-    subtitle: `pCTR fitted on ${pts.map((p) => p.label).join(', ')} of the online logs; exact E[R] on ${d.queries} test queries (95% CI over queries).`,
-    xLabel: d.auc_on ? 'final pCTR model AUC, every run on the same held-out logs' : 'pCTR AUC on held-out online queries (final epoch)',
+    subtitle:
+      `pCTR fitted on ${pts.map((p) => p.label).join(', ')} of the online logs; exact E[R] on ${d.queries} test queries (95% CI over queries).` +
+      (dodged ? ' Points closer than the marker size are drawn side by side; their exact AUCs are in the legend.' : ''),
+    xLabel: d.auc_on ? 'pCTR AUC of the final model, every run on the same held-out logs' : 'pCTR AUC on held-out online queries (final epoch)',
     yLabel: 'Expected reward per query (Eq. 8, true clicks)',
     xDomain: [lo, hi],
     xTicks: ticks,
+    xPad: 0,
     yDomain: [Math.floor(Math.min(...ys) - 2), Math.ceil(Math.max(...ys) + 2)],
     series,
     legend: [
@@ -63,14 +97,14 @@ export function pctrQualitySvg(d: PctrQualityData): string {
         title: 'Rule',
         valueTitle: 'E[R]',
         items: [
-          ...pts.map((p) => ({ label: `IRPO, pCTR on ${p.label} (AUC ${p.auc.toFixed(3)})`, value: p.reward.toFixed(2), color: PALETTE[0]!, marker: true })),
-          ...unplaced.map((p) => ({ label: `IRPO, pCTR on ${p.label} (no AUC: no clicks to fit; not plotted)`, value: p.reward.toFixed(2), color: GREY })),
+          ...pts.map((p, k) => ({ label: `IRPO, pCTR on ${p.label} (AUC ${p.auc.toFixed(3)})`, value: p.reward.toFixed(2), color: color(k), shape: shape(k), noLine: true })),
+          ...unplaced.map((p) => ({ label: `IRPO, pCTR on ${p.label} (no AUC: no clicks to fit; not plotted)`, value: p.reward.toFixed(2), color: GREY, noLine: true })),
           ...(d.oracle !== undefined ? [{ label: 'LLM-Auction (Oracle)', value: d.oracle.toFixed(2), color: PALETTE[1]!, dash: '6 4' }] : []),
           ...(d.bestInClass !== undefined ? [{ label: 'embedded:best-in-class', value: d.bestInClass.toFixed(2), color: PALETTE[2]!, dash: '2 3' }] : []),
           ...(d.pretrained !== undefined ? [{ label: 'Pretrained', value: d.pretrained.toFixed(2), color: GREY, dash: '4 4' }] : []),
         ],
       },
     ],
-    description: 'Expected reward of the IRPO-trained rule against the held-out AUC of the pCTR model it was trained with.',
+    description: 'Expected reward of each IRPO-trained rule against the held-out AUC of the pCTR model it was trained with; one point per run, not a curve.',
   });
 }
