@@ -4,6 +4,7 @@
  * once; the kinds themselves are in evaluation/kinds/ and evaluation/users/.
  */
 import type { ClickModel } from '../mechanism/click-model.ts';
+import { withRounds } from '../lib/rounds.ts';
 import type { AllocationRule } from '../mechanism/types.ts';
 import type { ResolveContext } from './kinds/kind.ts';
 import { parseSpec, resolveSpec, type MechanismSpec } from './kinds/index.ts';
@@ -21,6 +22,24 @@ export async function resolveRule(
 }
 
 /**
+ * The rule with rounds for endpoint calls that still fail after their retries (lib/rounds.ts), so
+ * a long `verify` outlasts a flaky endpoint as `simulate` does. Every other member is the rule's own.
+ */
+function survivingRounds(rule: AllocationRule): AllocationRule {
+  const out = Object.create(rule) as AllocationRule;
+  out.sample = (input, n, o) => withRounds(() => rule.sample(input, n, o));
+  if (rule.samplePriced) {
+    const priced = rule.samplePriced.bind(rule);
+    out.samplePriced = (input, n, o) => withRounds(() => priced(input, n, o));
+  }
+  if (rule.enumerate) {
+    const enumerate = rule.enumerate.bind(rule);
+    out.enumerate = (input) => withRounds(() => enumerate(input));
+  }
+  return out;
+}
+
+/**
  * A mechanism as the property checks see it: the rule, the user who clicks, the payment rule and
  * a generator of auctions. Auctions come from the embedded world's test queries: 2 to 10 of a
  * query's candidate ads, with fresh integer bids in 1..100 from the checks' own random stream.
@@ -30,7 +49,7 @@ export async function resolveMechanismUnderTest(spec: MechanismSpec | string, op
   const { candidateAds } = await import('../simulation/auctions.ts');
   const { embeddedWorld } = await import('../simulation/world.ts');
   const clicks = await resolveUser(opts.user ?? 'embedded:parametric', { worldSeed: opts.worldSeed ?? 0 });
-  const rule = await resolveRule(spec, { user: clicks, worldSeed: opts.worldSeed ?? 0 });
+  const rule = survivingRounds(await resolveRule(spec, { user: clicks, worldSeed: opts.worldSeed ?? 0 }));
   const world = embeddedWorld(opts.worldSeed ?? 0);
   const profiles = new Map(world.profiles.map((p) => [p.id, p]));
   const test = world.queries.filter((q) => q.split === 'test');

@@ -9,9 +9,9 @@
  * into place (link fails if `.lock` exists), so a reader never sees half a holder.
  */
 import { randomBytes } from 'node:crypto';
-import { linkSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
+import { linkSync, readFileSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
 import { hostname } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import lockfile from 'proper-lockfile';
 import { InputError, UsageError } from '../lib/errors.ts';
 import { makeDirs } from '../lib/fs.ts';
@@ -26,6 +26,26 @@ export interface LockHolder {
 /** Locks this process holds: dir -> [holder text, depth]. Re-entrant, so nested writers of one process share it. */
 const held = new Map<string, { text: string; depth: number }>();
 let exitHookInstalled = false;
+
+/**
+ * At exit with runs unfinished: each manifest still saying "running" is marked "stopped", one line
+ * says so on stderr and the exit code becomes 2 (`--resume` continues such a run).
+ */
+function abandonedRuns(dirs: string[], code: number): void {
+  for (const dir of dirs) {
+    const manifest = join(dir, 'manifest.json');
+    try {
+      const m = JSON.parse(readFileSync(manifest, 'utf8')) as { status?: string };
+      if (m && m.status === 'running') writeFileSync(manifest, `${JSON.stringify({ ...m, status: 'stopped' }, null, 2)}\n`);
+    } catch {
+      // no manifest (yet), or not ours to read: nothing to mark
+    }
+  }
+  if (code === 0 || code === undefined) {
+    writeSync(2, `llm-auction: the process exited in the middle of the run in ${dirs.join(', ')} (something called process.exit, e.g. a module rule); the run is incomplete: --resume continues it\n`);
+    process.exitCode = 2;
+  }
+}
 
 function alive(pid: number): boolean {
   try {
@@ -96,7 +116,10 @@ export function lockRunDir(dir: string, command = process.argv.slice(2).join(' '
       held.set(file, { text, depth: 1 });
       if (!exitHookInstalled) {
         exitHookInstalled = true;
-        process.on('exit', () => {
+        process.on('exit', (code) => {
+          // A lock still held at exit means the process left in the middle of a run (something
+          // called process.exit, e.g. a module rule): that is a failure, never a silent exit 0.
+          if (held.size > 0) abandonedRuns([...held.keys()].map((f) => dirname(f)), code);
           for (const [f, h] of held) if (readOrUndefined(f) === h.text) unlinkSync(f);
         });
       }

@@ -92,6 +92,20 @@ const modules: [string, string, RegExp][] = [
   ['objects', mod('objects', 'export default { name: "obj", async sample(i, n) { return Array.from({ length: n }, () => ({ text: "x" })); } };'), /mechanism obj: sample\(\) response \[0\] is an object, not a string/],
   ['throws', mod('throws', 'export default { name: "thrower", async sample() { throw new Error("rule exploded"); } };'), /mechanism thrower: sample\(\) failed on query .*: rule exploded/],
   ['not an array', mod('not-array', 'export default { name: "str", async sample() { return "text"; } };'), /mechanism str: sample\(\) must return an array of strings, got a string/],
+  ['throws a non-Error at import', mod('throw-42', 'throw 42;'), /cannot load the module \(threw 42\)/],
+  ['name is an object', mod('name-object', 'export default { name: { a: 1 }, async sample(i, n) { return Array(n).fill("x"); } };'), /field "name": must be a non-empty string/],
+];
+/** A module rule whose enumerate() returns `dist` (sample is fine): verify and bench must refuse it before any verdict. */
+const enumMod = (name: string, dist: string) =>
+  mod(`enum-${name}`, `export default { name: "${name}", async sample(i, n) { return Array(n).fill("no ad"); }, async enumerate(i) { return ${dist}; } };`);
+const invalidRules: [string, string, RegExp][] = [
+  ['probabilities summing to 0.6', enumMod('sum06', '[{ response: "a", prob: 0.3 }, { response: "b", prob: 0.3 }]'), /mechanism sum06: enumerate\(\) on query .*: the probabilities sum to 0\.6, not 1/],
+  ['a NaN probability', enumMod('nan', '[{ response: "a", prob: NaN }, { response: "b", prob: 1 }]'), /mechanism nan: enumerate\(\) .*entry \[0\]\.prob is NaN/],
+  ['a negative probability', enumMod('neg', '[{ response: "a", prob: -0.5 }, { response: "b", prob: 1.5 }]'), /mechanism neg: enumerate\(\) .*entry \[0\]\.prob is -0\.5, outside \[0, 1\]/],
+  ['a probability above 1', enumMod('above', '[{ response: "a", prob: 1.5 }]'), /mechanism above: enumerate\(\) .*entry \[0\]\.prob is 1\.5, outside \[0, 1\]/],
+  ['an empty list', enumMod('empty', '[]'), /mechanism empty: enumerate\(\) .*returned an empty distribution/],
+  ['a non-string response', enumMod('nonstr', '[{ response: 7, prob: 1 }]'), /mechanism nonstr: enumerate\(\) .*entry \[0\]\.response is a number, not a string/],
+  ['not an array', enumMod('notarr', '"a"'), /mechanism notarr: enumerate\(\) .*must return an array of \{response, prob\}, got a string/],
 ];
 
 // ---- Trained-run directories ------------------------------------------------------------------------
@@ -197,6 +211,12 @@ for (const [name, content, re] of adsCases) {
 for (const [name, file, re] of modules) {
   cases.push({ name: `module rule: ${name}`, args: ['simulate', '-m', `module:${file}`, '--limit', '2', '--out', out(`mod-${cases.length}`)], expect: re });
 }
+for (const [name, file, re] of invalidRules) {
+  cases.push({ name: `verify refuses a rule whose enumerate() has ${name}`, args: ['verify', '-m', `module:${file}`, '--property', 'monotonicity', '--cases', '1'], expect: re });
+  cases.push({ name: `bench refuses a rule whose enumerate() has ${name}`, args: ['bench', '-m', `module:${file}`, '--limit', '2'], expect: re });
+}
+cases.push({ name: 'verify refuses a rule whose sample() gives the wrong count', args: ['verify', '-m', `module:${modules.find((m) => m[0] === 'wrong count')![1]}`, '--property', 'monotonicity', '--cases', '1'], expect: /mechanism short: sample\(\) returned \d+ responses for \d+ requested/ });
+cases.push({ name: 'verify refuses a rule whose sample() gives objects', args: ['verify', '-m', `module:${modules.find((m) => m[0] === 'objects')![1]}`, '--property', 'monotonicity', '--cases', '1'], expect: /mechanism obj: sample\(\) response \[0\] is an object, not a string/ });
 for (const [name, d, re] of simDamage) cases.push({ name: `simulate --resume over ${name}`, args: simArgs(d), expect: re });
 for (const [cmd, flag, values] of numericFlags) {
   for (const v of values) cases.push({ name: `${cmd} ${flag} ${v}`, args: [cmd, ...need[cmd]!, `${flag}=${v}`], expect: new RegExp(`${esc(flag)}`) });

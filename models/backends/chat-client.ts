@@ -153,6 +153,29 @@ function hint(status: number | undefined): string {
   return '';
 }
 
+/** The adaptive timeout: this many times the recent p99 latency, never under the floor (nor over `timeout_ms`). */
+export const TIMEOUT_P99_MULTIPLE = 4;
+export const TIMEOUT_FLOOR_MS = 10_000;
+/** Answers timed before the p99 is trusted, and how many recent ones it is taken over. */
+const LATENCY_MIN_SAMPLES = 20;
+const LATENCY_WINDOW = 200;
+
+/** The latencies of the most recent successful requests. */
+export class LatencyWindow {
+  private readonly ms: number[] = [];
+  private next = 0;
+  observe(ms: number): void {
+    if (this.ms.length < LATENCY_WINDOW) this.ms.push(ms);
+    else this.ms[this.next++ % LATENCY_WINDOW] = ms;
+  }
+  /** The 99th percentile of the window, or undefined while it holds too few answers. */
+  p99(): number | undefined {
+    if (this.ms.length < LATENCY_MIN_SAMPLES) return undefined;
+    const sorted = [...this.ms].sort((a, b) => a - b);
+    return sorted[Math.min(sorted.length - 1, Math.ceil(0.99 * sorted.length) - 1)];
+  }
+}
+
 export function emptyStats(): UsageStats {
   return {
     calls: 0,
@@ -175,6 +198,7 @@ export class ChatClient {
   private readonly counters = emptyStats();
   private traceChain: Promise<void> = Promise.resolve();
   private traceWarned = false;
+  private readonly latency = new LatencyWindow();
 
   constructor(config: OpenAIConfigInput | OpenAIConfig) {
     this.config = resolveOpenAIConfig(config);
@@ -243,7 +267,9 @@ export class ChatClient {
           try {
             this.counters.requests++;
             // top_k and extraBody are not in the SDK's types; the SDK sends unknown fields as they are.
-            completion = await this.api.chat.completions.create(body as unknown as OpenAI.Chat.Completions.ChatCompletionCreateParamsNonStreaming, { signal });
+            const sent = Date.now();
+            completion = await this.api.chat.completions.create(body as unknown as OpenAI.Chat.Completions.ChatCompletionCreateParamsNonStreaming, { signal, timeout: this.timeoutFor(attempt) });
+            this.latency.observe(Date.now() - sent);
           } catch (e) {
             f = signal.aborted ? { status: 'aborted', httpStatus: undefined, retryable: false, message: 'aborted: the run stopped', retryAfterMs: undefined } : classify(e);
           }
@@ -253,7 +279,9 @@ export class ChatClient {
         let usage = { promptTokens: 0, completionTokens: 0 };
         if (completion !== undefined) {
           const choices = Array.isArray(completion.choices) ? [...completion.choices].sort((a, b) => a.index - b.index) : [];
-          texts = choices.map((ch) => (typeof ch?.message?.content === 'string' ? ch.message.content : ''));
+          // A choice without text (content null or missing) is a malformed answer, never an empty response.
+          const missing = choices.findIndex((ch) => typeof ch?.message?.content !== 'string');
+          texts = missing >= 0 ? [] : choices.map((ch) => ch.message.content as string);
           finishReasons = choices.map((ch) => ch?.finish_reason ?? null);
           usage = {
             promptTokens: completion.usage?.prompt_tokens ?? 0,
@@ -262,7 +290,8 @@ export class ChatClient {
           this.counters.promptTokens += usage.promptTokens;
           this.counters.completionTokens += usage.completionTokens;
           // A 200 without choices (or not shaped like a completion) is the server stumbling: retried like a 5xx.
-          if (texts.length === 0) f = { status: 200, httpStatus: undefined, retryable: true, message: 'the response has no choices', retryAfterMs: undefined };
+          if (missing >= 0) f = { status: 'malformed', httpStatus: undefined, retryable: true, message: `malformed response body (choice ${missing} has no text content)`, retryAfterMs: undefined };
+          else if (texts.length === 0) f = { status: 200, httpStatus: undefined, retryable: true, message: 'the response has no choices', retryAfterMs: undefined };
         }
         if (f !== undefined) {
           if (f.retryable && attempt < this.config.maxRetries) {
@@ -289,6 +318,18 @@ export class ChatClient {
         return { texts: finish(texts), finishReasons, usage, cacheHit: false, retries: attempt, hash };
       }
     });
+  }
+
+  /**
+   * The timeout of one attempt: `timeout_ms` until enough answers have been timed, then a multiple
+   * of the recent p99 latency (at least the floor, never above `timeout_ms`), doubled on each retry
+   * so an endpoint that slowed down is still waited for.
+   */
+  timeoutFor(attempt: number): number {
+    const cap = this.config.timeoutMs;
+    const p99 = this.latency.p99();
+    const base = p99 === undefined ? cap : Math.min(cap, Math.max(TIMEOUT_FLOOR_MS, TIMEOUT_P99_MULTIPLE * p99));
+    return Math.min(cap, base * 2 ** attempt);
   }
 
   /** Exponential backoff with "equal jitter": half fixed, half random, so retrying clients spread out. */

@@ -40,7 +40,12 @@ export const openAIConfigSchema = z.object({
   maxRetries: z.number().int().min(0).max(100).default(6).describe('Retries of a transient failure (429, 5xx, timeout, connection, a malformed body, no choices)'),
   retryBaseMs: z.number().min(0).default(500).describe('First backoff delay; doubles on each retry, with jitter'),
   retryMaxMs: z.number().min(0).default(30_000).describe('Longest backoff delay (also caps a Retry-After header)'),
-  timeoutMs: z.number().int().positive().default(120_000).describe('Per-request timeout in milliseconds'),
+  timeoutMs: z
+    .number()
+    .int()
+    .positive()
+    .default(120_000)
+    .describe('Longest per-request timeout in milliseconds; once 20 answers are timed, a request waits 4x the recent p99 latency (at least 10 s, at most this), doubled on each retry'),
   cacheDir: z
     .string()
     .nullable()
