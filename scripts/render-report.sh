@@ -3,9 +3,11 @@
 # reviewer without a browser at hand) can look at it:
 #   DIR/png/index.png        the whole page, 1040 px wide
 #   DIR/png/index-N.png      the same page in 1300 px high slices (image viewers shrink a tall page
-#                            until it cannot be read; a slice stays at full size)
+#                            until it cannot be read; a slice stays at full size); the last one
+#                            takes the page's last 1300 to 1600 px, so none is a blank strip
 #   DIR/png/fig4a.png, ...   one PNG per SVG, at the SVG's own size
-# Chromium is optional for the project: nothing in the tests or CI needs this script.
+# Chromium is optional for the project: without it, tests/report-browser.test.ts (which runs this
+# script) skips and says why; .ci/run installs Debian's chromium.
 #
 #   scripts/render-report.sh DIR        (CHROMIUM=/path/to/chrome to choose the browser)
 set -euo pipefail
@@ -48,9 +50,13 @@ if ((height > 30000)); then height=30000; fi
 
 rm -f "$abs"/png/index-*.png
 shot "file://$abs/index.html" "$abs/png/index.png" "$width" "$height"
+# A last piece shorter than $min_last px (the page's bottom margin, a few lines) joins the slice before
+# it, so no slice is a blank strip.
+min_last=300
 k=1
-for ((off = 0; off < height; off += slice)); do
-  h=$((height - off < slice ? height - off : slice))
+for ((off = 0; off < height; off += h)); do
+  h=$((height - off))
+  if ((h > slice + min_last)); then h=$slice; fi
   printf '<!DOCTYPE html><html><body style="margin:0;overflow:hidden"><img src="file://%s" style="display:block;margin-top:-%dpx"></body></html>' \
     "$abs/png/index.png" "$off" >"$work/slice.html"
   shot "file://$work/slice.html" "$abs/png/index-$k.png" "$width" "$h"
