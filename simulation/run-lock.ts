@@ -9,7 +9,7 @@
  * into place (link fails if `.lock` exists), so a reader never sees half a holder.
  */
 import { randomBytes } from 'node:crypto';
-import { linkSync, readFileSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
+import { linkSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { dirname, join } from 'node:path';
 import lockfile from 'proper-lockfile';
@@ -28,10 +28,11 @@ const held = new Map<string, { text: string; depth: number }>();
 let exitHookInstalled = false;
 
 /**
- * At exit with runs unfinished: each manifest still saying "running" is marked "stopped", one line
- * says so on stderr and the exit code becomes 2 (`--resume` continues such a run).
+ * At exit with runs unfinished (something called process.exit mid-run): each manifest still saying
+ * "running" is marked "stopped" (`--resume` continues such a run); bin/llm-auction.js says why on
+ * stderr and makes the exit code 2.
  */
-function abandonedRuns(dirs: string[], code: number): void {
+function abandonedRuns(dirs: string[]): void {
   for (const dir of dirs) {
     const manifest = join(dir, 'manifest.json');
     try {
@@ -40,10 +41,6 @@ function abandonedRuns(dirs: string[], code: number): void {
     } catch {
       // no manifest (yet), or not ours to read: nothing to mark
     }
-  }
-  if (code === 0 || code === undefined) {
-    writeSync(2, `llm-auction: the process exited in the middle of the run in ${dirs.join(', ')} (something called process.exit, e.g. a module rule); the run is incomplete: --resume continues it\n`);
-    process.exitCode = 2;
   }
 }
 
@@ -116,10 +113,10 @@ export function lockRunDir(dir: string, command = process.argv.slice(2).join(' '
       held.set(file, { text, depth: 1 });
       if (!exitHookInstalled) {
         exitHookInstalled = true;
-        process.on('exit', (code) => {
+        process.on('exit', () => {
           // A lock still held at exit means the process left in the middle of a run (something
           // called process.exit, e.g. a module rule): that is a failure, never a silent exit 0.
-          if (held.size > 0) abandonedRuns([...held.keys()].map((f) => dirname(f)), code);
+          if (held.size > 0) abandonedRuns([...held.keys()].map((f) => dirname(f)));
           for (const [f, h] of held) if (readOrUndefined(f) === h.text) unlinkSync(f);
         });
       }
