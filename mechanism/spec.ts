@@ -46,12 +46,30 @@ export function didYouMean(word: string, known: readonly string[]): string {
 export function splitQuery(text: string): { head: string; params: Record<string, string> } {
   const q = text.indexOf('?');
   const params: Record<string, string> = {};
-  if (q >= 0) for (const [key, value] of new URLSearchParams(text.slice(q + 1))) params[key] = value;
+  if (q >= 0) {
+    checkPercentEncoding(text, text.slice(q + 1));
+    for (const [key, value] of new URLSearchParams(text.slice(q + 1))) {
+      if (Object.hasOwn(params, key)) throw new UsageError(`bad spec ${JSON.stringify(text)}: parameter ${JSON.stringify(key)} is given twice`);
+      params[key] = value;
+    }
+  }
   return { head: q < 0 ? text : text.slice(0, q), params };
 }
 
+/** A `%` not followed by two hex digits, or escapes that do not decode to UTF-8, are refused. */
+function checkPercentEncoding(spec: string, query: string): void {
+  try {
+    decodeURIComponent(query.replace(/\+/g, ' '));
+  } catch {
+    throw new UsageError(`bad spec ${JSON.stringify(spec)}: bad percent-encoding in ${JSON.stringify(query)} (write % as %25)`);
+  }
+}
+
+/** Wrappers nested deeper than this are refused (a spec is written by hand; 200 levels are a mistake). */
+export const MAX_SPEC_DEPTH = 16;
+
 /** Split a wrapper's rest into inner spec and its own params, per the ownership rule above. */
-function splitWrapper(rest: string, keys: readonly string[]): { inner: string; params: Map<string, string> } {
+function splitWrapper(rest: string, keys: readonly string[], fail: (why: string) => never): { inner: string; params: Map<string, string> } {
   const q = rest.lastIndexOf('?');
   if (q < 0) return { inner: rest, params: new Map() };
   const params = new Map<string, string>();
@@ -60,7 +78,14 @@ function splitWrapper(rest: string, keys: readonly string[]): { inner: string; p
     const eq = part.indexOf('=');
     const key = eq < 0 ? part : part.slice(0, eq);
     if (!keys.includes(key)) return { inner: rest, params: new Map() };
-    params.set(key, eq < 0 ? '' : decodeURIComponent(part.slice(eq + 1)));
+    if (params.has(key)) fail(`parameter ${JSON.stringify(key)} is given twice`);
+    let value = '';
+    try {
+      value = eq < 0 ? '' : decodeURIComponent(part.slice(eq + 1));
+    } catch {
+      fail(`bad percent-encoding in ${JSON.stringify(part)} (write % as %25)`);
+    }
+    params.set(key, value);
   }
   return { inner: rest.slice(0, q), params };
 }
@@ -134,11 +159,13 @@ export class SpecGrammar<S extends SpecNode, K extends KindGrammar = KindGrammar
     return [...this.byKind.values()].map((k) => k.usage).join(', ');
   }
 
-  parse(spec: string): S {
+  parse(spec: string, depth = 0): S {
     const fail = (why: string): never => {
-      throw new UsageError(`bad ${this.noun} spec ${JSON.stringify(spec)}: ${why}`);
+      throw new UsageError(`bad ${this.noun} spec ${JSON.stringify(spec.length > 120 ? `${spec.slice(0, 120)}…` : spec)}: ${why}`);
     };
-    const raw = spec.trim();
+    if (depth > MAX_SPEC_DEPTH) fail(`wrappers nested more than ${MAX_SPEC_DEPTH} deep`);
+    if (spec !== spec.trim()) fail('white space at its start or end');
+    const raw = spec;
     const colon = raw.indexOf(':');
     const bare = colon < 0 && this.byKind.get(raw)?.bare === true;
     if (colon <= 0 && !bare) fail(`expected KIND:…, with KIND one of ${this.kinds.join(', ')}`);
@@ -148,11 +175,11 @@ export class SpecGrammar<S extends SpecNode, K extends KindGrammar = KindGrammar
     if (!def) return fail(`unknown kind ${JSON.stringify(kind)}${didYouMean(kind, this.kinds)}; expected one of ${this.kinds.join(', ')}`);
     const keys = def.wrapperKeys;
     if (keys === undefined) return def.parse({ rest, inner: undefined, params: new Map(), fail }) as S;
-    const { inner, params } = splitWrapper(rest, keys);
+    const { inner, params } = splitWrapper(rest, keys, fail);
     if (inner === '') fail(`expected ${kind}:SPEC`);
     let innerSpec: S;
     try {
-      innerSpec = this.parse(inner);
+      innerSpec = this.parse(inner, depth + 1);
     } catch (e) {
       // A trailing ?… that the inner spec cannot take either was meant for the wrapper: name the key it does not know.
       const q = rest.lastIndexOf('?');
@@ -178,6 +205,7 @@ export class SpecGrammar<S extends SpecNode, K extends KindGrammar = KindGrammar
       else parts.push(piece);
     }
     if (parts.length === 0 || parts.every((p) => p.trim() === '')) throw new UsageError(`no ${this.noun} spec given`);
-    return parts.map((p) => this.parse(p));
+    // White space around the commas of a list is the list's, not the specs'.
+    return parts.map((p) => this.parse(p.trim()));
   }
 }

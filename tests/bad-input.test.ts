@@ -317,6 +317,16 @@ const misc: Case[] = [
   { name: 'demo --run naming a file', args: ['demo', '--run', aFile, '--out', out('d1')], expect: /a-file/ },
   { name: 'demo --out under a file', args: ['demo', '--run', out('d2run'), '--out', join(aFile, 'report'), '--queries', '5', '--bench-queries', '5', '--epochs', '1'], expect: /a-file/ },
 ];
+// Round 2 (issue #25): specs.
+misc.push(
+  { name: 'mosaic n=%ZZ (bad percent-encoding)', args: ['bench', '-m', 'mosaic:embedded:pretrained?n=%ZZ', '--limit', '2'], expect: /bad mechanism spec .*: bad percent-encoding in "n=%ZZ"/ },
+  { name: 'openai spec with bad percent-encoding', args: ['simulate', '-m', 'openai:http://127.0.0.1:9/v1?model=%E0%A4%A', '--limit', '2', '--out', out('s25')], expect: /bad spec .*: bad percent-encoding/ },
+  { name: 'mosaic ?n=2&n=3', args: ['bench', '-m', 'mosaic:embedded:pretrained?n=2&n=3', '--limit', '2'], expect: /parameter "n" is given twice/ },
+  { name: 'openai ?model=a&model=b', args: ['simulate', '-m', 'openai:http://127.0.0.1:9/v1?model=a&model=b', '--limit', '2', '--out', out('s26')], expect: /parameter "model" is given twice/ },
+  { name: 'a trailing space in a spec', args: ['simulate', '-m', 'embedded:pretrained ', '--limit', '2', '--out', out('s27')], expect: /bad mechanism spec "embedded:pretrained ": white space at its start or end/ },
+  { name: '200 nested mosaic wrappers', args: ['bench', '-m', `${'mosaic:'.repeat(200)}embedded:pretrained`, '--limit', '2'], expect: /wrappers nested more than 16 deep/ },
+  { name: 'openai cache=maybe', args: ['simulate', '-m', 'openai:http://127.0.0.1:9/v1?model=m&cache=maybe', '--limit', '2', '--out', out('s28')], expect: /cache must be off or a path \(\.\/maybe for a folder here\), got "maybe"/ },
+);
 cases.push(...misc);
 
 describe('bad input: every case a clean exit 2', () => {

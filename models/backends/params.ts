@@ -53,7 +53,11 @@ function paramValue(backend: string, key: BackendParam, raw: string): unknown {
     case 'text':
       return raw;
     case 'path-or-off':
-      return OFF.test(raw) ? null : raw;
+      if (OFF.test(raw)) return null;
+      // A bare word (cache=maybe, cache=on) is a typo far more often than a folder meant to sit in
+      // the current directory: a path must say it is one.
+      if (!/[/\\.~]/.test(raw)) throw new UsageError(`${backend} spec: ${key} must be off or a path (./${raw} for a folder here), got ${JSON.stringify(raw)}`);
+      return raw;
     case 'boolean':
       if (/^(1|true|yes|on)$/i.test(raw)) return true;
       if (/^(0|false|no|off)$/i.test(raw)) return false;
