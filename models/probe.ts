@@ -7,6 +7,12 @@
  * seed at temperature 1, so every "sample" is its greedy answer and a verification measures a
  * deterministic rule without knowing it. The probe finds each of these and says how to adapt the
  * spec (`top_k=off`, `n_per_request=1`) or why a result would mean less.
+ *
+ * Then a short burst of concurrent requests, seeded and with n > 1 where the endpoint takes them,
+ * as a run sends them: vLLM's CPU build with chunked prefill on answers every single request and
+ * then dies under exactly this load (every worker on "CPU Generator does not use offset"), so a
+ * run would write nothing and end on ECONNREFUSED. An engine that does not survive the burst is an
+ * `EngineDiedError` naming the likely cause, before the run sends anything.
  */
 import { UsageError } from '../lib/errors.ts';
 
@@ -15,7 +21,36 @@ export interface ProbeTarget {
   model: string;
   apiKey?: string;
   timeoutMs?: number;
+  /**
+   * The concurrent burst after the single-request checks: requests in flight at once and the n
+   * each asks (cut to what the endpoint honours); null skips it. Default 8 requests of n = 4.
+   */
+  burst?: { concurrency: number; n: number } | null;
 }
+
+/** What the concurrent burst found. */
+export interface BurstReport {
+  requests: number;
+  n: number;
+  /** Each request carried its own seed (the endpoint takes seeds). */
+  seeded: boolean;
+  answered: number;
+  /** Requests that failed: HTTP status, or the network error's message. */
+  failures: string[];
+  /** The endpoint still answered /models and a plain request after the burst. */
+  alive: boolean;
+  seconds: number;
+}
+
+/** The endpoint stopped answering under the probe's burst: a run there would write nothing. */
+export class EngineDiedError extends UsageError {
+  constructor(message: string) {
+    super(message);
+    this.name = 'EngineDiedError';
+  }
+}
+
+export const DEFAULT_BURST = { concurrency: 8, n: 4 } as const;
 
 /** An optional request field and whether the endpoint took it. */
 export interface FieldReport {
@@ -41,6 +76,8 @@ export interface ProbeReport {
   logprobs_returned: boolean;
   /** A cut answer says finish_reason "length" (null when the cut could not be observed). */
   finish_reason_length: boolean | null;
+  /** The concurrent burst (null when skipped). */
+  burst: BurstReport | null;
   /** Spec parameters that make the suite's requests fit this endpoint. */
   adapt: Record<string, string>;
   /** What would make a run on this endpoint mean less than it seems, one line each. */
@@ -59,9 +96,13 @@ interface Choice {
   logprobs?: unknown;
 }
 
-async function ask(t: ProbeTarget, extra: Record<string, unknown>): Promise<{ ok: true; choices: Choice[] } | { ok: false; status: number; message: string }> {
+async function ask(
+  t: ProbeTarget,
+  extra: Record<string, unknown>,
+  messages: readonly { role: string; content: string }[] = QUESTION,
+): Promise<{ ok: true; choices: Choice[] } | { ok: false; status: number; message: string }> {
   const url = `${t.baseURL.replace(/\/+$/, '')}/chat/completions`;
-  const body = { model: t.model, messages: QUESTION, max_tokens: 24, temperature: 1, top_p: 0.95, ...extra };
+  const body = { model: t.model, messages, max_tokens: 24, temperature: 1, top_p: 0.95, ...extra };
   let res: Response;
   try {
     res = await fetch(url, {
@@ -71,7 +112,7 @@ async function ask(t: ProbeTarget, extra: Record<string, unknown>): Promise<{ ok
       signal: AbortSignal.timeout(t.timeoutMs ?? 120_000),
     });
   } catch (e) {
-    throw new UsageError(`probe: ${url} did not answer: ${(e as Error).message}`);
+    throw new UsageError(`probe: ${url} did not answer: ${errorText(e)}`);
   }
   const text = await res.text();
   if (!res.ok) {
@@ -131,6 +172,8 @@ export async function probeEndpoint(t: ProbeTarget): Promise<ProbeReport> {
   const cut = await ask(t, { max_tokens: 2 });
   const finishLength = cut.ok && cut.choices[0] ? cut.choices[0].finish_reason === 'length' : null;
 
+  const burst = t.burst === null ? null : await runBurst(t, fields.seed.accepted, nReturned !== null && nReturned >= 2);
+
   const distinct = new Set(texts).size;
   const adapt: Record<string, string> = {};
   const warnings: string[] = [];
@@ -155,6 +198,11 @@ export async function probeEndpoint(t: ProbeTarget): Promise<ProbeReport> {
   else if (seedRepeats === false) warnings.push('the same seed gave different texts: seeds are not honoured, so no common random numbers (verdicts cost more responses) and no response cache');
   if (!fields.stop.accepted) warnings.push(`stop is refused (HTTP ${fields.stop.status})`);
   if (finishLength === false) warnings.push('an answer cut by max_tokens did not say finish_reason "length": cut answers cannot be told from finished ones');
+  if (burst && burst.failures.length > 0) {
+    warnings.push(
+      `${burst.failures.length} of ${burst.requests} concurrent requests failed (${burst.failures.slice(0, 3).join('; ')}) though the endpoint still answers: a run retries them, at a cost; a lower concurrency= may avoid it`,
+    );
+  }
   return {
     endpoint: t.baseURL,
     model: t.model,
@@ -165,7 +213,88 @@ export async function probeEndpoint(t: ProbeTarget): Promise<ProbeReport> {
     seed_repeats: seedRepeats,
     logprobs_returned: logprobsReturned,
     finish_reason_length: finishLength,
+    burst,
     adapt,
     warnings,
   };
+}
+
+/**
+ * Prompt tokens the whole burst asks the engine to read, all at once: more than vLLM's CPU default
+ * batch (2048 tokens with chunked prefill on), so some request's prompt is split across steps,
+ * which is what kills a seeded request there; small enough to cost seconds on a healthy engine.
+ */
+const BURST_PROMPT_TOKENS = 3600;
+
+/** A prompt of `notes` notes (about 24 tokens each), distinct per request (no shared prefix to cache). */
+function burstQuestion(k: number, notes: number): { role: string; content: string }[] {
+  const lines = Array.from({ length: notes }, (_, i) => `Note ${k}.${i}: the shop on street ${(k * 31 + i * 7) % 97} sells bread, cakes and coffee from ${6 + (i % 4)} am.`);
+  return [
+    { role: 'system', content: `Request ${k}. You answer in one short sentence.` },
+    { role: 'user', content: `${lines.join(' ')}\nWhich shop opens first? Answer briefly.` },
+  ];
+}
+
+/** Does the endpoint still answer: its model list and a plain request, each within a short timeout. */
+async function stillAnswers(t: ProbeTarget): Promise<string | null> {
+  const url = `${t.baseURL.replace(/\/+$/, '')}/models`;
+  try {
+    const res = await fetch(url, { headers: { authorization: `Bearer ${t.apiKey ?? 'EMPTY'}` }, signal: AbortSignal.timeout(Math.min(t.timeoutMs ?? 30_000, 30_000)) });
+    await res.arrayBuffer();
+    if (res.status >= 500) return `GET /models answered HTTP ${res.status}`;
+  } catch (e) {
+    return `GET /models: ${errorText(e)}`;
+  }
+  try {
+    const r = await ask(t, { max_tokens: 4 });
+    if (!r.ok && r.status >= 500) return `a plain request answered HTTP ${r.status} ${r.message}`.trim();
+  } catch (e) {
+    return `a plain request: ${(e as Error).message}`;
+  }
+  return null;
+}
+
+/** A fetch failure's reason: undici's "fetch failed" carries it in `cause` (ECONNREFUSED, …). */
+function errorText(e: unknown): string {
+  const err = e as Error & { cause?: { code?: string; message?: string } };
+  const why = err.cause?.code ?? err.cause?.message;
+  return why ? `${err.message} (${why})` : err.message;
+}
+
+/**
+ * `burst.concurrency` requests at once, each with its own seed where seeds are taken and n where
+ * several choices come back; then whether the endpoint still answers. Throws EngineDiedError when
+ * it does not.
+ */
+async function runBurst(t: ProbeTarget, seeded: boolean, nHonoured: boolean): Promise<BurstReport> {
+  const size = t.burst ?? DEFAULT_BURST;
+  const requests = Math.max(1, Math.floor(size.concurrency));
+  const n = nHonoured ? Math.max(1, Math.min(Math.floor(size.n), 4)) : 1;
+  // Each of the n choices of a request reads its prompt (vLLM prefills them side by side).
+  const notes = Math.max(2, Math.ceil(BURST_PROMPT_TOKENS / (requests * n) / 24));
+  const start = Date.now();
+  const outcomes = await Promise.all(
+    Array.from({ length: requests }, async (_, k) => {
+      try {
+        const r = await ask(t, { max_tokens: 8, ...(n > 1 ? { n } : {}), ...(seeded ? { seed: 2000 + k } : {}) }, burstQuestion(k, notes));
+        return r.ok ? null : `HTTP ${r.status} ${r.message}`.trim();
+      } catch (e) {
+        return (e as Error).message.replace(/^probe: /, '');
+      }
+    }),
+  );
+  const failures = outcomes.filter((o): o is string => o !== null);
+  // A failed burst is followed by a look at whether the server is still there; a clean one too
+  // (an engine may die after its last answer), at the price of one short request.
+  const gone = await stillAnswers(t);
+  const report: BurstReport = { requests, n, seeded, answered: requests - failures.length, failures, alive: gone === null, seconds: (Date.now() - start) / 1000 };
+  if (gone !== null) {
+    const what = `${requests} concurrent${seeded ? ' seeded' : ''} requests${n > 1 ? ` of n = ${n}` : ''}`;
+    const first = failures[0] ? ` (first failure: ${failures[0]})` : '';
+    const cause = seeded
+      ? "likely cause: seeded requests with chunked prefill on vLLM's CPU build (its workers die on \"CPU Generator does not use offset\"); restart it with --no-enable-chunked-prefill --max-num-batched-tokens 8192 (bash scripts/vllm-serve.sh does)"
+      : 'the engine does not survive this many requests at once: restart it and lower the spec\'s concurrency=';
+    throw new EngineDiedError(`probe: ${t.baseURL} stopped answering after a burst of ${what}${first}: ${gone}. ${cause[0]!.toUpperCase()}${cause.slice(1)}. Nothing was run on it.`);
+  }
+  return report;
 }

@@ -5,16 +5,17 @@
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { UsageError } from '../lib/errors.ts';
-import { probeEndpoint } from '../models/probe.ts';
+import { EngineDiedError, probeEndpoint } from '../models/probe.ts';
 import { runProbe } from '../cli/commands/probe.ts';
 import { resolveRule } from '../evaluation/resolve.ts';
 import { adaptToEndpoint, forgetEndpoints } from '../models/backends/served-limits.ts';
 import { auctionInput } from '../simulation/auctions.ts';
 import { embeddedWorld } from '../simulation/world.ts';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FAKE_MODEL, startFakeOpenAIServer, type FakeOpenAIServer } from './helpers/fake-openai-server.ts';
+import { runCli } from './helpers/run-cli.ts';
 
 let server: FakeOpenAIServer;
 beforeAll(async () => {
@@ -157,3 +158,87 @@ describe('runs probe the endpoint first and adapt to it', () => {
   });
 });
 
+
+describe("the probe's concurrent seeded burst", () => {
+  // vLLM's CPU build with chunked prefill on answers every single request, then dies under
+  // concurrent seeded n > 1 requests; the fake plays that with dieAtSeededInFlight.
+  const dying = () => {
+    server.reset();
+    forgetEndpoints();
+    server.latencyMs = 40; // so the burst's requests are really in flight together
+    server.dieAtSeededInFlight = 4;
+  };
+
+  it('an engine that dies under the burst is an EngineDiedError naming the cause and the flags that avoid it', async () => {
+    dying();
+    const err = await probeEndpoint({ baseURL: server.baseURL, model: FAKE_MODEL, burst: { concurrency: 8, n: 4 } }).catch((e: unknown) => e);
+    expect(server.dead).toBe(true);
+    expect(err).toBeInstanceOf(EngineDiedError);
+    const msg = (err as Error).message;
+    expect(msg).toMatch(/stopped answering after a burst of 8 concurrent seeded requests of n = 4/);
+    expect(msg).toMatch(/chunked prefill on vLLM's CPU build/);
+    expect(msg).toMatch(/--no-enable-chunked-prefill --max-num-batched-tokens 8192/);
+    expect(msg.split('\n')).toHaveLength(1);
+    // Every burst request was seeded (each its own seed) and asked n = 4.
+    const burst = server.bodies.filter((b) => typeof b.seed === 'number' && b.seed >= 2000);
+    expect(burst.length).toBeGreaterThanOrEqual(4);
+    expect(new Set(burst.map((b) => b.seed)).size).toBe(burst.length);
+    expect(burst.every((b) => b.n === 4)).toBe(true);
+  });
+
+  it('controls: the same endpoint that does not die passes, and without the burst the dying one is not caught', async () => {
+    server.reset();
+    server.latencyMs = 40;
+    const r = await probeEndpoint({ baseURL: server.baseURL, model: FAKE_MODEL, burst: { concurrency: 8, n: 4 } });
+    expect(r.burst).toMatchObject({ requests: 8, n: 4, seeded: true, answered: 8, failures: [], alive: true });
+    expect(server.maxInFlight).toBeGreaterThanOrEqual(4);
+    dying();
+    const skipped = await probeEndpoint({ baseURL: server.baseURL, model: FAKE_MODEL, burst: null });
+    expect(skipped.burst).toBeNull();
+    expect(server.dead).toBe(false);
+  });
+
+  it('n is asked only where it is honoured, seeds only where taken', async () => {
+    server.reset();
+    server.capN = 1;
+    server.rejectFields = ['seed'];
+    const r = await probeEndpoint({ baseURL: server.baseURL, model: FAKE_MODEL, burst: { concurrency: 3, n: 4 } });
+    expect(r.burst).toMatchObject({ requests: 3, n: 1, seeded: false, answered: 3, alive: true });
+  });
+
+  it('probe exits 2 with one line; simulate stops before any episode is written, and writes them all on the control', async () => {
+    dying();
+    const spec = `openai:${server.baseURL}?model=${FAKE_MODEL}&concurrency=8&n_per_request=4&cache=off&max_retries=0`;
+    const p = await runCli(['probe', '-m', spec]);
+    expect(p.code).toBe(2);
+    expect(p.err.trim().split('\n')).toHaveLength(1);
+    expect(p.err).toMatch(/--no-enable-chunked-prefill/);
+
+    // (vitest sets LLM_AUCTION_PROBE=off for the other tests' fakes: probe=on asks for it here.)
+    const dir = mkdtempSync(join(tmpdir(), 'probe-burst-'));
+    const episodes = (name: string) => {
+      const f = join(dir, name, 'episodes.jsonl');
+      return existsSync(f) ? readFileSync(f, 'utf8').trim() : '';
+    };
+    dying();
+    const s = await runCli(['simulate', '-m', `${spec}&probe=on`, '--limit', '4', '--samples', '4', '--out', join(dir, 'dead')]);
+    expect(s.code, s.err).toBe(2);
+    expect(s.err.trim().split('\n').filter((l) => /stopped answering/.test(l))).toHaveLength(1);
+    expect(s.err).toMatch(/stopped answering after a burst of 8 concurrent seeded requests of n = 4.*--no-enable-chunked-prefill/);
+    expect(episodes('dead')).toBe('');
+    // Without the probe the same run dies later and says only that the connection failed.
+    dying();
+    const blind = await runCli(['simulate', '-m', `${spec}&probe=off`, '--limit', '4', '--samples', '4', '--out', join(dir, 'blind')]);
+    expect(blind.code).toBe(2);
+    expect(blind.err).not.toMatch(/chunked prefill/);
+    expect(blind.err).toMatch(/0 of 16 episodes/);
+
+    server.reset();
+    forgetEndpoints();
+    server.latencyMs = 40;
+    const ok = await runCli(['simulate', '-m', `${spec}&probe=on`, '--limit', '4', '--samples', '4', '--out', join(dir, 'alive')]);
+    expect(ok.code, ok.err).toBe(0);
+    expect(ok.err).toMatch(/openai: probed /);
+    expect(episodes('alive').split('\n')).toHaveLength(16);
+  });
+});

@@ -1,7 +1,8 @@
 /**
  * `llm-auction probe -m openai:URL?model=NAME`: what the endpoint does with the fields a run sends
  * (models/probe.ts), printed before anyone trusts a run on it. Exit 0 when nothing needs adapting,
- * 3 when a run would need the printed spec changes or would mean less than it seems.
+ * 3 when a run would need the printed spec changes or would mean less than it seems, 2 when the
+ * endpoint dies under the concurrent burst a run would send (one line naming the likely cause).
  */
 import { UsageError } from '../../lib/errors.ts';
 import { parseOpenAISpec } from '../../models/backends/openai-config.ts';
@@ -28,7 +29,9 @@ export async function runProbe(opts: ProbeOptions): Promise<number> {
     );
   }
   const cfg = parseOpenAISpec(spec);
-  const report: ProbeReport = await probeEndpoint({ baseURL: cfg.baseURL, model: cfg.model, apiKey: cfg.apiKey, timeoutMs: cfg.timeoutMs });
+  // The concurrent burst sends what a run with this spec would (its concurrency and n, up to 16 and 4).
+  const burst = { concurrency: Math.min(cfg.concurrency, 16), n: Math.min(cfg.maxNPerRequest, 4) };
+  const report: ProbeReport = await probeEndpoint({ baseURL: cfg.baseURL, model: cfg.model, apiKey: cfg.apiKey, timeoutMs: cfg.timeoutMs, burst });
   const code = report.warnings.length ? 3 : 0;
   const result = { ...report, spec, adapted_spec: adaptedSpec(spec, report.adapt) };
   if (opts.json === '-') {
@@ -43,6 +46,9 @@ export async function runProbe(opts: ProbeOptions): Promise<number> {
     ['same seed, same text', yesNo(report.seed_repeats)],
     ['log-probabilities returned', yesNo(report.logprobs_returned)],
     ['cut answer says "length"', yesNo(report.finish_reason_length)],
+    ...(report.burst
+      ? [[`${report.burst.requests} at once${report.burst.seeded ? ', seeded' : ''}${report.burst.n > 1 ? `, n = ${report.burst.n}` : ''}`, `${report.burst.answered} answered in ${report.burst.seconds.toFixed(1)} s, still up`]]
+      : []),
   ];
   process.stdout.write(
     `probe ${report.endpoint} (model ${report.model})\n\n${table(['what', 'found'], rows)}\n\n` +

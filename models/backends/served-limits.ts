@@ -6,7 +6,7 @@
  * that left. `serve` publishes its limits in /v1/models (`llm_auction: {max_tokens, parallel}`);
  * this reads them once per base URL and fills in the parameters the spec did not set.
  */
-import { probeEndpoint, type ProbeReport } from '../probe.ts';
+import { EngineDiedError, probeEndpoint, type ProbeReport } from '../probe.ts';
 import { httpFetch } from './http-fetch.ts';
 import { openAIConfigFromParams } from './openai-config.ts';
 
@@ -77,7 +77,8 @@ export function forgetEndpoints(): void {
  * model (models/probe.ts), unless the spec says probe=off or $LLM_AUCTION_PROBE is off: a field it
  * refuses is turned off and an `n` it ignores is asked one response at a time, where the spec did
  * not set them itself; what would make the run mean less (greedy samples, seeds not honoured) is
- * printed as a warning. An endpoint that cannot be probed is used as the spec says.
+ * printed as a warning. An endpoint that cannot be probed is used as the spec says; one that
+ * dies under the probe's concurrent burst is an EngineDiedError (exit 2) before the run starts.
  */
 export async function adaptToEndpoint(
   baseURL: string,
@@ -94,10 +95,14 @@ export async function adaptToEndpoint(
   const key = `${cfg.baseURL}\u0001${cfg.model}`;
   let p = probes.get(key);
   if (!p) {
-    p = probeEndpoint({ baseURL: cfg.baseURL, model: cfg.model, apiKey: cfg.apiKey, timeoutMs: Math.min(cfg.timeoutMs, 60_000) }).catch((e: unknown) => (e instanceof Error ? e : new Error(String(e))));
+    // The burst sends what the run will: its concurrency and n per request (up to 16 and 4).
+    const burst = { concurrency: Math.min(cfg.concurrency, 16), n: Math.min(cfg.maxNPerRequest, 4) };
+    p = probeEndpoint({ baseURL: cfg.baseURL, model: cfg.model, apiKey: cfg.apiKey, timeoutMs: Math.min(cfg.timeoutMs, 60_000), burst }).catch((e: unknown) => (e instanceof Error ? e : new Error(String(e))));
     probes.set(key, p);
   }
   const report = await p;
+  // An engine that died under the probe's burst would fail every request of the run: stop here.
+  if (report instanceof EngineDiedError) throw report;
   if (report instanceof Error) {
     note(`openai: could not probe ${cfg.baseURL} (${report.message.split('\n')[0]}); using the spec as it is`);
     return served;

@@ -63,6 +63,13 @@ export interface FakeOpenAIServer {
   faults: { error500?: number; hang?: number; truncated?: number; emptyChoices?: number; seed?: number } | null;
   /** Requests that met each fault so far. */
   readonly faultCounts: { error500: number; hang: number; truncated: number; emptyChoices: number };
+  /**
+   * Die, as vLLM's CPU build with chunked prefill does, once this many seeded requests with n > 1
+   * are in flight at once: from then on every connection is dropped (until reset()).
+   */
+  dieAtSeededInFlight: number | null;
+  /** The server has died (dieAtSeededInFlight). */
+  readonly dead: boolean;
   /** Compute the reply text of a choice; return undefined for the default text. */
   responder: ((body: ChatBody, index: number) => string | undefined) | null;
   enqueue(...behaviours: Behaviour[]): void;
@@ -126,6 +133,8 @@ export async function startFakeOpenAIServer(): Promise<FakeOpenAIServer> {
   let inFlight = 0;
   let maxInFlight = 0;
   let nonce = 0;
+  let seededInFlight = 0;
+  let dead = false;
   const bodies: ChatBody[] = [];
   const queue: Behaviour[] = [];
   const timers = new Set<NodeJS.Timeout>();
@@ -170,6 +179,22 @@ export async function startFakeOpenAIServer(): Promise<FakeOpenAIServer> {
         return send(res, 400, errorBody('body is not JSON', 400));
       }
       bodies.push(body);
+      const seededLoad = server.dieAtSeededInFlight !== null && body.seed !== undefined && (body.n ?? 1) > 1;
+      if (seededLoad) seededInFlight++;
+      try {
+        if (seededLoad && seededInFlight >= server.dieAtSeededInFlight!) dead = true;
+        if (!dead) return await answer(req, res, body);
+      } finally {
+        if (seededLoad) seededInFlight--;
+      }
+      res.socket?.destroy();
+    } finally {
+      inFlight--;
+    }
+  }
+
+  async function answer(_req: IncomingMessage, res: ServerResponse, body: ChatBody): Promise<void> {
+    {
       const f = server.faults;
       if (f) {
         if (faultSeed !== (f.seed ?? 0)) {
@@ -206,6 +231,10 @@ export async function startFakeOpenAIServer(): Promise<FakeOpenAIServer> {
       const behaviour = queue.shift();
       const alive = await wait(server.latencyMs + (behaviour && 'delayMs' in behaviour ? (behaviour.delayMs ?? 0) : 0), res);
       if (!alive) return;
+      if (dead) {
+        res.socket?.destroy();
+        return;
+      }
       if (behaviour && 'status' in behaviour) {
         const headers: Record<string, string> =
           behaviour.retryAfterSeconds === undefined ? {} : { 'retry-after': String(behaviour.retryAfterSeconds) };
@@ -249,13 +278,15 @@ export async function startFakeOpenAIServer(): Promise<FakeOpenAIServer> {
         choices,
         usage: { prompt_tokens: promptTokens, completion_tokens: completionTokens, total_tokens: promptTokens + completionTokens },
       });
-    } finally {
-      inFlight--;
     }
   }
 
   const adapters = new Map<string, string>();
   const http: Server = createServer((req, res) => {
+    if (dead) {
+      req.socket.destroy();
+      return;
+    }
     const url = new URL(req.url ?? '/', 'http://127.0.0.1');
     if (req.method === 'POST' && url.pathname === '/v1/load_lora_adapter') {
       readBody(req)
@@ -304,6 +335,10 @@ export async function startFakeOpenAIServer(): Promise<FakeOpenAIServer> {
     responder: null,
     faults: null,
     faultCounts,
+    dieAtSeededInFlight: null,
+    get dead() {
+      return dead;
+    },
     enqueue(...b) {
       queue.push(...b);
     },
@@ -320,6 +355,8 @@ export async function startFakeOpenAIServer(): Promise<FakeOpenAIServer> {
       server.cutAtMaxTokens = false;
       server.responder = null;
       server.faults = null;
+      server.dieAtSeededInFlight = null;
+      dead = false;
       faultSeed = undefined;
       for (const k of Object.keys(faultCounts) as (keyof typeof faultCounts)[]) faultCounts[k] = 0;
     },
