@@ -22,9 +22,25 @@ import { createHash } from 'node:crypto';
 import { appendFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { Tokenizer } from '@huggingface/tokenizers';
-import * as ort from 'onnxruntime-node';
+import type * as Ort from 'onnxruntime-node';
+import { UsageError } from '../lib/errors.ts';
 import { resolveEncoderFiles, type EncoderFiles, type ResolveEncoderOptions } from '../models/registry.ts';
 import { lexicalEncoder, type TextEncoder } from './text-encoder.ts';
+
+/**
+ * onnxruntime-node, loaded when an ONNX encoder is first asked for. It is an optional peer of the
+ * published package (its install script downloads GPU binaries, and most users never need it),
+ * so a missing install is named here instead of failing every import of the library.
+ */
+let ort: typeof Ort;
+async function loadOrt(): Promise<typeof Ort> {
+  try {
+    return (ort ??= await import('onnxruntime-node'));
+  } catch (e) {
+    if ((e as { code?: string }).code !== 'ERR_MODULE_NOT_FOUND') throw e;
+    throw new UsageError('the ONNX encoder needs onnxruntime-node: npm i onnxruntime-node (ONNXRUNTIME_NODE_INSTALL=skip npm i onnxruntime-node for CPU only, without its GPU download)');
+  }
+}
 
 export const DEFAULT_EMBEDDING_CACHE_DIR = '.cache/embeddings';
 
@@ -81,7 +97,7 @@ export class OnnxEncoder implements TextEncoder {
 
   private constructor(
     files: EncoderFiles,
-    readonly session: ort.InferenceSession,
+    readonly session: Ort.InferenceSession,
     readonly tokenizer: Tokenizer,
     dim: number,
     opts: OnnxEncoderOptions,
@@ -114,12 +130,12 @@ export class OnnxEncoder implements TextEncoder {
       return id;
     };
     const special = { cls: idOf('cls_token', '[CLS]'), sep: idOf('sep_token', '[SEP]'), pad: idOf('pad_token', '[PAD]') };
-    const sessionOptions: ort.InferenceSession.SessionOptions = {
+    const sessionOptions: Ort.InferenceSession.SessionOptions = {
       executionProviders: ['cpu'],
       graphOptimizationLevel: 'all',
       ...(opts.threads === undefined ? {} : { intraOpNumThreads: opts.threads }),
     };
-    const session = await ort.InferenceSession.create(files.onnx, sessionOptions);
+    const session = await (await loadOrt()).InferenceSession.create(files.onnx, sessionOptions);
     const enc = new OnnxEncoder(files, session, tokenizer, 0, opts, special);
     // The width is read off the model rather than assumed, so other BERT-like exports work too.
     const probe = await enc.runBatch(enc.tokenize(['dimension probe']));
@@ -159,8 +175,8 @@ export class OnnxEncoder implements TextEncoder {
   }
 
   /** The feeds of a tokenized batch, limited to the inputs this graph declares. */
-  feeds(t: TokenBatch): Record<string, ort.Tensor> {
-    const all: Record<string, ort.Tensor> = {
+  feeds(t: TokenBatch): Record<string, Ort.Tensor> {
+    const all: Record<string, Ort.Tensor> = {
       input_ids: new ort.Tensor('int64', t.ids, [t.batch, t.seq]),
       attention_mask: new ort.Tensor('int64', t.mask, [t.batch, t.seq]),
       token_type_ids: new ort.Tensor('int64', t.types, [t.batch, t.seq]),

@@ -25,6 +25,7 @@ export const LAYERS: Record<string, number> = {
   tests: 8,
   scripts: 8,
   bin: 9,
+  api: 9, // the library's entry ('llm-auction', 'llm-auction/vitest'): calls evaluation/ as the commands do
 };
 
 /** Harness code may share fixtures across these folders (benchmarks reuse the planted rules and the fake server). */

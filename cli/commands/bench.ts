@@ -3,13 +3,11 @@
  * evaluation/table2.ts (which computes every row, exact or sampled, with intervals and paired
  * differences), prints the table and writes bench.json and the episodes where asked.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { fmt, table, writeJsonResult } from '../output.ts';
 import { formatSpec, parseSpecList } from '../../evaluation/kinds/index.ts';
 import { progressBar } from '../progress.ts';
 import { benchMechanisms, type BenchOptions, type BenchRow } from '../../evaluation/table2.ts';
-import type { BenchFile } from '../../reports/formats.ts';
+import { writeBenchFiles } from '../../evaluation/bench-files.ts';
 import { UsageError } from '../../lib/errors.ts';
 
 export function benchTable(rows: readonly BenchRow[]): string {
@@ -50,16 +48,7 @@ export async function runBench(opts: BenchOptions): Promise<number> {
   process.stdout.write(
     `${benchTable(rows)}\n${rows[0]?.queries ?? 0} queries, seed ${opts.seed}, world seed ${opts.worldSeed}; reward is Eq. 8 under the user model's click probabilities; exact rows are expectations over every response the rule can give, sampled rows one response per query with its clicks in expectation; intervals are over queries\n`,
   );
-  if (opts.out) {
-    mkdirSync(opts.out, { recursive: true });
-    const file: BenchFile = { seed: opts.seed, queries: opts.queries, limit: opts.limit ?? null, rows };
-    writeFileSync(join(opts.out, 'bench.json'), `${JSON.stringify(file, null, 2)}\n`);
-    for (const [spec, eps] of episodes) {
-      const dir = join(opts.out, 'bench-episodes');
-      mkdirSync(dir, { recursive: true });
-      writeFileSync(join(dir, `${spec.replace(/[^A-Za-z0-9._-]+/g, '_')}.jsonl`), eps.map((e) => JSON.stringify(e)).join('\n') + '\n');
-    }
-  }
+  if (opts.out) writeBenchFiles(opts.out, opts, rows, episodes);
   writeJsonResult(opts.json, { rows });
   return 0;
 }

@@ -1,0 +1,184 @@
+/**
+ * The property checks of one mechanism, as `llm-auction verify`, the demo and the library run them:
+ * which properties, at what alpha each, the verdicts with their evidence, and the exit code.
+ *
+ * Error control across properties: alpha is family-wise over the properties actually tested.
+ * Each of the K chosen properties that the payment rule does not settle by construction runs at
+ * alpha / K (Bonferroni), so the chance of any `fail` on a mechanism that has every property is
+ * at most alpha. A property that holds by construction spends no alpha, is shown as "holds by
+ * construction" with its reason, and is not counted as a pass.
+ *
+ * Code: 0 when every chosen property passes or holds by construction, 1 when any fails, 3
+ * otherwise (some are inconclusive). Report-only properties (um-equilibrium) go under "reports",
+ * never under "properties", and never change the code: the contract's verdict format does not fit
+ * a measurement.
+ */
+import { UsageError } from '../lib/errors.ts';
+import type { AllocationRule } from '../mechanism/types.ts';
+import { num } from '../properties/evidence.ts';
+import { defaultPropertyNames, getProperty } from '../properties/registry.ts';
+import type { CheckOptions, MechanismUnderTest, ProgressEvent, PropertySpec, Verdict, VerdictProperty } from '../properties/types.ts';
+import { DEFAULT_ALPHA } from '../properties/types.ts';
+import type { VerifyResult } from '../reports/formats.ts';
+import type { MechanismSpec } from './kinds/index.ts';
+import { resolveMechanismUnderTest } from './resolve.ts';
+
+/** The check options verify passes on to every property (see CheckOptions for their meaning and defaults). */
+export type SharedCheckOptions = Pick<CheckOptions, 'alpha' | 'budget' | 'seed' | 'effect' | 'rho' | 'kappa' | 'observable' | 'cases' | 'exact'>;
+
+export interface VerifyPropertiesOptions extends SharedCheckOptions {
+  mechanism: MechanismUnderTest;
+  /** Property names (a name may also be a comma-separated list); default: every verdict property. */
+  properties?: string[];
+  /** Each check's progress (cases and responses so far). */
+  onProgress?: (e: ProgressEvent) => void;
+  /** Stops the run at the next progress report or between properties, rejecting with its reason. */
+  signal?: AbortSignal;
+}
+
+/** One line of verify's summary, as text: what the command prints and a matcher's message quotes. */
+export interface VerifyLine {
+  property: string;
+  verdict: string;
+  samples: number;
+  p_value: string;
+  mode: string;
+  evidence: string;
+}
+
+export interface VerifyOutcome {
+  /** 0 pass (or holds by construction), 1 fail, 3 inconclusive. */
+  code: 0 | 1 | 3;
+  result: VerifyResult;
+  lines: VerifyLine[];
+  /** One sentence: how many pass, or that one fails, or that it is undecided. */
+  headline: string;
+}
+
+const VERIFY_EXIT = { pass: 0, fail: 1, inconclusive: 3 } as const;
+
+/** How a verdict reads in text. */
+export function verdictText(v: Verdict['verdict']): string {
+  return v === 'holds-by-construction' ? 'holds by construction' : v;
+}
+
+/** Names asked for, split on commas, checked, without duplicates; unknown names are a usage error. */
+export function resolveProperties(names: readonly string[] | undefined): PropertySpec[] {
+  const list = (names && names.length ? names : defaultPropertyNames())
+    .flatMap((n) => n.split(','))
+    .map((n) => n.trim())
+    .filter((n) => n.length > 0);
+  if (list.length === 0) throw new UsageError('--property needs at least one property name');
+  const seen = new Set<string>();
+  const out: PropertySpec[] = [];
+  for (const n of list) {
+    const p = getProperty(n); // throws UsageError for an unknown name
+    if (seen.has(p.name)) continue;
+    seen.add(p.name);
+    out.push(p);
+  }
+  return out;
+}
+
+/** What the summary says about a verdict: the counterexample, the undecided comparison, or the scope of a pass. */
+export function evidenceText(p: VerdictProperty, v: Verdict): string {
+  const describe = (ev: Record<string, unknown> | null | undefined, failing: boolean) => (ev ? p.evidence(ev, failing) : '');
+  if (v.verdict === 'fail') return describe(v.counterexample, true);
+  if (v.verdict === 'holds-by-construction') return v.reason ?? '';
+  const d = v.details;
+  if (v.verdict === 'inconclusive') {
+    const what = describe(d?.closest as Record<string, unknown> | undefined, false);
+    return `undecided${what ? `: ${what}` : ''} (${d?.cases_open ?? '?'} of ${d?.cases ?? '?'} cases open)`;
+  }
+  return d ? `${d.cases} auctions, ${d.comparisons_planned} comparisons${d.observable ? `, on ${d.observable}` : ''}${p.passNote?.(v) ?? ''}` : '';
+}
+
+export function pValueText(p: number | null): string {
+  return p === null ? 'exact' : p === 0 ? '0' : p < 1e-4 ? p.toExponential(1) : num(p, 4);
+}
+
+/** Every chosen property checked on one mechanism: the verdicts with their evidence, and the exit code. */
+export async function verifyProperties(opts: VerifyPropertiesOptions): Promise<VerifyOutcome> {
+  const chosen = resolveProperties(opts.properties);
+  const { mechanism: m, properties: _names, onProgress, signal, ...shared } = opts;
+  const alpha = opts.alpha ?? DEFAULT_ALPHA;
+  const budget = opts.budget;
+  const seed = opts.seed ?? 0;
+  if (!(alpha > 0 && alpha < 1)) throw new UsageError(`--alpha must be in (0, 1), got ${alpha}`);
+  if (budget !== undefined && !(Number.isInteger(budget) && budget >= 1)) throw new UsageError(`--budget must be a positive integer, got ${budget}`);
+  signal?.throwIfAborted();
+  // Family-wise error control across properties: alpha is split over those that are tested.
+  const tested = chosen.filter((p) => p.kind === 'verdict' && p.byConstruction(m) === null).map((p) => p.name);
+  const alphaEach = alpha / Math.max(1, tested.length);
+  const progress = onProgress || signal ? (e: ProgressEvent) => (signal?.throwIfAborted(), onProgress?.(e)) : undefined;
+  const base: CheckOptions = { ...shared, alpha: alphaEach, seed, ...(progress ? { onProgress: progress } : {}) };
+
+  const result: VerifyResult = {
+    mechanism: m.name,
+    alpha,
+    alpha_per_property: alphaEach,
+    tested,
+    ...(budget !== undefined ? { budget } : {}),
+    budgets: {},
+    seed,
+    properties: {},
+  };
+  const lines: VerifyLine[] = [];
+  for (const p of chosen) {
+    signal?.throwIfAborted();
+    if (p.kind === 'verdict') {
+      const v = await p.check(m, base);
+      result.properties[p.name] = v;
+      if (v.verdict !== 'holds-by-construction' && typeof v.details?.budget === 'number') result.budgets[p.name] = v.details.budget;
+      lines.push({ property: p.name, verdict: verdictText(v.verdict), samples: v.samples, p_value: pValueText(v.p_value), mode: v.details?.mode ?? '', evidence: evidenceText(p, v) });
+    } else {
+      const r = await p.run(m, base);
+      (result.reports ??= {})[p.name] = r;
+      lines.push({ property: p.name, verdict: 'report', samples: r.samples, p_value: '', mode: r.mode, evidence: p.summary(r) });
+    }
+  }
+
+  const verdicts = Object.values(result.properties).map((v) => v.verdict);
+  const code = verdicts.includes('fail')
+    ? VERIFY_EXIT.fail
+    : verdicts.every((v) => v === 'pass' || v === 'holds-by-construction')
+      ? VERIFY_EXIT.pass
+      : VERIFY_EXIT.inconclusive;
+  const byConstruction = verdicts.filter((v) => v === 'holds-by-construction').length;
+  const passed = verdicts.filter((v) => v === 'pass').length;
+  const headline =
+    code === VERIFY_EXIT.pass
+      ? `${passed} tested ${passed === 1 ? 'property passes' : 'properties pass'}${byConstruction ? `; ${byConstruction} hold${byConstruction === 1 ? 's' : ''} by construction (not evidence)` : ''}`
+      : code === VERIFY_EXIT.fail
+        ? 'a property fails'
+        : 'inconclusive (raise --budget)';
+  return { code, result, lines, headline };
+}
+
+/** Is this an allocation rule object (rather than a spec or a mechanism under test)? */
+export function isAllocationRule(x: unknown): x is AllocationRule {
+  return typeof x === 'object' && x !== null && typeof (x as { sample?: unknown }).sample === 'function' && !('rule' in x);
+}
+
+export function isMechanismUnderTest(x: unknown): x is MechanismUnderTest {
+  return typeof x === 'object' && x !== null && typeof (x as { instances?: unknown }).instances === 'function' && 'rule' in x;
+}
+
+/**
+ * A mechanism as the checks see it, from whatever the caller holds: a spec (`embedded:pretrained`,
+ * `module:./rule.ts`), an allocation rule object, or a mechanism under test already assembled.
+ * A rule object is tested on the same auctions as a spec: the embedded world's test queries, 2 to
+ * 10 of a query's candidate ads, integer bids in 1..100, clicks from the given user model.
+ */
+export async function mechanismUnderTest(
+  target: MechanismSpec | string | AllocationRule | MechanismUnderTest,
+  opts: { user?: string; worldSeed?: number } = {},
+): Promise<MechanismUnderTest> {
+  if (isMechanismUnderTest(target)) return target;
+  if (!isAllocationRule(target)) return resolveMechanismUnderTest(target, opts);
+  const { paymentOf } = await import('../mechanism/settlement.ts');
+  if (typeof target.name !== 'string' || target.name.trim() === '') throw new UsageError('an allocation rule needs a non-empty name');
+  // The user and the auctions of the embedded world, as for a spec (the shell's own rule is not used).
+  const shell = await resolveMechanismUnderTest('embedded:pretrained', opts);
+  return { name: target.name, rule: target, clicks: shell.clicks, payment: paymentOf(target), instances: shell.instances };
+}
