@@ -13,14 +13,18 @@ import { SpecGrammar, type SpecNode } from '../../mechanism/spec.ts';
 import type { AllocationRule } from '../../mechanism/types.ts';
 import { embeddedKind } from './embedded.ts';
 import { gspKind } from './gsp.ts';
+import { injectKind } from './inject.ts';
 import type { MechanismKind, ResolveContext } from './kind.ts';
 import { localKind } from './local.ts';
 import { moduleKind } from './module.ts';
 import { mosaicKind } from './mosaic.ts';
 import { openaiKind } from './openai.ts';
+import { prominenceKind } from './prominence.ts';
 import { runKind } from './run.ts';
+import { segmentKind } from './segment.ts';
+import { tokenKind } from './token.ts';
 
-export const MECHANISM_KINDS = [embeddedKind, runKind, mosaicKind, gspKind, localKind, openaiKind, moduleKind] as const;
+export const MECHANISM_KINDS = [embeddedKind, runKind, mosaicKind, gspKind, injectKind, segmentKind, prominenceKind, tokenKind, localKind, openaiKind, moduleKind] as const;
 
 type SpecOf<K> = K extends MechanismKind<infer S> ? S : never;
 /**
@@ -64,6 +68,11 @@ function kindOf(spec: SpecNode): MechanismKind<SpecNode> {
 /** What Table 2 calls a mechanism: "Pretrained LLM", "LLM-Auction (pCTR)", "MOSAIC (n=20)"… */
 export function specLabel(spec: SpecNode): string {
   return kindOf(spec).label(spec, { labelInner: specLabel });
+}
+
+/** Whether a spec's mechanism reads only the prompt, as its kind declares (kind.ts `promptOnly`; absent: false). */
+export function specPromptOnly(spec: SpecNode): boolean {
+  return kindOf(spec).promptOnly?.(spec, { promptOnlyInner: specPromptOnly }) ?? false;
 }
 
 /** The running rule of a parsed spec; wrapped specs are resolved with the same options. */

@@ -1,0 +1,33 @@
+/** `segment:SPEC[?segments=1&rm=DIR]`: the segment auction (Hajiaghayi et al., NeurIPS 2024) over another rule (baselines/segment.ts). */
+import { positiveInt } from '../../mechanism/spec.ts';
+import type { MechanismSpec } from './index.ts';
+import type { MechanismKind } from './kind.ts';
+import { overInner, predictorFor, predictorLabel, rmParam, rmSuffix } from './opponent-ctr.ts';
+
+export interface SegmentSpec {
+  kind: 'segment';
+  inner: MechanismSpec;
+  segments: number;
+  rm?: string;
+}
+
+export const segmentKind: MechanismKind<SegmentSpec> = {
+  kind: 'segment',
+  usage: 'segment:SPEC[?segments=1&rm=DIR]',
+  wrapperKeys: ['segments', 'rm'],
+  parse(p) {
+    const segments = p.params.has('segments') ? positiveInt(p, 'segments', p.params.get('segments')!) : 1;
+    if (segments > 8) p.fail(`segments must be at most 8, got ${segments}`);
+    const spec: SegmentSpec = { kind: 'segment', inner: p.inner as MechanismSpec, segments };
+    const rm = rmParam(p);
+    if (rm !== undefined) spec.rm = rm;
+    return spec;
+  },
+  format: (s, formatInner) => `segment:${formatInner(s.inner)}?segments=${s.segments}${rmSuffix(s.rm)}`,
+  async resolve(spec, ctx) {
+    const inner = await ctx.resolveInner(spec.inner);
+    const { SegmentRule } = await import('../../baselines/segment.ts');
+    return new SegmentRule(inner, await predictorFor('segment', spec.rm), { segments: spec.segments });
+  },
+  label: (s, ctx) => `Segment auction (${s.segments === 1 ? '' : `K=${s.segments}, `}${predictorLabel(s.rm)})${overInner(s.inner, ctx.labelInner)}`,
+};
