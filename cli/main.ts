@@ -11,6 +11,7 @@ import { resolve } from 'node:path';
 import { abortInFlight } from '../lib/abort.ts';
 import { AD_TEMPLATE_ENV, AD_TEMPLATES } from '../mechanism/prompt.ts';
 import { InputError, UsageError } from '../lib/errors.ts';
+import { readText } from '../lib/jsonl.ts';
 import { defaultPropertyNames, reportPropertyNames } from '../properties/registry.ts';
 import { mechanismUsage } from '../evaluation/kinds/index.ts';
 import { checkJsonTarget, reserveStdoutForJson } from './output.ts';
@@ -21,9 +22,19 @@ const EXIT = { ok: 0, failed: 1, usage: 2, inconclusive: 3 } as const;
 /** Largest value each integer flag takes: far beyond any sensible run, well short of exhausting memory. */
 const MAX_INT = 2 ** 31 - 1;
 
+/** A comma-separated list: no empty item (`a,,b`), no item with white space at its ends. */
+function listArg(name: string) {
+  return (value: string): string => {
+    const items = value.split(',');
+    if (items.some((x) => x === '')) throw new InvalidArgumentError(`${name} must be a comma-separated list without empty items, got ${JSON.stringify(value)}`);
+    if (items.some((x) => x !== x.trim())) throw new InvalidArgumentError(`${name}: remove the white space in ${JSON.stringify(value)}`);
+    return value;
+  };
+}
+
 function intArg(name: string, min = 0, max = MAX_INT) {
   return (value: string): number => {
-    const v = value.trim();
+    const v = value;
     if (!/^[+-]?\d+$/.test(v)) throw new InvalidArgumentError(`${name} must be an integer from ${min} to ${max}, got ${JSON.stringify(value)}`);
     const x = Number(v);
     if (x < min || x > max) throw new InvalidArgumentError(`${name} must be an integer from ${min} to ${max}, got ${v}`);
@@ -36,7 +47,7 @@ function numberArg(name: string, lo = -Infinity, hi = Infinity, open: { lo?: boo
   const range = `${open.lo ? '(' : '['}${lo}, ${hi}${open.hi ? ')' : ']'}`;
   return (value: string): number => {
     const x = Number(value);
-    if (value.trim() === '' || !Number.isFinite(x)) throw new InvalidArgumentError(`${name} must be a number in ${range}, got ${JSON.stringify(value)}`);
+    if (value.trim() === '' || value !== value.trim() || !Number.isFinite(x)) throw new InvalidArgumentError(`${name} must be a number in ${range}, got ${JSON.stringify(value)}`);
     if (x < lo || x > hi || (open.lo && x === lo) || (open.hi && x === hi)) throw new InvalidArgumentError(`${name} must be in ${range}, got ${value}`);
     return x;
   };
@@ -78,12 +89,40 @@ function propertyHelp(): string {
 }
 
 /** `--ad-template`: checked here, then handed to every module and child process through the environment. */
-function useAdTemplate(choice: string | undefined): void {
-  if (choice === undefined) return;
-  if (!(choice in AD_TEMPLATES) && !existsSync(choice)) {
-    throw new UsageError(`--ad-template: ${JSON.stringify(choice)} is neither ${Object.keys(AD_TEMPLATES).join(' nor ')} nor an existing file`);
+function useAdTemplate(flag: string | undefined): void {
+  // The environment variable is checked exactly as the flag is: a bad value is refused, never ignored.
+  const from = flag !== undefined ? '--ad-template' : AD_TEMPLATE_ENV;
+  const choice = flag ?? process.env[AD_TEMPLATE_ENV];
+  if (choice === undefined || (flag === undefined && choice === '')) return;
+  if (!Object.hasOwn(AD_TEMPLATES, choice)) {
+    if (!existsSync(choice)) throw new UsageError(`${from}: ${JSON.stringify(choice)} is neither ${Object.keys(AD_TEMPLATES).join(' nor ')} nor an existing file`);
+    let text: string;
+    try {
+      text = readText(choice);
+    } catch (e) {
+      throw new UsageError(`${from}: ${(e as Error).message}`);
+    }
+    if (text.trim() === '') throw new UsageError(`${from}: ${choice}: the template file is empty`);
   }
-  process.env[AD_TEMPLATE_ENV] = choice in AD_TEMPLATES ? choice : resolve(choice);
+  process.env[AD_TEMPLATE_ENV] = Object.hasOwn(AD_TEMPLATES, choice) ? choice : resolve(choice);
+}
+
+/** An option given as '' (`--catalog ''`, `--out ''`) names nothing: refused rather than read as the current directory or a default. */
+function checkNoEmptyValues(command: Command): void {
+  const values = command.opts() as Record<string, unknown>;
+  for (const o of command.options) {
+    if (values[o.attributeName()] === '' && command.getOptionValueSource(o.attributeName()) === 'cli') {
+      throw new UsageError(`${o.long ?? o.short}: must not be empty`);
+    }
+  }
+}
+
+/** Environment variables the commands read, checked as flags are: a bad value is refused, never ignored. */
+function checkEnvironment(): void {
+  const progress = process.env.LLM_AUCTION_PROGRESS_MS;
+  if (progress !== undefined && progress !== '' && (!/^\d+$/.test(progress) || Number(progress) > 86_400_000)) {
+    throw new UsageError(`LLM_AUCTION_PROGRESS_MS: must be an integer number of milliseconds from 0 to 86400000 (0: no progress lines), got ${JSON.stringify(progress)}`);
+  }
 }
 
 // Commands load their implementation on use, so `--help` and light commands start fast.
@@ -101,6 +140,8 @@ export function buildProgram(result: { code: number }): Command {
       `the Ad-LLM prompt every command of a run uses (sampling, serve, the trainer's pairs): ${Object.keys(AD_TEMPLATES).join(', ')} (short, for CPU runs of small models), or a template file; also ${AD_TEMPLATE_ENV}`,
     )
     .hook('preAction', (program, command) => {
+      checkEnvironment();
+      checkNoEmptyValues(command);
       useAdTemplate((program.opts() as { adTemplate?: string }).adTemplate);
       checkJsonTarget((command.opts() as { json?: string }).json);
     });
@@ -211,7 +252,7 @@ export function buildProgram(result: { code: number }): Command {
     .command('verify')
     .description('statistical checks of the incentive properties, alpha family-wise across them; exit 0 pass (or holds by construction), 1 fail, 3 inconclusive')
     .requiredOption('-m, --mechanism <spec>', mechanismHelp('mechanism spec'))
-    .option('--property <names>', propertyHelp(), defaultPropertyNames().join(','))
+    .addOption(new Option('--property <names>', propertyHelp()).argParser(listArg('--property')).default(defaultPropertyNames().join(',')))
     .addOption(new Option('--alpha <a>', 'family-wise false-alarm rate').argParser(numberArg('--alpha', 0, 1, { lo: true, hi: true })).default(0.05))
     .addOption(new Option('--budget <n>', 'most responses to sample per property, a cap: tests stop when sure, and rarely clicked ads need more (default 200000; continuity 1500000, since a pass settles all 99 bid steps)').argParser(intArg('--budget', 1, 1_000_000_000)))
     .addOption(new Option('--rho <r>', 'monotonicity: a relative dip itctr(b\') < (1 - rho) itctr(b) for b < b\' is a violation (default 0.1)').argParser(numberArg('--rho', 0, 1, { hi: true })))

@@ -3,7 +3,7 @@
  * own; the first bad one stops the load with an `InputError` naming file, line and field. Nothing
  * is silently dropped: only blank lines are skipped, since they carry no record.
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { parseTree, type Node, type ParseError, printParseErrorCode } from 'jsonc-parser';
 import type { z } from 'zod';
 import { InputError } from './errors.ts';
@@ -28,14 +28,33 @@ function firstIssue(error: z.ZodError): { field: string | undefined; message: st
 export function readText(file: string): string {
   let buf: Buffer;
   try {
+    checkRegularFile(file);
     buf = readFileSync(file);
   } catch (e) {
+    if (e instanceof InputError) throw e;
     const err = e as NodeJS.ErrnoException;
     const why =
       err.code === 'ENOENT' ? 'no such file' : err.code === 'EISDIR' ? 'is a directory, expected a file' : err.code === 'EACCES' ? 'permission denied' : `cannot read (${err.code ?? err.message})`;
     throw new InputError(file, undefined, undefined, why);
   }
   return decodeText(buf, file);
+}
+
+/** The largest text file read whole (a catalog of millions of ads fits; /dev/zero does not). */
+export const MAX_TEXT_BYTES = 1024 * 1024 * 1024;
+
+/**
+ * A file read whole must be a regular file of bounded size: a FIFO would block the read forever
+ * and a device such as /dev/zero would fill memory. Throws InputError naming it otherwise.
+ */
+export function checkRegularFile(file: string): void {
+  const st = statSync(file);
+  if (st.isDirectory()) throw new InputError(file, undefined, undefined, 'is a directory, expected a file');
+  if (!st.isFile()) {
+    const what = st.isFIFO() ? 'a FIFO' : st.isCharacterDevice() || st.isBlockDevice() ? 'a device' : st.isSocket() ? 'a socket' : 'not a regular file';
+    throw new InputError(file, undefined, undefined, `${what.startsWith('not') ? what : `is ${what}`}, expected a regular file`);
+  }
+  if (st.size > MAX_TEXT_BYTES) throw new InputError(file, undefined, undefined, `is ${st.size} bytes, more than the ${MAX_TEXT_BYTES} a text input may hold`);
 }
 
 const strictUtf8 = new TextDecoder('utf-8', { fatal: true });

@@ -69,8 +69,10 @@ function readOrUndefined(file: string): string | undefined {
   try {
     return readFileSync(file, 'utf8');
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw e;
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return undefined;
+    if (code === 'EISDIR') throw new InputError(file, undefined, undefined, 'is a directory, not a lock file: remove it if no run writes there');
+    throw new InputError(file, undefined, undefined, `cannot read the lock (${code ?? (e as Error).message})`);
   }
 }
 

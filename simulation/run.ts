@@ -18,7 +18,7 @@ import writeFileAtomic from 'write-file-atomic';
 import { z } from 'zod';
 import { abortInFlight } from '../lib/abort.ts';
 import { InputError, UsageError } from '../lib/errors.ts';
-import { fieldPath } from '../lib/jsonl.ts';
+import { checkRegularFile, fieldPath } from '../lib/jsonl.ts';
 import { lockRunDir } from './run-lock.ts';
 import type { AuctionInput } from '../mechanism/types.ts';
 import { runAuction, type Episode, type EpisodeContext } from './episode.ts';
@@ -64,10 +64,12 @@ const episodeLine = z.looseObject({
  * Read the episodes already on disk; a torn final line (a crash mid-write) is cut off. Any other
  * damage is refused with its line and field, never skipped.
  */
-export function readDoneEpisodes(file: string): Set<string> {
+export function readDoneEpisodes(file: string, belongs?: (ep: DoneEpisode) => [field: string, why: string] | undefined): Set<string> {
   const done = new Set<string>();
   if (!existsSync(file)) return done;
+  checkRegularFile(file);
   const text = readFileSync(file, 'utf8');
+  const kept: DoneEpisode[] = [];
   let good = 0;
   let pos = 0;
   let lineNo = 0;
@@ -92,11 +94,26 @@ export function readDoneEpisodes(file: string): Set<string> {
     const key = `${parsed.data.query_id}#${parsed.data.sample}`;
     if (done.has(key)) throw new InputError(file, lineNo, 'query_id', `episode ${key} appears twice; the run directory is damaged`);
     done.add(key);
+    if (belongs) kept.push({ query_id: parsed.data.query_id, sample: parsed.data.sample, mechanism: (json as { mechanism?: unknown }).mechanism, line: lineNo });
     pos = nl + 1;
     good = pos;
   }
+  // Whole lines first, then whether each belongs to the run being resumed: an episode of a query
+  // the run does not have, a sample beyond its --samples or another mechanism's is never kept.
+  for (const ep of kept) {
+    const wrong = belongs!(ep);
+    if (wrong) throw new InputError(file, ep.line, wrong[0], `${wrong[1]}; this episode is not of the run being resumed: refusing to resume over it`);
+  }
   if (good < text.length) truncateSync(file, Buffer.byteLength(text.slice(0, good)));
   return done;
+}
+
+/** What a resume checks of an episode already on disk. */
+export interface DoneEpisode {
+  query_id: string;
+  sample: number;
+  mechanism: unknown;
+  line: number;
 }
 
 /** Read a run's manifest.json for a resume; damage is bad input naming the file. */
@@ -205,7 +222,17 @@ async function simulateLocked(
       if (why) throw new UsageError(`${manifestPath}: cannot resume: ${why}`);
       before = old.endpoint;
     }
-    done = readDoneEpisodes(episodesPath);
+    const queries = new Set(items.map((it) => it.queryId));
+    const name = episode.rule.name;
+    done = readDoneEpisodes(episodesPath, (ep) =>
+      !queries.has(ep.query_id)
+        ? ['query_id', `no query ${JSON.stringify(ep.query_id)} among this run's ${queries.size}`]
+        : ep.sample >= episode.samples
+          ? ['sample', `sample ${ep.sample} is beyond --samples ${episode.samples}`]
+          : ep.mechanism !== name
+            ? ['mechanism', `an episode of ${JSON.stringify(ep.mechanism)}, while this run's mechanism is ${JSON.stringify(name)}`]
+            : undefined,
+    );
   }
   // No timestamps: the same seed and config give the same directory, byte for byte.
   const manifest: RunManifest = { ...opts.manifest, status: 'running' };

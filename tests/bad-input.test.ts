@@ -10,6 +10,7 @@ import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { embeddedWorld } from '../simulation/world.ts';
 import { runCli } from './helpers/run-cli.ts';
 
 const BIN = new URL('../bin/llm-auction.js', import.meta.url).pathname;
@@ -187,6 +188,8 @@ interface Case {
   name: string;
   args: string[];
   expect: RegExp;
+  /** Environment variables set for this case only. */
+  env?: Record<string, string>;
 }
 const cases: Case[] = [];
 
@@ -243,7 +246,7 @@ const misc: Case[] = [
   { name: 'mosaic n=0', args: ['bench', '-m', 'mosaic:embedded:pretrained?n=0', '--limit', '2'], expect: /n must be a positive integer/ },
   { name: 'gsp k=abc', args: ['bench', '-m', 'gsp:embedded:pretrained?k=abc', '--limit', '2'], expect: /k must be a positive integer/ },
   { name: 'spec without a kind', args: ['simulate', '-m', 'pretrained', '--limit', '2', '--out', out('s3')], expect: /expected KIND:/ },
-  { name: 'empty spec', args: ['simulate', '-m', '', '--limit', '2', '--out', out('s4')], expect: /bad mechanism spec ""/ },
+  { name: 'empty spec', args: ['simulate', '-m', '', '--limit', '2', '--out', out('s4')], expect: /bad mechanism spec ""|--mechanism: must not be empty/ },
   { name: 'unknown embedded rule', args: ['simulate', '-m', 'embedded:bogus', '--limit', '2', '--out', out('s5')], expect: /embedded:bogus/ },
   { name: 'bench: empty spec list', args: ['bench', '-m', ','], expect: /no mechanism spec given|bad mechanism spec/ },
   { name: 'run: missing directory', args: ['simulate', '-m', `run:${join(dir, 'nope')}`, '--limit', '2', '--out', out('s6')], expect: /no trained policy/ },
@@ -327,6 +330,45 @@ misc.push(
   { name: '200 nested mosaic wrappers', args: ['bench', '-m', `${'mosaic:'.repeat(200)}embedded:pretrained`, '--limit', '2'], expect: /wrappers nested more than 16 deep/ },
   { name: 'openai cache=maybe', args: ['simulate', '-m', 'openai:http://127.0.0.1:9/v1?model=m&cache=maybe', '--limit', '2', '--out', out('s28')], expect: /cache must be off or a path \(\.\/maybe for a folder here\), got "maybe"/ },
 );
+// Round 2 (issue #25): files that are not regular files, run directories with a directory where a file belongs, empty and padded flag values, environment variables.
+const fifo = join(dir, 'a-fifo');
+spawnSync('mkfifo', [fifo]);
+const emptyTemplate = f('empty-template.md', '');
+const eisdirRun = (name: string, what: string) => {
+  mkdirSync(join(dir, 'sims', name, what), { recursive: true });
+  return join(dir, 'sims', name);
+};
+for (const [label, p] of [['a FIFO', fifo], ['/dev/zero', '/dev/zero']] as const) {
+  const re = new RegExp(`${esc(p)}: is (a FIFO|a device), expected a regular file`);
+  misc.push(
+    { name: `simulate --catalog ${label}`, args: ['simulate', '-m', 'embedded:pretrained', '--catalog', p, '--limit', '2', '--out', out(`fifo-c-${label}`)], expect: re },
+    { name: `simulate --profiles ${label}`, args: ['simulate', '-m', 'embedded:pretrained', '--profiles', p, '--queries', goodQueries, '--out', out(`fifo-p-${label}`)], expect: re },
+    { name: `simulate --queries ${label}`, args: ['simulate', '-m', 'embedded:pretrained', '--queries', p, '--out', out(`fifo-q-${label}`)], expect: re },
+    { name: `parse --ads ${label}`, args: ['parse', '--ads', p, response], expect: re },
+    { name: `parse response file ${label}`, args: ['parse', '--ads', goodAds, p], expect: re },
+    { name: `--ad-template ${label}`, args: ['--ad-template', p, 'parse', '--ads', goodAds, response], expect: new RegExp(`--ad-template: ${esc(p)}: is (a FIFO|a device)`) },
+  );
+}
+// Resume over episodes that are not of this run (no manifest to compare): the first test query is the run's.
+const q0 = embeddedWorld(0).queries.find((q) => q.split === 'test')!.id;
+const epOf = (q: string, s: number, mechanism = 'embedded:pretrained') => ep(q, s, { mechanism });
+misc.push(
+  { name: 'simulate --resume over an episode of a query not in the run', args: simArgs(simDir('foreign-query', { 'episodes.jsonl': `${epOf(q0, 0)}\n${epOf('Q-99999', 0)}\n` })), expect: /episodes\.jsonl:2: field "query_id": no query "Q-99999" among this run's 3/ },
+  { name: 'simulate --resume over a sample beyond --samples', args: simArgs(simDir('foreign-sample', { 'episodes.jsonl': `${epOf(q0, 0)}\n${epOf(q0, 5)}\n` })), expect: /episodes\.jsonl:2: field "sample": sample 5 is beyond --samples 1/ },
+  { name: 'simulate --resume over an episode of another mechanism', args: simArgs(simDir('foreign-mech', { 'episodes.jsonl': `${epOf(q0, 0, 'embedded:optimal')}\n` })), expect: /episodes\.jsonl:1: field "mechanism": an episode of "embedded:optimal"/ },
+  { name: 'simulate --resume: episodes.jsonl is a directory', args: simArgs(eisdirRun('eisdir-episodes', 'episodes.jsonl')), expect: /episodes\.jsonl: is a directory, expected a file/ },
+  { name: 'simulate: .lock is a directory', args: simArgs(eisdirRun('eisdir-lock', '.lock')), expect: /\.lock: is a directory, not a lock file/ },
+  { name: "simulate --catalog ''", args: ['simulate', '-m', 'embedded:pretrained', '--catalog', '', '--limit', '2', '--out', out('empty-cat')], expect: /--catalog: must not be empty/ },
+  { name: "simulate --out ''", args: ['simulate', '-m', 'embedded:pretrained', '--out', '', '--limit', '2'], expect: /--out: must not be empty/ },
+  { name: "bench --limit ' 3 '", args: ['bench', '-m', 'embedded:pretrained', '--limit', ' 3 '], expect: /--limit must be an integer/ },
+  { name: "verify --alpha ' 0.05'", args: ['verify', '-m', 'embedded:pretrained', '--alpha', ' 0.05'], expect: /--alpha must be a number/ },
+  { name: "verify --property 'monotonicity,,ir'", args: ['verify', '-m', 'embedded:pretrained', '--property', 'monotonicity,,ir'], expect: /--property must be a comma-separated list without empty items/ },
+  { name: '--ad-template an empty file', args: ['--ad-template', emptyTemplate, 'parse', '--ads', goodAds, response], expect: /--ad-template: .*empty-template\.md: the template file is empty/ },
+  { name: '--ad-template a directory', args: ['--ad-template', aDir, 'parse', '--ads', goodAds, response], expect: /--ad-template: .*a-dir: is a directory/ },
+  { name: 'LLM_AUCTION_AD_TEMPLATE=nope', args: ['parse', '--ads', goodAds, response], env: { LLM_AUCTION_AD_TEMPLATE: 'nope' }, expect: /LLM_AUCTION_AD_TEMPLATE: "nope" is neither default nor compact nor an existing file/ },
+  { name: 'LLM_AUCTION_PROGRESS_MS=abc', args: ['parse', '--ads', goodAds, response], env: { LLM_AUCTION_PROGRESS_MS: 'abc' }, expect: /LLM_AUCTION_PROGRESS_MS: must be an integer/ },
+  { name: 'LLM_AUCTION_MODULE_TIMEOUT_S=abc', args: ['simulate', '-m', `module:${modules[0]![1]}`, '--limit', '2', '--out', out('modtimeout')], env: { LLM_AUCTION_MODULE_TIMEOUT_S: 'abc' }, expect: /LLM_AUCTION_MODULE_TIMEOUT_S: must be a number of seconds/ },
+);
 cases.push(...misc);
 
 describe('bad input: every case a clean exit 2', () => {
@@ -336,7 +378,17 @@ describe('bad input: every case a clean exit 2', () => {
   });
 
   it.each(cases.map((c) => [c.name, c] as const))('%s', async (_name, c) => {
-    const r = await runCli(c.args);
+    const saved = Object.fromEntries(Object.keys(c.env ?? {}).map((k) => [k, process.env[k]]));
+    Object.assign(process.env, c.env ?? {});
+    let r: Awaited<ReturnType<typeof runCli>>;
+    try {
+      r = await runCli(c.args);
+    } finally {
+      for (const [k, v] of Object.entries(saved)) {
+        if (v === undefined) delete process.env[k];
+        else process.env[k] = v;
+      }
+    }
     expect(r.hung, `hung: ${c.args.join(' ')}`).toBe(false);
     expect(r.err).not.toMatch(/\n\s+at |internal error/);
     expect(r.code, r.err).toBe(2);
