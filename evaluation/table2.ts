@@ -21,7 +21,8 @@ import { BenchProgress, type QueryOutcome } from './bench-progress.ts';
 import { ParametricUser } from '../simulation/user-model.ts';
 import { auctionInput } from '../simulation/auctions.ts';
 import { runAuction, type Episode } from '../simulation/episode.ts';
-import { formatSpec, parseSpecList, specLabel } from './kinds/index.ts';
+import { formatSpec, parseSpecList, specLabel, specPromptOnly } from './kinds/index.ts';
+import { gapFromPromptOnly } from './gap.ts';
 import { resolveRule, resolveUser } from './resolve.ts';
 import { selectWorld } from './world-selection.ts';
 import { approxTokens } from '../lib/numbers.ts';
@@ -71,9 +72,6 @@ async function exactExpectation(
   }
   return out;
 }
-
-/** The ceiling "gap closed" is measured against: the tightest one benched. */
-const GAP_REFERENCES = ['embedded:best-in-class', 'embedded:ceiling', 'embedded:optimal'];
 
 export async function benchMechanisms(opts: BenchOptions, onProgress?: (label: string, done: number, total: number) => void): Promise<{ rows: BenchRow[]; episodes: Map<string, Episode[]> }> {
   const world = selectWorld(opts);
@@ -170,13 +168,7 @@ export async function benchMechanisms(opts: BenchOptions, onProgress?: (label: s
     }
     if (paired.length > 0) row.paired = paired;
   });
-  const pre = rows.find((r) => r.mechanism === 'embedded:pretrained');
-  const ref = GAP_REFERENCES.map((g) => rows.find((r) => r.mechanism === g)).find((r) => r !== undefined);
-  if (pre && ref && ref.reward_per_query > pre.reward_per_query) {
-    for (const r of rows) {
-      r.gap_closed = (r.reward_per_query - pre.reward_per_query) / (ref.reward_per_query - pre.reward_per_query);
-      r.gap_reference = ref.mechanism;
-    }
-  }
+  // Gap closed from the strongest prompt-only row to the tightest ceiling, with paired intervals.
+  gapFromPromptOnly(rows, parsed.map((spec, m) => ({ promptOnly: specPromptOnly(spec), reward: perQuery[m]!.reward, revenue: perQuery[m]!.revenue })));
   return { rows, episodes };
 }

@@ -40,8 +40,10 @@ const BenchRowSchema = z.object({
   tokens_per_query: z.number(),
   ads_per_response: z.number(),
   format_errors_per_response: z.number(),
-  gap_closed: z.number().optional().describe('Share of the reward gap between embedded:pretrained and gap_reference this row closes'),
+  gap_closed: z.number().optional().describe('Share of the reward gap between gap_from (the strongest prompt-only row; embedded:pretrained in bench files before issue #22) and gap_reference this row closes'),
   gap_reference: z.string().optional(),
+  gap_from: z.string().optional().describe('The strongest prompt-only row of the bench, where gap closed is 0 (evaluation/gap.ts)'),
+  prompt_only: z.boolean().optional().describe('The mechanism reads only the prompt: no clicks, no click logs, no user model (as its kind declares)'),
   paired: z.array(PairedDifferenceSchema).optional().describe('Differences to Pretrained, MOSAIC and --paired-with rows, per query, with 95% intervals over queries'),
 });
 export type BenchRow = z.infer<typeof BenchRowSchema>;

@@ -38,14 +38,24 @@ export const PolicyConfig = z.object({
 });
 export type PolicyConfig = z.infer<typeof PolicyConfig>;
 
+/** Catalog ads with an identity feature of their own (ids Ad-0001 … Ad-0100; other ids share these slots by hash). */
+export const AD_SLOTS = 100;
+
 /**
  * Names of the features phi(x, plan), in the order of theta. `value_guess` is the model's own
  * guess of the revenue a plan earns, sum of b_i * g_i / 10 over well-formed ads, where g_i is a
  * click guess from its own relevance estimate and whether the ad is woven in: the kind of prior
  * an LLM brings. It knows nothing of the user's fatigue, position effects or latent tastes, which
  * is what the pCTR reward model has to learn from clicks and training has to weigh.
+ *
+ * Since issue #22 the class can also say "one ad at most" (`extra_ads`, the ads beyond the first),
+ * "bid times relevance above a reserve" (`bid_relevance` with `bid`, `ads` and `woven_ads`), and
+ * something about each product (`bid_ad_0001` … `bid_ad_0100`: b_i / 100 when catalog ad i is
+ * inserted with right markup). The per-ad weights start at 0 (the pretrained model knows nothing
+ * of any product); they are what a fine-tuned model can pick up from click feedback about
+ * particular products and a rule that reads only the prompt cannot.
  */
-export const FEATURES = [
+export const SHAPE_FEATURES = [
   'value_guess', // sum of b_i * g_i / 10 over well-formed ads
   'bid', // sum of b_i / 100 over well-formed ads
   'relevance', // sum of rel_i over inserted ads
@@ -53,8 +63,35 @@ export const FEATURES = [
   'errors', // number of ads with broken markup
   'woven_ads', // number of ads woven into the answer
   'competing_pairs', // pairs of inserted ads with similar titles
+  'extra_ads', // max(0, ads - 1): what a second and third ad cost beyond the first
+  'bid_relevance', // sum of b_i * rel_i / 100 over well-formed ads
 ] as const;
+/** Features 0 … NUM_SHAPE_FEATURES - 1 are dense; the rest are one per ad slot (at most maxAds nonzero per plan). */
+export const NUM_SHAPE_FEATURES = SHAPE_FEATURES.length;
+export const FEATURES: readonly string[] = [...SHAPE_FEATURES, ...Array.from({ length: AD_SLOTS }, (_, i) => `bid_ad_${String(i + 1).padStart(4, '0')}`)];
 export const NUM_FEATURES = FEATURES.length;
+/** The length of theta before issue #22 (the seven shape features above `extra_ads`). */
+export const LEGACY_NUM_FEATURES = 7;
+
+/** The identity slot of an ad id: Ad-0001 … Ad-0100 their own, any other id hashed into the same 100. */
+export function adSlot(id: string): number {
+  const m = /^Ad-0*(\d+)$/.exec(id);
+  const n = m ? Number(m[1]) : NaN;
+  return n >= 1 && n <= AD_SLOTS ? n - 1 : hash32(id) % AD_SLOTS;
+}
+
+/**
+ * phi for every plan of one auction, compactly: the dense shape features (NUM_SHAPE_FEATURES per
+ * plan) and, per plan, up to maxAds (slot, value) entries of the per-ad features (slot -1: none).
+ */
+export interface PlanFeatures {
+  plans: number;
+  dense: Float64Array;
+  /** Entries per plan in slot/value. */
+  width: number;
+  slot: Int16Array;
+  value: Float64Array;
+}
 
 /** One insertion plan over the short-listed candidates. */
 export interface Plan {
@@ -80,8 +117,10 @@ export interface PlanTable {
   similar: Uint8Array;
   plans: Plan[];
   logp0: Float64Array;
-  /** Bid-free features per plan (row-major, NUM_FEATURES each; bid columns filled per call). */
+  /** Bid-free shape features per plan (row-major, NUM_SHAPE_FEATURES each; bid columns filled per call). */
   base: Float64Array;
+  /** The identity slot (adSlot) of each short-listed ad. */
+  slots: number[];
   topic: string;
   /** Pre-rendered pieces: the answer around the ads, and each ad's insertion, right and broken. */
   pieces?: { head: string; tail: string; woven: string[][]; listed: string[][] };
@@ -196,7 +235,7 @@ export class EmbeddedPolicy {
       perK[k] = perK[k] === -Infinity ? t : Math.max(perK[k]!, t) + Math.log1p(Math.exp(-Math.abs(perK[k]! - t)));
     }
     const logp0 = new Float64Array(plans.length);
-    const base = new Float64Array(plans.length * NUM_FEATURES);
+    const base = new Float64Array(plans.length * NUM_SHAPE_FEATURES);
     const priorSum = c.adCountPrior.slice(0, Math.min(c.maxAds, n) + 1).reduce((s, x) => s + x, 0);
     plans.forEach((p, j) => {
       const k = p.ads.length;
@@ -204,7 +243,7 @@ export class EmbeddedPolicy {
       for (const ok of p.ok) lp += Math.log(ok ? 1 - c.errorRate : c.errorRate);
       if (k > 0) lp += Math.log(p.woven ? c.wovenRate : 1 - c.wovenRate);
       logp0[j] = lp;
-      const f = j * NUM_FEATURES;
+      const f = j * NUM_SHAPE_FEATURES;
       let pairs = 0;
       for (let a = 0; a < k; a++) for (let b = a + 1; b < k; b++) pairs += similar[p.ads[a]! * n + p.ads[b]!]!;
       base[f + 2] = p.ads.reduce((s, a) => s + relevance[a]!, 0);
@@ -212,42 +251,52 @@ export class EmbeddedPolicy {
       base[f + 4] = p.ok.filter((x) => !x).length;
       base[f + 5] = p.woven ? k : 0;
       base[f + 6] = pairs;
+      base[f + 7] = Math.max(0, k - 1);
     });
-    const table: PlanTable = { key, shortlist, relevance, clickGuess, similar, plans, logp0, base, topic: topicOf(input.query) };
+    const slots = shortlist.map((k) => adSlot(input.ads[k]!.id));
+    const table: PlanTable = { key, shortlist, relevance, clickGuess, similar, plans, logp0, base, slots, topic: topicOf(input.query) };
     if (this.tables.size > 5000) this.tables.clear();
     this.tables.set(key, table);
     return table;
   }
 
-  /** phi(x, plan) for every plan, with the bid columns filled from this input's bids. */
-  features(input: AuctionInput, t: PlanTable = this.table(input)): Float64Array {
-    const f = new Float64Array(t.base);
+  /** phi(x, plan) for every plan, compactly (PlanFeatures), with the bid columns filled from this input's bids. */
+  planFeatures(input: AuctionInput, t: PlanTable = this.table(input)): PlanFeatures {
+    const D = NUM_SHAPE_FEATURES;
+    const W = this.config.maxAds;
+    const dense = new Float64Array(t.base);
+    const slot = new Int16Array(t.plans.length * W).fill(-1);
+    const value = new Float64Array(t.plans.length * W);
     const bids = t.shortlist.map((k) => input.ads[k]!.bid / 100);
     t.plans.forEach((p, j) => {
       let bid = 0;
-      let value = 0;
+      let guess = 0;
+      let bidRel = 0;
       p.ads.forEach((a, k) => {
         if (!p.ok[k]) return;
         const b = bids[a]!;
         bid += b;
-        value += b * t.clickGuess[a]![p.woven ? 1 : 0];
+        guess += b * t.clickGuess[a]![p.woven ? 1 : 0];
+        bidRel += b * t.relevance[a]!;
+        slot[j * W + k] = t.slots[a]!;
+        value[j * W + k] = b;
       });
-      const o = j * NUM_FEATURES;
-      f[o] = value * 10;
-      f[o + 1] = bid;
+      const o = j * D;
+      dense[o] = guess * 10;
+      dense[o + 1] = bid;
+      dense[o + 8] = bidRel;
     });
-    return f;
+    return { plans: t.plans.length, dense, width: W, slot, value };
+  }
+
+  /** phi(x, plan) for every plan as one dense matrix (row-major, NUM_FEATURES per plan). */
+  features(input: AuctionInput, t: PlanTable = this.table(input)): Float64Array {
+    return densePlanFeatures(this.planFeatures(input, t));
   }
 
   /** Normalized log pi_theta(plan | x) for every plan. */
   logProbs(input: AuctionInput, theta: ArrayLike<number>, t: PlanTable = this.table(input)): Float64Array {
-    const f = this.features(input, t);
-    const lp = new Float64Array(t.plans.length);
-    for (let j = 0; j < lp.length; j++) {
-      let s = t.logp0[j]!;
-      for (let d = 0; d < NUM_FEATURES; d++) s += (theta[d] ?? 0) * f[j * NUM_FEATURES + d]!;
-      lp[j] = s;
-    }
+    const lp = planScores(this.planFeatures(input, t), t.logp0, theta);
     const z = logSumExp(lp);
     for (let j = 0; j < lp.length; j++) lp[j]! -= z;
     return lp;
@@ -317,6 +366,39 @@ export class EmbeddedPolicy {
   }
 }
 
+/** The dense NUM_FEATURES-wide matrix of compact plan features. */
+export function densePlanFeatures(f: PlanFeatures): Float64Array {
+  const D = NUM_SHAPE_FEATURES;
+  const out = new Float64Array(f.plans * NUM_FEATURES);
+  for (let j = 0; j < f.plans; j++) {
+    for (let d = 0; d < D; d++) out[j * NUM_FEATURES + d] = f.dense[j * D + d]!;
+    for (let k = 0; k < f.width; k++) {
+      const s = f.slot[j * f.width + k]!;
+      if (s >= 0) out[j * NUM_FEATURES + D + s]! += f.value[j * f.width + k]!;
+    }
+  }
+  return out;
+}
+
+/** Unnormalized log pi_theta per plan: log pi_0 + theta · phi (theta's missing entries read as 0). */
+export function planScores(f: PlanFeatures, logp0: Float64Array, theta: ArrayLike<number>): Float64Array {
+  const D = NUM_SHAPE_FEATURES;
+  const W = f.width;
+  const th = new Float64Array(NUM_FEATURES);
+  for (let d = 0; d < NUM_FEATURES; d++) th[d] = theta[d] ?? 0;
+  const lp = new Float64Array(f.plans);
+  for (let j = 0; j < f.plans; j++) {
+    let s = logp0[j]!;
+    for (let d = 0; d < D; d++) s += th[d]! * f.dense[j * D + d]!;
+    for (let k = 0; k < W; k++) {
+      const a = f.slot[j * W + k]!;
+      if (a >= 0) s += th[D + a]! * f.value[j * W + k]!;
+    }
+    lp[j] = s;
+  }
+  return lp;
+}
+
 /** A deterministic broken variant of an insertion; each yields exactly one parser error. */
 function brokenInsertion(ad: BiddedAd, all: readonly BiddedAd[], h: number): string {
   const title = displayTitle(ad.title);
@@ -363,4 +445,26 @@ export class EmbeddedRule implements AllocationRule {
     const lp = this.logProbs(input);
     return t.plans.map((p, j) => ({ response: this.policy.render(input, p, t), prob: Math.exp(lp[j]!) }));
   }
+}
+
+/**
+ * `embedded:never`: the null rule, whose only response is the embedded Ad-LLM's ad-free answer
+ * (the plan with no ads). It reads only the prompt; Table 2 shows it so that "closing the gap"
+ * is never credited for merely not inserting (the pretrained model pays for its format errors).
+ */
+export function neverInsertRule(policy: EmbeddedPolicy): AllocationRule {
+  const respond = (input: AuctionInput) => {
+    const t = policy.table(input);
+    return policy.render(input, t.plans.find((p) => p.ads.length === 0)!, t);
+  };
+  return {
+    name: 'embedded:never',
+    payment: 'first-price-click',
+    async sample(input: AuctionInput, n: number): Promise<string[]> {
+      return Array.from({ length: n }, () => respond(input));
+    },
+    async enumerate(input: AuctionInput): Promise<WeightedResponse[]> {
+      return [{ response: respond(input), prob: 1 }];
+    },
+  };
 }

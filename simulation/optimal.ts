@@ -20,7 +20,7 @@ import { ResponseParser } from '../mechanism/parser.ts';
 import { DEFAULT_REWARD, reward, type RewardConfig } from '../mechanism/reward.ts';
 import { Rng } from '../lib/rng.ts';
 import type { Ad, AllocationRule, AuctionInput, ParsedResponse, Profile, Query, SampleOptions, WeightedResponse } from '../mechanism/types.ts';
-import { NUM_FEATURES, type EmbeddedPolicy } from './embedded-policy.ts';
+import { NUM_FEATURES, NUM_SHAPE_FEATURES, planScores, type EmbeddedPolicy, type PlanFeatures } from './embedded-policy.ts';
 
 /** MOSAIC's KL weight (its tau) in reward units. */
 export const DEFAULT_OBJECTIVE_BETA = 2;
@@ -165,9 +165,9 @@ export class CeilingRule implements AllocationRule {
   }
 }
 
-/** One auction as the class optimizer sees it: per-plan features, log pi_0 and true reward. */
+/** One auction as the class optimizer sees it: per-plan features (compact), log pi_0 and true reward. */
 export interface ClassProblem {
-  features: Float64Array;
+  features: PlanFeatures;
   logp0: Float64Array;
   rewards: Float64Array;
 }
@@ -176,46 +176,43 @@ export interface ClassProblem {
 export async function planRewards(policy: EmbeddedPolicy, clicks: ClickModel, input: AuctionInput, rewardConfig: RewardConfig = DEFAULT_REWARD): Promise<ClassProblem> {
   const t = policy.table(input);
   const { rewards } = await new OptimalRule(policy, clicks, 1, rewardConfig).distribution(input);
-  return { features: policy.features(input, t), logp0: t.logp0, rewards };
+  return { features: policy.planFeatures(input, t), logp0: t.logp0, rewards };
 }
 
-/** Mean E_{pi_theta}[R] over the auctions, and its exact gradient Cov_{pi_theta}(R, phi). */
+/**
+ * Mean E_{pi_theta}[R] over the auctions, and its exact gradient Cov_{pi_theta}(R, phi) =
+ * sum_j p_j (R_j - E[R]) phi_j (the per-ad features are sparse: at most maxAds per plan).
+ */
 export function classObjective(problems: readonly ClassProblem[], theta: ArrayLike<number>): { value: number; grad: Float64Array } {
-  const D = NUM_FEATURES;
-  const grad = new Float64Array(D);
+  const D = NUM_SHAPE_FEATURES;
+  const grad = new Float64Array(NUM_FEATURES);
   let value = 0;
   for (const { features: f, logp0, rewards } of problems) {
     const n = rewards.length;
-    const lp = new Float64Array(n);
+    const W = f.width;
+    const lp = planScores(f, logp0, theta);
     let max = -Infinity;
-    for (let j = 0; j < n; j++) {
-      let s = logp0[j]!;
-      for (let d = 0; d < D; d++) s += theta[d]! * f[j * D + d]!;
-      lp[j] = s;
-      if (s > max) max = s;
-    }
+    for (let j = 0; j < n; j++) if (lp[j]! > max) max = lp[j]!;
     let z = 0;
     for (let j = 0; j < n; j++) {
       const d = lp[j]! - max;
       z += lp[j] = d < -60 ? 0 : Math.exp(d);
     }
     let er = 0;
-    const ef = new Float64Array(D);
-    const erf = new Float64Array(D);
+    for (let j = 0; j < n; j++) if (lp[j]! > 0) er += (lp[j]! / z) * rewards[j]!;
     for (let j = 0; j < n; j++) {
-      const p = lp[j]! / z;
-      if (p === 0) continue;
-      er += p * rewards[j]!;
-      for (let d = 0; d < D; d++) {
-        ef[d]! += p * f[j * D + d]!;
-        erf[d]! += p * rewards[j]! * f[j * D + d]!;
+      if (lp[j] === 0) continue;
+      const w = (lp[j]! / z) * (rewards[j]! - er);
+      for (let d = 0; d < D; d++) grad[d]! += w * f.dense[j * D + d]!;
+      for (let k = 0; k < W; k++) {
+        const a = f.slot[j * W + k]!;
+        if (a >= 0) grad[D + a]! += w * f.value[j * W + k]!;
       }
     }
     value += er;
-    for (let d = 0; d < D; d++) grad[d]! += erf[d]! - er * ef[d]!;
   }
   const m = Math.max(1, problems.length);
-  for (let d = 0; d < D; d++) grad[d]! /= m;
+  for (let d = 0; d < NUM_FEATURES; d++) grad[d]! /= m;
   return { value: value / m, grad };
 }
 
@@ -233,7 +230,14 @@ export interface ClassOptimum {
  * its linear score can pick), so the supremum is approached, not attained: more iterations only
  * raise the ceiling, which makes IRPO's "share of the gap closed" against it conservative.
  */
-export function optimizeClass(problems: readonly ClassProblem[], startsIn: readonly ArrayLike<number>[] = [new Float64Array(NUM_FEATURES)], iterations = 600, lr = 1): ClassOptimum {
+export function optimizeClass(
+  problems: readonly ClassProblem[],
+  startsIn: readonly ArrayLike<number>[] = [new Float64Array(NUM_FEATURES)],
+  iterations = 600,
+  lr = 1,
+  /** Only the first `free` features move (the rest keep their starting values): a sub-class, e.g. the 7 features before issue #22. */
+  free = NUM_FEATURES,
+): ClassOptimum {
   // Of the extra starting points only the best is climbed from (each climb costs a quarter of the
   // budget, and they are near one another: trained rules of the same class).
   const extra = startsIn.slice(1).map((s) => ({ s, v: classObjective(problems, s).value }));
@@ -241,7 +245,8 @@ export function optimizeClass(problems: readonly ClassProblem[], startsIn: reado
   const starts = [startsIn[0]!, ...extra.slice(0, 1).map((e) => e.s)];
   let best: ClassOptimum | undefined;
   for (let k = 0; k < starts.length; k++) {
-    const theta = Float64Array.from(starts[k]!);
+    const theta = new Float64Array(NUM_FEATURES);
+    theta.set(Array.from(starts[k]!).slice(0, NUM_FEATURES));
     // The first start (theta = 0) gets the full budget; the others start near a good solution.
     const steps = k === 0 ? iterations : Math.ceil(iterations / 4);
     const m = new Float64Array(NUM_FEATURES);
@@ -251,7 +256,7 @@ export function optimizeClass(problems: readonly ClassProblem[], startsIn: reado
       const { value, grad } = classObjective(problems, theta);
       if (value > bestHere.value) bestHere = { theta: Float64Array.from(theta), value };
       const step = (k === 0 ? lr : lr / 4) * (0.1 + 0.9 * (1 - it / steps));
-      for (let d = 0; d < NUM_FEATURES; d++) {
+      for (let d = 0; d < free; d++) {
         m[d] = 0.9 * m[d]! + 0.1 * grad[d]!;
         v[d] = 0.999 * v[d]! + 0.001 * grad[d]! * grad[d]!;
         theta[d]! += (step * (m[d]! / (1 - 0.9 ** it))) / (Math.sqrt(v[d]! / (1 - 0.999 ** it)) + 1e-8);

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import { InputError } from '../lib/errors.ts';
 import { fieldPath, readJsonl } from '../lib/jsonl.ts';
-import { NUM_FEATURES } from './embedded-policy.ts';
+import { LEGACY_NUM_FEATURES, NUM_FEATURES } from './embedded-policy.ts';
 import { readDoneEpisodes, readManifest } from './run.ts';
 
 function readJsonFile(file: string): unknown {
@@ -35,7 +35,9 @@ function checkPolicyFile(file: string): void {
   const schema = 'model' in json ? externalPolicy : embeddedPolicy;
   const r = schema.safeParse(json);
   if (r.success && schema === embeddedPolicy && (json as { theta: unknown[] }).theta.length !== NUM_FEATURES) {
-    throw new InputError(file, undefined, 'theta', `must hold ${NUM_FEATURES} numbers (one per feature of the embedded Ad-LLM), has ${(json as { theta: unknown[] }).theta.length}`);
+    const n = (json as { theta: unknown[] }).theta.length;
+    const why = n === LEGACY_NUM_FEATURES ? ` (a run trained before the embedded Ad-LLM's class grew to ${NUM_FEATURES} features, issue #22: train it again)` : '';
+    throw new InputError(file, undefined, 'theta', `must hold ${NUM_FEATURES} numbers (one per feature of the embedded Ad-LLM), has ${n}${why}`);
   }
   if (!r.success) {
     const issue = r.error.issues[0]!;

