@@ -2,7 +2,7 @@
 import { UsageError } from '../../lib/errors.ts';
 import type { MechanismSpec } from './index.ts';
 import type { MechanismKind } from './kind.ts';
-import { numberParam, overInner, predictorFor, predictorLabel, rmParam, rmSuffix } from './opponent-ctr.ts';
+import { numberParam, overInner, predictorFor, predictorLabel, rmParam, rmSuffix, opponentPromptOnly } from './opponent-ctr.ts';
 
 export interface InjectSpec {
   kind: 'inject';
@@ -36,4 +36,5 @@ export const injectKind: MechanismKind<InjectSpec> = {
     return new InjectRule(inner, await predictorFor('inject', spec.rm), { inject: spec.inject, ...(spec.reserve === undefined ? {} : { reserve: spec.reserve }) });
   },
   label: (s, ctx) => `Inject${s.inject === 'llm' ? ', LLM rewrite' : ''} (${predictorLabel(s.rm)}${s.reserve === undefined ? '' : `, reserve ${s.reserve}`})${overInner(s.inner, ctx.labelInner)}`,
+  promptOnly: opponentPromptOnly,
 };

@@ -36,6 +36,11 @@ export function overInner(inner: { kind: string; name?: unknown }, labelInner: (
   return inner.kind === 'embedded' && inner.name === 'pretrained' ? '' : ` over ${labelInner(inner as never)}`;
 }
 
+/** A baseline reads only the prompt when its predictor is the prompt-only guess (no rm=) and its inner rule reads only the prompt. */
+export function opponentPromptOnly(s: { rm?: string; inner: unknown }, ctx: { promptOnlyInner(inner: never): boolean }): boolean {
+  return s.rm === undefined && ctx.promptOnlyInner(s.inner as never);
+}
+
 /** The predictor of a spec: prompt-only, or the run's pCTR model on the ad's sentence. */
 export async function predictorFor(kind: string, rm: string | undefined): Promise<CtrPredictor> {
   const { promptCtr, pctrPredictor } = await import('../../baselines/prompt-ctr.ts');

@@ -1,7 +1,7 @@
 /** `prominence:SPEC[?tau=0.2&rm=DIR]`: the prominence auction (Dubey et al., KDD 2024) over another rule (baselines/prominence.ts). */
 import type { MechanismSpec } from './index.ts';
 import type { MechanismKind } from './kind.ts';
-import { numberParam, overInner, predictorFor, predictorLabel, rmParam, rmSuffix } from './opponent-ctr.ts';
+import { numberParam, overInner, predictorFor, predictorLabel, rmParam, rmSuffix, opponentPromptOnly } from './opponent-ctr.ts';
 
 export interface ProminenceSpec {
   kind: 'prominence';
@@ -30,4 +30,5 @@ export const prominenceKind: MechanismKind<ProminenceSpec> = {
     return new ProminenceRule(inner, await predictorFor('prominence', spec.rm), { tau: spec.tau });
   },
   label: (s, ctx) => `Prominence auction (${s.tau === DEFAULT_TAU ? '' : `tau=${s.tau}, `}${predictorLabel(s.rm)})${overInner(s.inner, ctx.labelInner)}`,
+  promptOnly: opponentPromptOnly,
 };

@@ -2,7 +2,7 @@
 import { positiveInt } from '../../mechanism/spec.ts';
 import type { MechanismSpec } from './index.ts';
 import type { MechanismKind } from './kind.ts';
-import { overInner, predictorFor, predictorLabel, rmParam, rmSuffix } from './opponent-ctr.ts';
+import { overInner, predictorFor, predictorLabel, rmParam, rmSuffix, opponentPromptOnly } from './opponent-ctr.ts';
 
 export interface SegmentSpec {
   kind: 'segment';
@@ -30,4 +30,5 @@ export const segmentKind: MechanismKind<SegmentSpec> = {
     return new SegmentRule(inner, await predictorFor('segment', spec.rm), { segments: spec.segments });
   },
   label: (s, ctx) => `Segment auction (${s.segments === 1 ? '' : `K=${s.segments}, `}${predictorLabel(s.rm)})${overInner(s.inner, ctx.labelInner)}`,
+  promptOnly: opponentPromptOnly,
 };

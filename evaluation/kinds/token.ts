@@ -24,4 +24,6 @@ export const tokenKind: MechanismKind<TokenSpec> = {
     return new TokenRule(inner);
   },
   label: (s, ctx) => `Token auction (linear aggregation, no CTR model)${overInner(s.inner, ctx.labelInner)}`,
+  // No click predictor: it reads only the prompt exactly when its inner rule does.
+  promptOnly: (s, ctx) => ctx.promptOnlyInner(s.inner),
 };
