@@ -23,22 +23,33 @@ import { cosine, lexicalEncoder, type TextEncoder } from '../simulation/text-enc
 export type QualityFunction = (input: AuctionInput, ad: BiddedAd) => number;
 
 export const QualityConfig = z.object({
-  bias: z.number().default(-3.2).describe('Logit of a click on an ad whose title shares nothing with the query or the interests'),
-  wQuery: z.number().default(6).describe('Weight of the cosine similarity between the ad title and the query'),
-  wProfile: z.number().default(3).describe("Weight of the title's best cosine similarity to one of the user's interests"),
+  bias: z.number().default(-2).describe('Logit of a click on an ad whose title shares nothing with the query or the interests'),
+  wQuery: z.number().default(2).describe('Weight of the cosine similarity between the ad title and the query'),
+  wProfile: z.number().default(2).describe("Weight of the title's best cosine similarity to one of the user's interests"),
 });
 export type QualityConfig = z.infer<typeof QualityConfig>;
 
+/** The two similarities a pre-generation quality can see: title to query, title to the closest interest. */
+export function relevanceFeatures(
+  input: AuctionInput,
+  ad: BiddedAd,
+  encoder: TextEncoder & { encodeSync(texts: readonly string[]): Float32Array[] } = lexicalEncoder(),
+): { relQuery: number; relProfile: number } {
+  const interests = input.profile.interests.length > 0 ? input.profile.interests : [input.profile.info];
+  const [tv, qv, ...iv] = encoder.encodeSync([displayTitle(ad.title), input.query, ...interests]);
+  let relProfile = 0;
+  for (const v of iv) relProfile = Math.max(relProfile, cosine(tv!, v));
+  return { relQuery: Math.max(0, cosine(tv!, qv!)), relProfile };
+}
+
 /**
- * The default quality model: a logistic of text-encoder similarities,
+ * A hand-set quality model: a logistic of text-encoder similarities,
  *
  *   q(ad) = sigmoid(bias + wQuery * max(0, cos(title, query)) + wProfile * max_j cos(title, interest_j)).
  *
- * The default weights are those the simulated user (simulation/user-model.ts) applies to the same
- * similarities, without the terms that depend on the response (nativeness, the number of
- * insertions, competition): so q is the click probability of the ad shown alone and not woven
- * into the answer, the best a pCTR model can know before the response exists. Any other
- * predictor (a trained pCTR, a constant for bid-only ranking) can be injected instead.
+ * Its default weights are an uninformed prior (more similar ranks higher), not fitted to anything
+ * and not the simulated user's: `llm-auction` ranks GSP with a pCTR model fitted on logged clicks
+ * (training/logged-pctr.ts), and with `oracleQuality` only when asked (`gsp:…?quality=oracle`).
  */
 export function relevanceQuality(
   config: Partial<QualityConfig> = {},
@@ -46,12 +57,29 @@ export function relevanceQuality(
 ): QualityFunction {
   const c = QualityConfig.parse(config);
   return (input, ad) => {
-    const interests = input.profile.interests.length > 0 ? input.profile.interests : [input.profile.info];
-    const [tv, qv, ...iv] = encoder.encodeSync([displayTitle(ad.title), input.query, ...interests]);
-    let relProfile = 0;
-    for (const v of iv) relProfile = Math.max(relProfile, cosine(tv!, v));
-    const relQuery = Math.max(0, cosine(tv!, qv!));
+    const { relQuery, relProfile } = relevanceFeatures(input, ad, encoder);
     return 1 / (1 + Math.exp(-(c.bias + c.wQuery * relQuery + c.wProfile * relProfile)));
+  };
+}
+
+/** What `oracleQuality` reads of the parametric user (simulation/user-model.ts). */
+export interface OracleQualityUser {
+  config: { bias: number; wQuery: number; wProfile: number };
+  latentLogit(userId: string, query: string, adId: string): number;
+}
+
+/**
+ * The oracle quality (`gsp:…?quality=oracle`, an upper reference): the simulated user's own click
+ * logit of the ad before any response exists, its relevance weights and its latent terms (taste,
+ * ad quality, the (query, ad) term), without the terms that need the response (nativeness,
+ * position, fatigue, competition). It reads the user, which no mechanism can.
+ */
+export function oracleQuality(user: OracleQualityUser): QualityFunction {
+  return (input, ad) => {
+    const { relQuery, relProfile } = relevanceFeatures(input, ad);
+    const c = user.config;
+    const z = c.bias + c.wQuery * relQuery + c.wProfile * relProfile + user.latentLogit(input.profile.id, input.query, ad.id);
+    return 1 / (1 + Math.exp(-z));
   };
 }
 

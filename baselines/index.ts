@@ -12,11 +12,11 @@ export * from './mosaic.ts';
 export * from './mosaic-payment.ts';
 
 export interface WrapOptions {
-  /** MOSAIC's reward model (required for `mosaic:`): pCTR, or `oracleCtr(user)`. */
+  /** MOSAIC's reward model (required for `mosaic:`): a pCTR model learned from logs, or `oracleCtr(user)` for the oracle reference. */
   ctr?: CtrFunction;
   /** MOSAIC's settings other than n (beta, reward, payment). */
   mosaic?: Omit<MosaicConfigInput, 'n'>;
-  /** GSP's quality model (default: `relevanceQuality()`). */
+  /** GSP's quality model (default: `relevanceQuality()`, a hand-set prior; `gsp:` specs pass a pCTR model learned from logs, or `oracleQuality(user)`). */
   quality?: QualityFunction;
 }
 

@@ -10,7 +10,7 @@
  * each row also carries paired differences, query by query, against Pretrained and MOSAIC. Costs:
  * Ad-LLM generations per query (MOSAIC draws n) and generated tokens per query.
  */
-import type { ClickModel } from '../mechanism/click-model.ts';
+import { scoringModel, type ClickModel } from '../mechanism/click-model.ts';
 import { reward } from '../mechanism/reward.ts';
 import { auctionPrices, expectedRevenue, paymentOf } from '../mechanism/settlement.ts';
 import type { AllocationRule, AuctionInput } from '../mechanism/types.ts';
@@ -47,6 +47,8 @@ export interface BenchOptions {
   pairAgainst?: string[];
   /** The CLI's --paired-with: the same, as one comma-separated spec list. */
   pairedWith?: string;
+  /** A user given as a model instead of `user`'s spec (the library; the tripwire test's guarded user). */
+  clickModel?: ClickModel;
 }
 
 export type { BenchRow } from '../reports/formats.ts';
@@ -75,7 +77,9 @@ async function exactExpectation(
 
 export async function benchMechanisms(opts: BenchOptions, onProgress?: (label: string, done: number, total: number) => void): Promise<{ rows: BenchRow[]; episodes: Map<string, Episode[]> }> {
   const world = selectWorld(opts);
-  const user = await resolveUser(opts.user, { worldSeed: opts.worldSeed });
+  const user = opts.clickModel ?? (await resolveUser(opts.user, { worldSeed: opts.worldSeed }));
+  // The judge's view of the user: what scores the episodes (the same model, unless a test wraps it).
+  const judge = scoringModel(user);
   const parsed = parseSpecList(opts.mechanism);
   const specs = parsed.map(formatSpec);
   const items = world.queries.map((q) => ({
@@ -93,7 +97,7 @@ export async function benchMechanisms(opts: BenchOptions, onProgress?: (label: s
   }
   // Exact wherever the rule enumerates and the user is the embedded one (a judging LLM would be
   // asked about every enumerated response); sampled otherwise.
-  const exact = rules.map((r) => typeof r.enumerate === 'function' && user instanceof ParametricUser);
+  const exact = rules.map((r) => typeof r.enumerate === 'function' && judge instanceof ParametricUser);
   const perQuery = rules.map(() => ({ revenue: [] as number[], reward: [] as number[], ads: 0, errors: 0 }));
   const episodes = new Map<string, Episode[]>(specs.map((s) => [s, []]));
   const keep = (m: number, o: QueryOutcome) => {
@@ -117,7 +121,7 @@ export async function benchMechanisms(opts: BenchOptions, onProgress?: (label: s
       const rule = rules[m]!;
       const eps = await runAuction({ queryId, input, rule, clicks: user, seed: opts.seed, samples: 1, stage: 'bench', epoch: 0 });
       const o: QueryOutcome = exact[m]
-        ? { ...(await exactExpectation(rule, input, user, queryId)), episodes: eps }
+        ? { ...(await exactExpectation(rule, input, judge, queryId)), episodes: eps }
         : { revenue: eps[0]!.expected_revenue, reward: eps[0]!.reward, ads: eps[0]!.exposures.length, errors: eps[0]!.format_errors.length, episodes: eps };
       keep(m, o);
       outcomes.push(o);

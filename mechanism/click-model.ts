@@ -36,3 +36,17 @@ export async function drawClicks(model: ClickModel, ctx: ClickContext, uniform: 
   for (const e of ctx.parsed.exposures) if (uniform() < (p[e.id] ?? 0)) out.push(e.id);
   return out;
 }
+
+/**
+ * The key under which a wrapped click model hands the judge the model to score and draw clicks
+ * with. Only the simulation's scoring of episodes (simulation/episode.ts, Table 2's exact rows)
+ * reads it; a mechanism never does. The tripwire test (tests/tripwire.test.ts) gives every
+ * mechanism a user that throws when read and puts the real one here, so any mechanism that reads
+ * the user without asking for the oracle by name fails it.
+ */
+export const SCORING_MODEL = Symbol.for('llm-auction.scoring-model');
+
+/** The click model the judge scores with: the model itself unless it carries a SCORING_MODEL. */
+export function scoringModel(model: ClickModel): ClickModel {
+  return ((model as unknown as Record<symbol, ClickModel | undefined>)[SCORING_MODEL]) ?? model;
+}

@@ -3,7 +3,7 @@
  * is parsed, the user reads it and clicks, the payment rule charges, and the reward is scored.
  * Every random draw comes from (seed, query id, sample), so any episode can be recomputed alone.
  */
-import { drawClicks, type ClickModel } from '../mechanism/click-model.ts';
+import { drawClicks, scoringModel, type ClickModel } from '../mechanism/click-model.ts';
 import { ResponseParser } from '../mechanism/parser.ts';
 import { Ledger, type PaymentRule } from '../mechanism/payment.ts';
 import { DEFAULT_REWARD, reward, type RewardConfig } from '../mechanism/reward.ts';
@@ -76,9 +76,11 @@ export async function runAuction(ctx: EpisodeContext): Promise<Episode[]> {
     const response = priced.response;
     const parsed = parser.parse(response);
     const click = { input, response, parsed };
-    const ctr = await clicks.clickProbabilities(click);
+    // The click draw and the scoring: the one place an episode reads the user.
+    const judge = scoringModel(clicks);
+    const ctr = await judge.clickProbabilities(click);
     const rng = Rng.derive(seed, 'clicks', ...label, m);
-    const clicked = await drawClicks(clicks, click, () => rng.uniform());
+    const clicked = await drawClicks(judge, click, () => rng.uniform());
     const ledger = new Ledger();
     const toSettle = { queryId, sample: m, input, priced, exposures: parsed.exposures };
     const charges = settleResponse(payment, toSettle, clicked, ledger);

@@ -108,7 +108,7 @@ describe('a mechanism kind registered at run time', () => {
     expect(wrapped).toEqual({ kind: 'gsp', inner: { kind: 'tilt', slope: -0.8 }, k: 2 });
     expect(formatSpec(wrapped)).toBe('gsp:tilt:-0.8?k=2');
     expect(parseSpec(formatSpec(wrapped))).toEqual(wrapped);
-    expect(specLabel(wrapped)).toBe('GSP (k=2) over Tilt (slope -0.8)');
+    expect(specLabel(wrapped)).toBe('GSP (k=2, pCTR from logs) over Tilt (slope -0.8)');
     expect(parseSpecList('tilt:0.3,embedded:pretrained,mosaic:tilt:1?n=3').map(formatSpec)).toEqual(['tilt:0.3', 'embedded:pretrained', 'mosaic:tilt:1?n=3']);
   });
 
@@ -153,13 +153,13 @@ describe('a mechanism kind registered at run time', () => {
     const rows = JSON.parse(readFileSync(join(run, 'bench.json'), 'utf8')).rows;
     expect(rows.map((r: { mechanism: string; label: string; exact: boolean }) => [r.mechanism, r.label, r.exact])).toEqual([
       ['tilt:-0.8', 'Tilt (slope -0.8)', true],
-      ['gsp:tilt:-0.8?k=1', 'GSP (k=1) over Tilt (slope -0.8)', true],
+      ['gsp:tilt:-0.8?k=1', 'GSP (k=1, pCTR from logs) over Tilt (slope -0.8)', true],
     ]);
     const out = join(root, 'tilt-report');
     await buildReport({ run, out, seed: 0, queries: 8, responses: 10 });
     const html = readFileSync(join(out, 'index.html'), 'utf8');
     expect(html).toContain('<tr><td>Tilt (slope -0.8)<br><span class="spec">tilt:-0.8</span></td>');
-    expect(html).toContain('<tr><td>GSP (k=1) over Tilt (slope -0.8)<br><span class="spec">gsp:tilt:-0.8?k=1</span></td>');
+    expect(html).toContain('<tr><td>GSP (k=1, pCTR from logs) over Tilt (slope -0.8)<br><span class="spec">gsp:tilt:-0.8?k=1</span></td>');
     expect(html).toContain('<code>llm-auction verify</code> for <code>tilt:-0.8</code>');
     expect(html).toMatch(/<tr><td>monotonicity<\/td><td><span class="badge fail">fail<\/span><\/td>/);
   });

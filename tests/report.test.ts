@@ -124,7 +124,7 @@ describe('report on a demo directory', () => {
 
   it('shows Table 2, both figures, the verdicts and the training metrics on one page', () => {
     const html = readFileSync(join(out1, 'index.html'), 'utf8');
-    for (const label of ['Pretrained LLM', 'LLM-Auction (Oracle)', 'GSP (k=1) over LLM-Auction (Oracle)', 'Exact KL optimum (beta = 0.1)']) expect(html, label).toContain(`<td>${label}<br>`);
+    for (const label of ['Pretrained LLM', 'LLM-Auction (Oracle)', 'GSP (k=1, pCTR from logs) over LLM-Auction (Oracle)', 'Exact KL optimum (beta = 0.1) (oracle)']) expect(html, label).toContain(`<td>${label}<br>`);
     expect(html.match(/<svg /g)).toHaveLength(2);
     expect(html).toContain('Figure 4(a): allocation monotonicity over IRPO training');
     expect(html).toContain('Figure 4(b): allocation continuity');

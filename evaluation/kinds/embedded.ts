@@ -9,13 +9,13 @@ export interface EmbeddedSpec {
   name: string;
 }
 
-/** Each embedded rule and its Table 2 label. */
+/** Each embedded rule and its Table 2 label; the oracle references (they read the user's click model) say so. */
 const RULES: Record<string, string> = {
   pretrained: 'Pretrained LLM',
   never: 'Never insert (null)',
-  optimal: 'Exact KL optimum (beta = 0.1)',
-  ceiling: 'Per-query best response (ceiling)',
-  'best-in-class': 'Best in the policy class',
+  optimal: 'Exact KL optimum (beta = 0.1) (oracle)',
+  ceiling: 'Per-query best response (ceiling) (oracle)',
+  'best-in-class': 'Best in the policy class (oracle)',
 };
 const NAMES = Object.keys(RULES);
 
