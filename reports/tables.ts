@@ -75,7 +75,7 @@ export function table2Caption(t: Table2): string {
     `${t.rows.some((r) => (r as { exact?: boolean; clicks?: string }).exact !== true && (r as { clicks?: string }).clicks !== 'expected') ? "the user's clicks drawn and revenue what the payment rule charged" : "scored in expectation over the user's clicks on it (revenue is price × click probability)"}. 95% intervals: Student t over queries; bench.json also holds paired differences against Pretrained and MOSAIC. ` +
     `Cost: Ad-LLM generations and generated tokens per query (tokens estimated at 4 characters each when the backend reports none).` +
     (t.rows.some((r) => r.gap_closed !== undefined)
-      ? ` Gap closed: share of the reward gap between the pretrained LLM and ${String((t.rows.find((r) => (r as { gap_reference?: string }).gap_reference) as { gap_reference?: string } | undefined)?.gap_reference ?? 'the exact optimum')} that a mechanism closes.`
+      ? ` Gap closed: share of the reward gap between ${t.rows.find((r) => r.gap_from !== undefined)?.gap_from ?? 'the pretrained LLM'}${t.rows.some((r) => r.gap_from !== undefined) ? ' (the strongest row that reads only the prompt; 0% is no better than it, below 0% worse)' : ''} and ${String((t.rows.find((r) => (r as { gap_reference?: string }).gap_reference) as { gap_reference?: string } | undefined)?.gap_reference ?? 'the exact optimum')} that a mechanism closes.`
       : '')
   );
 }

@@ -12,7 +12,8 @@ import { UsageError } from '../../lib/errors.ts';
 
 export function benchTable(rows: readonly BenchRow[]): string {
   const gapRef = rows.find((r) => r.gap_reference !== undefined)?.gap_reference;
-  const header = ['mechanism', 'exact', 'revenue/query', '95% CI', 'reward/query', '95% CI', 'reward - pretrained [95% CI]', 'gens/query', 'tokens/query', ...(gapRef ? [`gap closed to ${gapRef}`] : [])];
+  const gapFrom = rows.find((r) => r.gap_from !== undefined)?.gap_from;
+  const header = ['mechanism', 'exact', 'revenue/query', '95% CI', 'reward/query', '95% CI', 'reward - pretrained [95% CI]', 'gens/query', 'tokens/query', ...(gapRef ? [`gap closed ${gapFrom ? `from ${gapFrom} ` : ''}to ${gapRef}`] : [])];
   const ci = (c: [number, number]) => `[${fmt(c[0])}, ${fmt(c[1])}]`;
   return table(
     header,
