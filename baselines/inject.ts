@@ -6,7 +6,8 @@
  * the answer, and only when that eCPM clears a reserve.
  *
  * - Predicted CTR: by default a prompt-only guess (./prompt-ctr.ts: the embedded Ad-LLM's own
- *   relevance representation through a fixed logistic); `rm=DIR` uses a training run's pCTR model
+ *   relevance representation through a fixed logistic); `rm=logs` the pCTR model fitted on the
+ *   world's logged clicks, `rm=DIR` a training run's pCTR model,
  *   on the sentence the ad would sit in. The user's click model is never read.
  * - Reserve: the per-ad cost of Eq. 8 (RewardConfig.perAd, 10): an ad is worth showing only when
  *   bid x CTR exceeds what an insertion costs the answer. Nothing was tuned: the reserve and the

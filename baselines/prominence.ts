@@ -6,7 +6,7 @@
  * into clicks.
  *
  * Ours: shares s_i = e_i / sum_j e_j with e_i = bid_i x pCTR_i (the prompt-only guess of
- * ./prompt-ctr.ts, or a run's pCTR model with `rm=DIR`); ads below the share threshold `tau` get
+ * ./prompt-ctr.ts, or a pCTR model with `rm=logs|DIR`); ads below the share threshold `tau` get
  * nothing; the largest share above it is woven into the answer (one sentence, the prominent
  * place), the next is listed after the answer, the rest get nothing. Instead of prompting an LLM to
  * follow the shares, the base rule writes an ad-free answer and a template places the two ads, so

@@ -4,7 +4,7 @@
  * - a click predictor known before the response exists: by default a PROMPT-ONLY guess (the
  *   relevance of the ad's title to the question and the user's interests under the embedded
  *   Ad-LLM's own coarse text representation, `policyEncoder`, mapped through a fixed logistic), or
- *   a training run's pCTR model (`rm=DIR`) applied to the sentence the ad would be shown in. The
+ *   a pCTR model (`rm=logs`: fitted on the world's logged clicks; `rm=DIR`: a training run's) applied to the sentence the ad would be shown in. The
  *   user's click model, its weights and its latent terms are never read.
  * - how an ad is written into an ad-free answer: one sentence that names the question's topic and
  *   carries the ad's markup (woven), or a line after the answer (listed);

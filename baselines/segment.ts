@@ -7,7 +7,7 @@
  * Ours: the base rule writes the answer without ads; it is cut into K segments of whole sentences
  * (`segments=K`, default 1: our answers are a few sentences, so one segment is the whole answer),
  * and the drawn ad's sentence closes its segment. Relevance is the prompt-only click guess of
- * ./prompt-ctr.ts (or a run's pCTR model with `rm=DIR`), never the user's model. An ad drawn
+ * ./prompt-ctr.ts (or a pCTR model with `rm=logs|DIR`), never the user's model. An ad drawn
  * for a second segment is not repeated (a repeat would be a format error): that segment stays
  * ad-free.
  *

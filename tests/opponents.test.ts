@@ -52,6 +52,7 @@ describe('specs', () => {
       'inject:embedded:pretrained?inject=template&reserve=5',
       'inject:openai:http://127.0.0.1:1/v1?model=m?inject=llm&rm=runs/a',
       'segment:embedded:pretrained?segments=3',
+      'prominence:embedded:pretrained?rm=logs',
       'segment:gsp:embedded:pretrained?k=2?rm=runs/b',
       'prominence:embedded:pretrained?tau=0.3',
       'token:embedded:pretrained',
@@ -67,6 +68,7 @@ describe('specs', () => {
     expect(parseSpec('inject:openai:http://h/v1?model=m')).toMatchObject({ kind: 'inject', inject: 'template', inner: { kind: 'openai' } });
     expect(specLabel(parseSpec('inject:embedded:pretrained'))).toBe('Inject (prompt-only CTR)');
     expect(specLabel(parseSpec('inject:embedded:pretrained?rm=runs/a'))).toBe('Inject (pCTR run)');
+    expect(specLabel(parseSpec('inject:embedded:pretrained?rm=logs'))).toBe('Inject (pCTR from logs)');
     expect(specLabel(parseSpec('segment:embedded:pretrained'))).toContain('prompt-only CTR');
     expect(specLabel(parseSpec('prominence:embedded:pretrained?rm=d'))).toContain('pCTR run');
     expect(specLabel(parseSpec('token:embedded:ceiling'))).toContain('over Per-query best response');

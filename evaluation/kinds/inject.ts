@@ -1,4 +1,4 @@
-/** `inject:SPEC[?rm=DIR&inject=template|llm&reserve=R]`: generate-then-inject over another rule (baselines/inject.ts). */
+/** `inject:SPEC[?rm=logs|DIR&inject=template|llm&reserve=R]`: generate-then-inject over another rule (baselines/inject.ts). */
 import { UsageError } from '../../lib/errors.ts';
 import type { MechanismSpec } from './index.ts';
 import type { MechanismKind } from './kind.ts';
@@ -15,7 +15,7 @@ export interface InjectSpec {
 
 export const injectKind: MechanismKind<InjectSpec> = {
   kind: 'inject',
-  usage: 'inject:SPEC[?rm=DIR&inject=template|llm&reserve=R]',
+  usage: 'inject:SPEC[?rm=logs|DIR&inject=template|llm&reserve=R]',
   wrapperKeys: ['rm', 'inject', 'reserve'],
   parse(p) {
     const mode = p.params.get('inject') ?? 'template';
@@ -33,7 +33,7 @@ export const injectKind: MechanismKind<InjectSpec> = {
       throw new UsageError(`inject=llm: ${inner.name} renders fixed responses and cannot rewrite an answer; use inject=template, or a base rule that writes from a prompt (openai:, local:, module:)`);
     }
     const { InjectRule } = await import('../../baselines/inject.ts');
-    return new InjectRule(inner, await predictorFor('inject', spec.rm), { inject: spec.inject, ...(spec.reserve === undefined ? {} : { reserve: spec.reserve }) });
+    return new InjectRule(inner, await predictorFor('inject', spec.rm, ctx), { inject: spec.inject, ...(spec.reserve === undefined ? {} : { reserve: spec.reserve }) });
   },
   label: (s, ctx) => `Inject${s.inject === 'llm' ? ', LLM rewrite' : ''} (${predictorLabel(s.rm)}${s.reserve === undefined ? '' : `, reserve ${s.reserve}`})${overInner(s.inner, ctx.labelInner)}`,
   promptOnly: opponentPromptOnly,

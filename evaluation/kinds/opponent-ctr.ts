@@ -1,19 +1,18 @@
 /**
  * The click predictor of the published-mechanism baselines (inject:, segment:, prominence:):
- * the prompt-only guess by default, or `rm=DIR`, the pCTR model of a training run's last epoch
- * (as mosaic: loads it), applied to the sentence the ad would be shown in. Also their shared
+ * the prompt-only guess by default, `rm=logs` (the pCTR model fitted on the world's logged
+ * clicks) or `rm=DIR` (a training run's last pCTR model), a model applied to the sentence the ad
+ * would be shown in. Also their shared
  * parameter readers and label pieces.
  */
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
-import { UsageError } from '../../lib/errors.ts';
+import type { ClickModel } from '../../mechanism/click-model.ts';
 import type { ParseInput } from '../../mechanism/spec.ts';
 import type { CtrPredictor } from '../../baselines/prompt-ctr.ts';
 
-/** The rm= parameter: absent (prompt-only) or a run directory. */
+/** The rm= parameter: absent (prompt-only), "logs" (pCTR fitted on logged clicks) or a run directory. */
 export function rmParam(p: ParseInput): string | undefined {
   const rm = p.params.get('rm');
-  if (rm !== undefined && rm.trim() === '') p.fail('rm must be a training run directory');
+  if (rm !== undefined && rm.trim() === '') p.fail('rm must be "logs" or a training run directory');
   return rm;
 }
 
@@ -29,7 +28,7 @@ export function numberParam(p: ParseInput, key: string, lo: number, hi: number, 
 export const rmSuffix = (rm: string | undefined): string => (rm === undefined ? '' : `&rm=${encodeURIComponent(rm)}`);
 
 /** What the label says about the predictor. */
-export const predictorLabel = (rm: string | undefined): string => (rm === undefined ? 'prompt-only CTR' : 'pCTR run');
+export const predictorLabel = (rm: string | undefined): string => (rm === undefined ? 'prompt-only CTR' : rm === 'logs' ? 'pCTR from logs' : 'pCTR run');
 
 /** " over X" unless the inner rule is the pretrained embedded Ad-LLM. */
 export function overInner(inner: { kind: string; name?: unknown }, labelInner: (s: never) => string): string {
@@ -41,16 +40,15 @@ export function opponentPromptOnly(s: { rm?: string; inner: unknown }, ctx: { pr
   return s.rm === undefined && ctx.promptOnlyInner(s.inner as never);
 }
 
-/** The predictor of a spec: prompt-only, or the run's pCTR model on the ad's sentence. */
-export async function predictorFor(kind: string, rm: string | undefined): Promise<CtrPredictor> {
+/**
+ * The predictor of a spec: prompt-only (no rm=); `rm=logs`, the pCTR model fitted on the world's
+ * logged clicks (evaluation/logged-predictor.ts, as mosaic: and gsp: use by default); or `rm=DIR`,
+ * a training run's last pCTR model. A model is asked about the sentence the ad would be shown in.
+ */
+export async function predictorFor(kind: string, rm: string | undefined, ctx: { user?: ClickModel; worldSeed?: number } = {}): Promise<CtrPredictor> {
   const { promptCtr, pctrPredictor } = await import('../../baselines/prompt-ctr.ts');
   if (rm === undefined) return promptCtr();
-  const { PctrModel } = await import('../../training/pctr.ts');
-  const { lexicalEncoder } = await import('../../simulation/text-encoder.ts');
-  let e = 1;
-  while (existsSync(join(rm, `epoch-${e + 1}`, 'pctr.json'))) e++;
-  const file = join(rm, `epoch-${e}`, 'pctr.json');
-  if (!existsSync(file)) throw new UsageError(`${kind} rm=${rm}: no pCTR model in that run (expected ${file})`);
-  const model = PctrModel.load(file, lexicalEncoder());
+  const { logsPredictor, runPctrModel } = await import('../logged-predictor.ts');
+  const model = rm === 'logs' ? (await logsPredictor(ctx)).model : await runPctrModel(rm, `${kind} rm`);
   return pctrPredictor((examples) => model.predict(examples));
 }

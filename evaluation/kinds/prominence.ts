@@ -1,4 +1,4 @@
-/** `prominence:SPEC[?tau=0.2&rm=DIR]`: the prominence auction (Dubey et al., KDD 2024) over another rule (baselines/prominence.ts). */
+/** `prominence:SPEC[?tau=0.2&rm=logs|DIR]`: the prominence auction (Dubey et al., KDD 2024) over another rule (baselines/prominence.ts). */
 import type { MechanismSpec } from './index.ts';
 import type { MechanismKind } from './kind.ts';
 import { numberParam, overInner, predictorFor, predictorLabel, rmParam, rmSuffix, opponentPromptOnly } from './opponent-ctr.ts';
@@ -14,7 +14,7 @@ const DEFAULT_TAU = 0.2;
 
 export const prominenceKind: MechanismKind<ProminenceSpec> = {
   kind: 'prominence',
-  usage: `prominence:SPEC[?tau=${DEFAULT_TAU}&rm=DIR]`,
+  usage: `prominence:SPEC[?tau=${DEFAULT_TAU}&rm=logs|DIR]`,
   wrapperKeys: ['tau', 'rm'],
   parse(p) {
     const tau = numberParam(p, 'tau', 1e-6, 0.999999, DEFAULT_TAU);
@@ -27,7 +27,7 @@ export const prominenceKind: MechanismKind<ProminenceSpec> = {
   async resolve(spec, ctx) {
     const inner = await ctx.resolveInner(spec.inner);
     const { ProminenceRule } = await import('../../baselines/prominence.ts');
-    return new ProminenceRule(inner, await predictorFor('prominence', spec.rm), { tau: spec.tau });
+    return new ProminenceRule(inner, await predictorFor('prominence', spec.rm, ctx), { tau: spec.tau });
   },
   label: (s, ctx) => `Prominence auction (${s.tau === DEFAULT_TAU ? '' : `tau=${s.tau}, `}${predictorLabel(s.rm)})${overInner(s.inner, ctx.labelInner)}`,
   promptOnly: opponentPromptOnly,

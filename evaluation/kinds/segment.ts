@@ -1,4 +1,4 @@
-/** `segment:SPEC[?segments=1&rm=DIR]`: the segment auction (Hajiaghayi et al., NeurIPS 2024) over another rule (baselines/segment.ts). */
+/** `segment:SPEC[?segments=1&rm=logs|DIR]`: the segment auction (Hajiaghayi et al., NeurIPS 2024) over another rule (baselines/segment.ts). */
 import { positiveInt } from '../../mechanism/spec.ts';
 import type { MechanismSpec } from './index.ts';
 import type { MechanismKind } from './kind.ts';
@@ -13,7 +13,7 @@ export interface SegmentSpec {
 
 export const segmentKind: MechanismKind<SegmentSpec> = {
   kind: 'segment',
-  usage: 'segment:SPEC[?segments=1&rm=DIR]',
+  usage: 'segment:SPEC[?segments=1&rm=logs|DIR]',
   wrapperKeys: ['segments', 'rm'],
   parse(p) {
     const segments = p.params.has('segments') ? positiveInt(p, 'segments', p.params.get('segments')!) : 1;
@@ -27,7 +27,7 @@ export const segmentKind: MechanismKind<SegmentSpec> = {
   async resolve(spec, ctx) {
     const inner = await ctx.resolveInner(spec.inner);
     const { SegmentRule } = await import('../../baselines/segment.ts');
-    return new SegmentRule(inner, await predictorFor('segment', spec.rm), { segments: spec.segments });
+    return new SegmentRule(inner, await predictorFor('segment', spec.rm, ctx), { segments: spec.segments });
   },
   label: (s, ctx) => `Segment auction (${s.segments === 1 ? '' : `K=${s.segments}, `}${predictorLabel(s.rm)})${overInner(s.inner, ctx.labelInner)}`,
   promptOnly: opponentPromptOnly,
