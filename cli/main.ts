@@ -376,10 +376,15 @@ export async function main(argv: string[]): Promise<number> {
     return EXIT.ok;
   }
   const restore = jsonToStdout(argv) ? reserveStdoutForJson() : undefined;
+  // With --json FILE, the human summary waits until the JSON is written: a command that then fails
+  // (a full disk, /dev/full) leaves only its one error line, not a summary that reads as success.
+  const held = !restore && jsonFileGiven(before) && before[0] !== 'serve' ? holdStdout() : undefined;
   try {
     await program.parseAsync(argv, { from: 'user' });
+    held?.release(true);
     return result.code;
   } catch (e) {
+    held?.release(false);
     abortInFlight('the command stopped');
     if (e instanceof CommanderError) {
       // Help and version requests come through here too, as "errors" with exit code 0.
@@ -387,12 +392,46 @@ export async function main(argv: string[]): Promise<number> {
     }
     // An endpoint that refuses the request or cannot be reached makes the spec unusable: one line, exit 2.
     if (e instanceof InputError || e instanceof UsageError || (e instanceof Error && (e.name === 'OpenAIBackendError' || e.name === 'InputError' || e.name === 'UsageError'))) {
-      process.stderr.write(`llm-auction: ${e.message.replace(/\s*\n\s*/g, ' ')}\n`);
+      process.stderr.write(`llm-auction: ${oneLine(e.message)}\n`);
       return EXIT.usage;
     }
     process.stderr.write(`llm-auction: internal error: ${(e as Error).stack ?? String(e)}\n`);
     return EXIT.failed;
   } finally {
+    held?.release(false);
     restore?.();
   }
+}
+
+/** A message on one line, with control characters (a NUL from a damaged file) shown escaped, never written raw. */
+function oneLine(message: string): string {
+  return message
+    .replace(/\s*\n\s*/g, ' ')
+    .replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
+/** `--json FILE` (not `-`) among the arguments. */
+function jsonFileGiven(args: readonly string[]): boolean {
+  return args.some((a, i) => (a === '--json' && args[i + 1] !== undefined && args[i + 1] !== '-') || (a.startsWith('--json=') && a !== '--json=-'));
+}
+
+/** Stdout held back until `release`: written out (true) or dropped (false); later calls do nothing. */
+function holdStdout(): { release(write: boolean): void } {
+  const original = process.stdout.write;
+  const chunks: unknown[][] = [];
+  process.stdout.write = ((...args: unknown[]) => {
+    chunks.push(args);
+    const cb = args.find((a) => typeof a === 'function') as (() => void) | undefined;
+    cb?.();
+    return true;
+  }) as typeof process.stdout.write;
+  let done = false;
+  return {
+    release(write: boolean) {
+      if (done) return;
+      done = true;
+      process.stdout.write = original;
+      if (write) for (const c of chunks) (original as (...a: unknown[]) => boolean).apply(process.stdout, c.filter((a) => typeof a !== 'function'));
+    },
+  };
 }

@@ -18,7 +18,46 @@ export function fieldPath(path: readonly PropertyKey[]): string | undefined {
 
 function firstIssue(error: z.ZodError): { field: string | undefined; message: string } {
   const issue = error.issues[0]!;
+  // A strict schema's extra key: name it as the field, so a typo ("titel") reads as one.
+  if (issue.code === 'unrecognized_keys') {
+    const key = (issue as { keys: string[] }).keys[0]!;
+    return { field: fieldPath([...issue.path, key]), message: 'unknown field (a typo? the format has no such field)' };
+  }
   return { field: fieldPath(issue.path), message: issue.message };
+}
+
+/**
+ * The first key that appears twice in one JSON object of `text` (JSON.parse silently keeps the
+ * last), or undefined. A linear scan of strings and nesting; `text` is already known to parse.
+ */
+export function duplicateKey(text: string): string | undefined {
+  const stack: (Set<string> | null)[] = [];
+  let expectKey = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i]!;
+    if (c === '"') {
+      let j = i + 1;
+      while (j < text.length && text[j] !== '"') j += text[j] === '\\' ? 2 : 1;
+      const top = stack[stack.length - 1];
+      if (expectKey && top) {
+        const key = JSON.parse(text.slice(i, j + 1)) as string;
+        if (top.has(key)) return key;
+        top.add(key);
+      }
+      expectKey = false;
+      i = j;
+    } else if (c === '{') {
+      stack.push(new Set());
+      expectKey = true;
+    } else if (c === '[') {
+      stack.push(null);
+    } else if (c === '}' || c === ']') {
+      stack.pop();
+    } else if (c === ',') {
+      expectKey = stack[stack.length - 1] != null;
+    }
+  }
+  return undefined;
 }
 
 /**
@@ -111,6 +150,8 @@ export function parseJsonl<S extends z.ZodType>(
     if (json === null || typeof json !== 'object' || Array.isArray(json)) {
       throw new InputError(file, lineNo, undefined, 'each line must be a JSON object');
     }
+    const twice = duplicateKey(raw);
+    if (twice !== undefined) throw new InputError(file, lineNo, twice, 'appears twice on the line (JSON would keep only the last)');
     const parsed = schema.safeParse(json);
     if (!parsed.success) {
       const { field, message } = firstIssue(parsed.error);

@@ -206,6 +206,15 @@ export class SpecGrammar<S extends SpecNode, K extends KindGrammar = KindGrammar
     }
     if (parts.length === 0 || parts.every((p) => p.trim() === '')) throw new UsageError(`no ${this.noun} spec given`);
     // White space around the commas of a list is the list's, not the specs'.
-    return parts.map((p) => this.parse(p.trim()));
+    const specs = parts.map((p) => this.parse(p.trim()));
+    // The same spec twice (however written) would be the same row twice: refused, not silently run twice.
+    const seen = new Map<string, string>();
+    specs.forEach((spec, k) => {
+      const canonical = this.format(spec);
+      const first = seen.get(canonical);
+      if (first !== undefined) throw new UsageError(`${this.noun} spec ${JSON.stringify(parts[k]!.trim())} is given twice (as ${JSON.stringify(first)} too)`);
+      seen.set(canonical, parts[k]!.trim());
+    });
+    return specs;
   }
 }

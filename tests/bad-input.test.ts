@@ -53,6 +53,13 @@ const catalogCases: [string, string | Buffer, RegExp][] = [
   ['invalid UTF-8 on line 2', Buffer.concat([Buffer.from(`${ad1}\n{"id":"Ad-0002","title":"Caf`), Buffer.from([0xe9, 0x22, 0x7d, 0x0a])]), /:2: not valid UTF-8/],
   ['description not a string', catalog(['{"id":"Ad-0001","title":"x","description":5}']), /:1: field "description"/],
   ['torn last line', `${ad1}\n{"id":"Ad-00`, /:2: not valid JSON/],
+  ['a title with a NUL', catalog(['{"id":"Ad-0001","title":"Cup\\u0000"}']), /:1: field "title": contains a control character/],
+  ['a title with a lone surrogate', catalog(['{"id":"Ad-0001","title":"Cup \\ud800"}']), /:1: field "title": contains a lone surrogate/],
+  ['an unknown field "titel"', catalog(['{"id":"Ad-0001","title":"Cup","titel":"Cup"}']), /:1: field "titel": unknown field/],
+  ['a __proto__ key', catalog(['{"id":"Ad-0001","title":"Cup","__proto__":{"title":"x"}}']), /:1: field "__proto__": unknown field/],
+  ['an absurd id', catalog([`{"id":"Ad-${'9'.repeat(5000)}","title":"Cup"}`]), /:1: field "id": must be at most 64 characters/],
+  ['a duplicate key', catalog(['{"id":"Ad-0001","title":"Cup","title":"Mug"}']), /:1: field "title": appears twice on the line/],
+  ['a line of NUL bytes', Buffer.concat([Buffer.from(`${ad1}\n`), Buffer.alloc(8), Buffer.from('\n')]), /:2: not valid JSON \(.*\\u0000/],
 ];
 const profileCases: [string, string, RegExp][] = [
   ['missing interests', '{"id":"U-0001","info":"x"}\n', /:1: field "interests": is required/],
@@ -60,6 +67,8 @@ const profileCases: [string, string, RegExp][] = [
   ['empty interest', '{"id":"U-0001","info":"x","interests":[""]}\n', /:1: field "interests\[0\]"/],
   ['duplicate id', '{"id":"U-0001","info":"x","interests":[]}\n{"id":"U-0001","info":"y","interests":[]}\n', /:2: field "id": duplicate/],
   ['missing info', '{"id":"U-0001","interests":[]}\n', /:1: field "info": is required/],
+  ['an unknown field', '{"id":"U-0001","info":"x","interests":[],"intrests":["a"]}\n', /:1: field "intrests": unknown field/],
+  ['an absurd id', `{"id":"U-${'1'.repeat(100)}","info":"x","interests":[]}\n`, /:1: field "id": must be at most 64 characters/],
   ['not JSON', '{"id":\n', /:1: not valid JSON/],
 ];
 const queryCases: [string, string, RegExp][] = [
@@ -70,6 +79,8 @@ const queryCases: [string, string, RegExp][] = [
   ['empty file', '', /no queries/],
   ['not JSON on line 3 (CRLF)', '{"id":"Q-1","profile_id":"U-0001","text":"x","split":"test"}\r\n{"id":"Q-2","profile_id":"U-0001","text":"y","split":"test"}\r\n{oops}\r\n', /:3: not valid JSON/],
   ['text not a string', '{"id":"Q-1","profile_id":"U-0001","text":["x"],"split":"test"}\n', /:1: field "text": must be a string/],
+  ['an unknown field "txt"', '{"id":"Q-1","profile_id":"U-0001","text":"x","txt":"y","split":"test"}\n', /:1: field "txt": unknown field/],
+  ['a duplicate key', '{"id":"Q-1","profile_id":"U-0001","text":"x","split":"test","split":"train"}\n', /:1: field "split": appears twice on the line/],
 ];
 const adsCases: [string, string, RegExp][] = [
   ['not JSON', '[{"id":"Ad-0001",', /:1: not valid JSON/],
@@ -328,6 +339,7 @@ misc.push(
   { name: 'openai ?model=a&model=b', args: ['simulate', '-m', 'openai:http://127.0.0.1:9/v1?model=a&model=b', '--limit', '2', '--out', out('s26')], expect: /parameter "model" is given twice/ },
   { name: 'a trailing space in a spec', args: ['simulate', '-m', 'embedded:pretrained ', '--limit', '2', '--out', out('s27')], expect: /bad mechanism spec "embedded:pretrained ": white space at its start or end/ },
   { name: '200 nested mosaic wrappers', args: ['bench', '-m', `${'mosaic:'.repeat(200)}embedded:pretrained`, '--limit', '2'], expect: /wrappers nested more than 16 deep/ },
+  { name: 'bench: the same row twice', args: ['bench', '-m', 'embedded:pretrained,mosaic:embedded:pretrained,embedded:pretrained', '--limit', '2'], expect: /mechanism spec "embedded:pretrained" is given twice/ },
   { name: 'openai cache=maybe', args: ['simulate', '-m', 'openai:http://127.0.0.1:9/v1?model=m&cache=maybe', '--limit', '2', '--out', out('s28')], expect: /cache must be off or a path \(\.\/maybe for a folder here\), got "maybe"/ },
 );
 // Round 2 (issue #25): files that are not regular files, run directories with a directory where a file belongs, empty and padded flag values, environment variables.
