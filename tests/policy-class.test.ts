@@ -5,7 +5,11 @@
  * control: the class as it was before issue #22 (theta restricted to its first 7 features) falls
  * below the one-ad rule on the same bench, so the comparison can fail.
  */
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { checkRunPolicy } from '../simulation/run-files.ts';
 import { auctionInput } from '../simulation/auctions.ts';
 import { EmbeddedPolicy, FEATURES, LEGACY_NUM_FEATURES, NUM_FEATURES, adSlot, neverInsertRule } from '../simulation/embedded-policy.ts';
 import { classObjective, optimizeClass, planRewards, type ClassProblem } from '../simulation/optimal.ts';
@@ -63,4 +67,13 @@ describe('the embedded Ad-LLM class', () => {
     expect(best).toBeGreaterThanOrEqual(never);
     expect(legacy.value).toBeLessThan(oneAd); // the control: the old class cannot say "one ad only"
   }, 300_000);
+
+  it('refuses a theta of the old length (7) with one line naming the file and saying to retrain; takes the new length', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'llm-auction-theta-'));
+    mkdirSync(join(dir, 'epoch-0'));
+    writeFileSync(join(dir, 'epoch-0', 'policy.json'), JSON.stringify({ epoch: 0, theta: new Array(LEGACY_NUM_FEATURES).fill(0) }));
+    expect(() => checkRunPolicy(dir)).toThrow(/epoch-0\/policy\.json.*theta.*must hold 109 numbers.*has 7.*train it again/);
+    writeFileSync(join(dir, 'epoch-0', 'policy.json'), JSON.stringify({ epoch: 0, theta: new Array(NUM_FEATURES).fill(0) }));
+    expect(() => checkRunPolicy(dir)).not.toThrow();
+  });
 });
