@@ -339,6 +339,7 @@ misc.push(
   { name: 'openai ?model=a&model=b', args: ['simulate', '-m', 'openai:http://127.0.0.1:9/v1?model=a&model=b', '--limit', '2', '--out', out('s26')], expect: /parameter "model" is given twice/ },
   { name: 'a trailing space in a spec', args: ['simulate', '-m', 'embedded:pretrained ', '--limit', '2', '--out', out('s27')], expect: /bad mechanism spec "embedded:pretrained ": white space at its start or end/ },
   { name: '200 nested mosaic wrappers', args: ['bench', '-m', `${'mosaic:'.repeat(200)}embedded:pretrained`, '--limit', '2'], expect: /wrappers nested more than 16 deep/ },
+  { name: 'parse --json /dev/full (no summary left on stdout)', args: ['parse', '--ads', goodAds, response, '--json', '/dev/full'], expect: /\/dev\/full: --json: cannot write \(ENOSPC\)/ },
   { name: 'bench: the same row twice', args: ['bench', '-m', 'embedded:pretrained,mosaic:embedded:pretrained,embedded:pretrained', '--limit', '2'], expect: /mechanism spec "embedded:pretrained" is given twice/ },
   { name: 'openai cache=maybe', args: ['simulate', '-m', 'openai:http://127.0.0.1:9/v1?model=m&cache=maybe', '--limit', '2', '--out', out('s28')], expect: /cache must be off or a path \(\.\/maybe for a folder here\), got "maybe"/ },
 );

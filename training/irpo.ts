@@ -15,6 +15,7 @@
  *   DIR/metrics.jsonl                         one line per finished epoch
  *   DIR/epoch-0/policy.json                   theta_0 (the pretrained policy; after --warm-start sft, the warm-started model)
  *   DIR/epoch-t/online/episodes.jsonl         phase 1 data (a resumable simulate run)
+ *   DIR/epoch-t/pctr-fit.json                 how psi_t's fit went (in the epoch's metrics), written just before it
  *   DIR/epoch-t/pctr.json                     psi_t
  *   DIR/epoch-t/pairs.jsonl                   phase 2 preference pairs (TRL's prompt/chosen/rejected)
  *   DIR/epoch-t/policy.json                   theta_t, written last: its presence ends the epoch
@@ -254,8 +255,12 @@ export async function trainIrpo(opts: IrpoOptions): Promise<EpochMetrics[]> {
     if (fitsPctr) {
       const pctrFile = join(dir, 'pctr.json');
       const prevFile = join(out, `epoch-${t - 1}`, 'pctr.json');
+      // The fit's summary is written before the model, so a resume that finds the model finds it too
+      // and the epoch's metrics are those of a run never stopped.
+      const fitFile = join(dir, 'pctr-fit.json');
       if (existsSync(pctrFile)) {
         pctr = PctrModel.load(pctrFile, pctrEncoder);
+        if (existsSync(fitFile)) pctrFit = JSON.parse(readFileSync(fitFile, 'utf8')) as EpochMetrics['pctr_fit'];
       } else {
         pctr = existsSync(prevFile)
           ? PctrModel.load(prevFile, pctrEncoder)
@@ -286,6 +291,7 @@ export async function trainIrpo(opts: IrpoOptions): Promise<EpochMetrics[]> {
         const fit = pctr.fit(fitSet, { seed: deriveSeed(seed, 'pctr-fit', t), minSteps: cfg.pctrMinSteps, validation: valSet });
         const cal = cfg.pctrCalibration && valSet.length > 0 ? pctr.calibrate(valSet) : null;
         pctrFit = { passes: fit.losses.length, kept: fit.keptEpochs, steps: fit.steps, validation_log_loss: fit.validationLosses, calibration: cal ? { a: cal.a, c: cal.c } : null };
+        writeAtomic(fitFile, `${JSON.stringify(pctrFit)}\n`);
         pctr.save(pctrFile);
       }
       const held = onlineExamples(episodes, userOf, queryText, isHeldOut);
