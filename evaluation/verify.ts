@@ -88,7 +88,8 @@ export function evidenceText(p: VerdictProperty, v: Verdict): string {
   const d = v.details;
   if (v.verdict === 'inconclusive') {
     const what = describe(d?.closest as Record<string, unknown> | undefined, false);
-    return `undecided${what ? `: ${what}` : ''} (${d?.cases_open ?? '?'} of ${d?.cases ?? '?'} cases open)`;
+    // Not a violation: the comparison nearest to one, still undecided.
+    return `no violation shown; ${d?.cases_open ?? '?'} of ${d?.cases ?? '?'} cases undecided${what ? `, the nearest to a violation: ${what}` : ''}`;
   }
   return d ? `${d.cases} auctions, ${d.comparisons_planned} comparisons${d.observable ? `, on ${d.observable}` : ''}${p.passNote?.(v) ?? ''}` : '';
 }
@@ -151,8 +152,28 @@ export async function verifyProperties(opts: VerifyPropertiesOptions): Promise<V
       ? `${passed} tested ${passed === 1 ? 'property passes' : 'properties pass'}${byConstruction ? `; ${byConstruction} hold${byConstruction === 1 ? 's' : ''} by construction (not evidence)` : ''}`
       : code === VERIFY_EXIT.fail
         ? 'a property fails'
-        : 'inconclusive (raise --budget)';
+        : `inconclusive: ${inconclusiveAdvice(result)}`;
   return { code, result, lines, headline };
+}
+
+/**
+ * What an inconclusive run would need, from its own evidence: each undecided property's
+ * extrapolated budget (details.budget_needed: every open case's need at the rate its evidence
+ * grew) and the command that spends it. Without an estimate (a comparison with no pass evidence
+ * yet), at least four times the budget spent, said as a lower bound.
+ */
+export function inconclusiveAdvice(result: VerifyResult): string {
+  const open = Object.entries(result.properties).filter(([, v]) => v.verdict === 'inconclusive');
+  if (open.length === 0) return '';
+  const parts = open.map(([name, v]) => {
+    const d = (v.details ?? {}) as { budget_needed?: unknown; budget?: unknown };
+    const spent = typeof d.budget === 'number' ? d.budget : v.samples;
+    return typeof d.budget_needed === 'number' && d.budget_needed > spent
+      ? { name, budget: d.budget_needed, text: `${name} would need about ${d.budget_needed} responses (spent ${spent})` }
+      : { name, budget: 4 * spent, text: `${name} needs more than ${spent} responses (no estimate yet: some comparison has no pass evidence)` };
+  });
+  const budget = Math.max(...parts.map((x) => x.budget));
+  return `${parts.map((x) => x.text).join('; ')}; run: llm-auction verify -m '${result.mechanism}' --property ${parts.map((x) => x.name).join(',')} --budget ${budget} --seed ${result.seed}`;
 }
 
 /** Is this an allocation rule object (rather than a spec or a mechanism under test)? */

@@ -4,6 +4,7 @@
  * Nothing on it depends on the clock or the machine, so the same run directory gives the same page.
  */
 import { basename } from 'node:path';
+import { sameCurveAs } from './charts.ts';
 import type { Fig4aData, Fig4bData } from './fig4.ts';
 import type { PctrQualityData } from './pctr-quality.ts';
 import type { VerdictRead } from './formats.ts';
@@ -78,10 +79,20 @@ function htmlTable(header: string[], rows: string[][], numeric: boolean[]): stri
   return `<div class="wide"><table>\n<thead><tr>${th}</tr></thead>\n<tbody>\n${body}\n</tbody>\n</table></div>`;
 }
 
+/** The name a run goes by on the page: Table 2's row label (evaluation/kinds/run.ts gives bench's the same words). */
+export function runTitle(r: TrainRun): string {
+  const c = r.manifest.config;
+  if (r.role === 'pctr') return 'LLM-Auction (pCTR)';
+  if (r.role === 'oracle') return 'LLM-Auction (Oracle)';
+  if (c.reward === 'shuffled') return 'LLM-Auction (pCTR, shuffled clicks)';
+  if (c.reward === 'pctr' && c.pctrDataShare !== undefined && c.pctrDataShare < 1) return `LLM-Auction (pCTR on ${Math.round(100 * c.pctrDataShare)}% of logs)`;
+  return `IRPO run ${basename(r.dir)}`;
+}
+
 function runSentence(r: TrainRun): string {
   const c = r.manifest.config;
   return (
-    `<code>${esc(r.dir)}</code>: IRPO with the ${c.reward === 'pctr' ? 'pCTR' : 'Oracle (true click probability)'} reward model, training seed ${r.manifest.seed}, ` +
+    `<strong>${esc(runTitle(r))}</strong>, <code>${esc(r.dir)}</code>: IRPO with the ${c.reward === 'pctr' ? `pCTR${c.pctrDataShare !== undefined && c.pctrDataShare < 1 ? ` (fitted on ${Math.round(100 * c.pctrDataShare)}% of the online logs)` : ''}` : c.reward === 'shuffled' ? 'pCTR (fitted on clicks shuffled across exposures: the control)' : 'Oracle (true click probability)'} reward model, training seed ${r.manifest.seed}, ` +
     `${r.lastEpoch} of ${c.epochs} epochs finished, ${c.trainQueries} training queries per epoch, ${c.rmSamples} reward-model samples and ` +
     `${c.dpoSamples} DPO samples per query, ${c.candidates} candidate ads per auction, world seed ${c.worldSeed}` +
     `${r.manifest.status ? ` (manifest status: ${esc(r.manifest.status)})` : ''}.`
@@ -96,7 +107,7 @@ function pctrQualitySection(m: ReportModel): string {
     .join('; ');
   const caption =
     `Each point is one IRPO run of the demo (tiny preset, same seed and world) whose pCTR model was fitted on the share of each epoch's online logs shown, ` +
-    `or on clicks shuffled across exposures (the control). x: the final pCTR model's AUC ${d.auc_on ? `on ${esc(d.auc_on)}` : 'on held-out online queries (each run on its own last epoch)'}; y: the trained rule's exact E[R] on ` +
+    `or on clicks shuffled across exposures (the control). x: the final pCTR model's AUC ${d.auc_on ? `on ${esc(d.auc_on)} (the common held-out logs; the training tables and the demo's console also give each run's AUC on its own held-out logs, a different measure)` : 'on held-out online queries (each run on its own last epoch)'}; y: the trained rule's exact E[R] on ` +
     `${d.queries} test queries (Table 2's row), 95% interval over queries. ${pts}. References: Oracle ${d.oracle === undefined ? '?' : f2(d.oracle)}, ` +
     `best-in-class ${d.bestInClass === undefined ? '?' : f2(d.bestInClass)}, Pretrained ${d.pretrained === undefined ? '?' : f2(d.pretrained)}. ` +
     `Data: <a href="pctr-quality.json">pctr-quality.json</a>, picture: <a href="pctr-quality.svg">pctr-quality.svg</a>.`;
@@ -160,7 +171,9 @@ function fig4aSection(m: ReportModel): string {
         `(query, bid, epoch), with the same seed for every bid of a query; the curve carries that sampling noise. `
       : `<em>Plotted: expected clicks</em> on the perturbed ad summed over the ${d.queries} queries, computed exactly: the ad's itctr from the rule's whole ` +
         `response distribution and the parametric user's click probabilities — the paper's click counts without sampling noise. `) +
-    `ρ in the legend: Spearman rank correlation of bid and expected clicks over the ${d.queries} × ${d.bids.length} (query, bid) pairs. ` +
+    `ρ in the legend: Spearman rank correlation of bid and expected clicks over the ${d.queries} × ${d.bids.length} (query, bid) pairs ` +
+    `(not the training table's bid–click ρ, which ranks bids against sampled clicks in the online training data). ` +
+    repeats(m) +
     `The table also gives sampled counts: one response and one click draw per (query, bid), with the same random numbers for every bid and epoch of a query. ` +
     `Data: <a href="fig4a.json">fig4a.json</a>, picture: <a href="fig4a.svg">fig4a.svg</a>.`;
   return section(
@@ -168,6 +181,17 @@ function fig4aSection(m: ReportModel): string {
     'fig4a',
     `<figure>\n${m.fig4aSvg!.trim()}\n<figcaption>${caption}</figcaption>\n</figure>\n${htmlTable(header, rows, header.map(() => true))}`,
   );
+}
+
+/** Epochs whose Figure 4(a) curve repeats an earlier one, said in words (with the step check's record when there is one). */
+function repeats(m: ReportModel): string {
+  const d = m.fig4a!;
+  const same = sameCurveAs(d);
+  const kept = new Map(m.pieces.figureRun.metrics.map((x) => [x.epoch, x.step_kept]));
+  const said = d.epochs
+    .map((e, k) => (same[k] === null ? '' : `epoch ${e.epoch}'s curve is epoch ${same[k]}'s${kept.get(e.epoch) === 0 ? ` (its DPO step was not kept, so its rule is epoch ${e.epoch - 1}'s)` : ''}`))
+    .filter(Boolean);
+  return said.length ? `Repeated curves, drawn dashed over the one they repeat: ${said.join('; ')}. ` : '';
 }
 
 function fig4bSection(m: ReportModel): string {
@@ -185,7 +209,7 @@ function fig4bSection(m: ReportModel): string {
     `(independent seeds per bid) and the user's clicks on the ad counted. Bold solid: the exact expected clicks (${d.responses} × itctr), what the allocation does. ` +
     `Thin: the raw counts. Dashed: a LOESS trend of the raw counts (local linear fit, tricube weights, ${Math.ceil(d.smoothing.span * d.bids.length)} nearest bids) fitted ` +
     `separately on each stretch between the exact curve's jumps (a step larger than ${d.smoothing.kappa} × its values at bids 1 and 100, the continuity check's definition), ` +
-    `so smoothing removes sampling noise and never turns a step into a ramp. ` +
+    `so smoothing removes sampling noise and never turns a step into a ramp; it is also held within the range of the counts each local fit uses, so it never overshoots the data at the ends of a stretch. ` +
     `${llm ? `Blue: ${esc(llm.label)}, <code>${esc(llm.mechanism)}</code>. ` : ''}` +
     `${gsp ? `Orange: pre-generation GSP with one slot over the same rule, <code>${esc(gsp.mechanism)}</code>: the ad reaches the Ad-LLM only when its bid × quality ranks first` +
       `${sel.gsp_entry_bid !== null ? ` (here from bid ${sel.gsp_entry_bid} on)` : ''}, so its curve steps. ` : ''}` +
@@ -243,9 +267,21 @@ function verifySection(m: ReportModel): string {
 
 function metricsSection(m: ReportModel): string {
   const parts = m.pieces.runs.map((r) => {
-    const title = r.role === 'pctr' ? 'LLM-Auction (pCTR)' : r.role === 'oracle' ? 'LLM-Auction (Oracle)' : `IRPO run ${basename(r.dir)}`;
+    const title = runTitle(r);
     if (r.metrics.length === 0) return `<h3>${esc(title)}</h3>\n<p class="missing">No metrics.jsonl lines in <code>${esc(r.dir)}</code>: no epoch has finished.</p>`;
-    const header = ['Epoch', 'Revenue / query', 'Reward / query', 'Ads / response', 'Format errors / response', 'pCTR AUC', 'Pairs', 'DPO loss before → after', 'Bid–click ρ'];
+    const checked = r.metrics.some((x) => typeof x.step_kept === 'number');
+    const header = [
+      'Epoch',
+      'Revenue / query',
+      'Reward / query',
+      'Ads / response',
+      'Format errors / response',
+      'pCTR AUC (own held-out logs)',
+      'Pairs',
+      'DPO loss before → after',
+      ...(checked ? ['Step kept'] : []),
+      'Bid–click ρ (sampled clicks)',
+    ];
     const rows = r.metrics.map((x) => [
       String(x.epoch),
       f2(x.revenue_per_query),
@@ -254,16 +290,23 @@ function metricsSection(m: ReportModel): string {
       f2(x.format_errors_per_response),
       x.pctr_auc === null ? '—' : fixed(x.pctr_auc, 3),
       String(x.pairs),
-      x.dpo_loss_before === null || x.dpo_loss_after === null ? '— (no pairs)' : `${fixed(x.dpo_loss_before, 3)} → ${fixed(x.dpo_loss_after, 3)}`,
+      x.dpo_loss_before === null || x.dpo_loss_after === null
+        ? '— (no pairs)'
+        : `${fixed(x.dpo_loss_before, 3)} → ${fixed(x.dpo_loss_after, 3)}${x.step_kept === 0 ? ' (not kept)' : ''}`,
+      ...(checked ? [typeof x.step_kept === 'number' ? (x.step_kept === 0 ? 'none: θ unchanged' : x.step_kept === 1 ? 'all' : `${x.step_kept}`) : '—'] : []),
       fixed(x.bid_click_rank_correlation, 3),
     ]);
     const c = r.manifest.config;
     const caption =
-      `${runSentence(r)} Row t is epoch t of Algorithm 1. Revenue, reward, ads, format errors and the bid–click Spearman ρ are measured on that epoch's ` +
-      `phase-1 online data, collected with the policy of epoch t−1 (${c.rmSamples} responses per training query, fresh bids); so row 1 describes the pretrained model. ` +
-      `pCTR AUC: the reward model fitted in that epoch, on the held-out share of the online data` +
-      `${c.reward === 'oracle' ? ' (—: the Oracle run scores with the true click probabilities and fits no pCTR model)' : r.metrics.some((x) => x.pctr_auc === null) ? ' (—: the held-out data had no exposures, or only clicks or only non-clicks, to measure it on)' : ''}. ` +
-      `Pairs: phase-2 preference pairs; DPO loss: before and after that epoch's update. Source: <code>${esc(r.dir)}/metrics.jsonl</code>.`;
+      `${runSentence(r)} Row t is epoch t of Algorithm 1. Revenue, reward, ads, format errors and the bid–click ρ are measured on that epoch's ` +
+      `online data (phase 1: the responses of the policy of epoch t−1 to the training queries, ${c.rmSamples} per query, fresh bids, the user's clicks); so row 1 describes the pretrained model. ` +
+      `Bid–click ρ: Spearman rank correlation of each candidate ad's bid and its sampled 0/1 clicks in that data — not Figure 4(a)'s ρ, which ranks bids against exact expected clicks on test queries. ` +
+      `pCTR AUC: the reward model fitted in that epoch, on the held-out share of that run's own online data` +
+      `${c.reward === 'oracle' ? ' (—: the Oracle run scores with the true click probabilities and fits no pCTR model)' : r.metrics.some((x) => x.pctr_auc === null) ? ' (—: the held-out data had no exposures, or only clicks or only non-clicks, to measure it on)' : ''}` +
+      `${m.pctrQuality ? '; the pCTR-quality figure instead scores every run\'s final model on the same held-out logs, so its AUCs differ from these' : ''}. ` +
+      `Pairs: preference pairs (phase 2: the best of a query's sampled responses against each one scoring at least the threshold below it); DPO loss: before and after that epoch's DPO update (the policy step on those pairs)` +
+      `${checked ? '; step kept: the share of the update the step check kept on the training queries (none: the epoch keeps the previous θ, so its loss drop was discarded and its rule is the epoch before\'s)' : ''}. ` +
+      `Source: <code>${esc(r.dir)}/metrics.jsonl</code>.`;
     return `<h3>${esc(title)}</h3>\n${htmlTable(header, rows, header.map(() => true))}\n<p class="caption">${caption}</p>`;
   });
   return section('Training metrics per epoch', 'training', parts.join('\n'));

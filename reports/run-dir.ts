@@ -1,10 +1,10 @@
 /**
- * What `report` reads: a demo directory (two IRPO runs, a bench, a verify result, demo.json) or a
+ * What `report` reads: a demo directory (IRPO runs in train-NAME directories, a bench, a verify result, demo.json) or a
  * single IRPO run directory. Every piece is optional except one IRPO run; what is absent is
  * recorded as a sentence for the report to print, so the report never shows something that was
  * not run. Files that are present but malformed are input errors (exit 2) naming file and field.
  */
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { z } from 'zod';
 import { InputError, UsageError } from '../lib/errors.ts';
@@ -24,6 +24,8 @@ const TrainManifest = z.looseObject({
     reward: z.enum(['pctr', 'oracle', 'shuffled']),
     candidates: z.number().int(),
     worldSeed: z.number().int(),
+    /** Share of the online logs the pCTR model was fitted on (absent in older manifests: all). */
+    pctrDataShare: z.number().optional(),
   }),
 });
 export type TrainManifest = z.infer<typeof TrainManifest>;
@@ -42,6 +44,8 @@ const MetricsLine = z.looseObject({
   // which JSON writes as null)
   dpo_loss_before: z.number().nullable(),
   dpo_loss_after: z.number().nullable(),
+  /** Share of the DPO step the step check kept (1, 1/2, 1/4 or 0); absent or null without the check. */
+  step_kept: z.number().nullable().optional(),
 });
 export type MetricsLine = z.infer<typeof MetricsLine>;
 
@@ -146,6 +150,12 @@ export function loadRunDir(dir: string): RunPieces {
     else missing.push('No pCTR-trained run (train-pctr/): the LLM-Auction (pCTR) training metrics are not shown.');
     if (isDir(oracle)) runs.push(loadTrainRun(oracle, 'oracle'));
     else missing.push('No Oracle-trained run (train-oracle/): the LLM-Auction (Oracle) training metrics are not shown.');
+    // The demo's other runs (the shuffled-click control, pCTR on 30% and 10% of the logs): listed
+    // and their metrics shown, so "What was run" names every run the directory holds.
+    for (const name of readdirSync(dir).sort()) {
+      const sub = join(dir, name);
+      if (/^train-/.test(name) && sub !== pctr && sub !== oracle && isDir(sub) && existsSync(join(sub, 'manifest.json'))) runs.push(loadTrainRun(sub, 'run'));
+    }
     if (runs.length === 0) throw new UsageError(`--run ${dir}: the demo directory holds no IRPO run (train-pctr/ or train-oracle/), so Figure 4 cannot be drawn`);
   }
 

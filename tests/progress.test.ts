@@ -1,7 +1,7 @@
 /** Progress outside a terminal: a plain line every few seconds, so CI logs show a run is alive. */
 import { PassThrough } from 'node:stream';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { progressBar } from '../cli/progress.ts';
+import { progressBar, stagedProgress } from '../cli/progress.ts';
 
 afterEach(() => {
   vi.useRealTimers();
@@ -40,4 +40,31 @@ describe('progress when stderr is not a terminal', () => {
     p.stop();
     expect(s.text).toBe('');
   });
+
+  it('keeps writing through a long stage with no update, and stops when stopped', () => {
+    vi.useFakeTimers({ now: 0 });
+    process.env.LLM_AUCTION_PROGRESS_MS = '5000';
+    const s = sink();
+    const p = progressBar('train', s);
+    p.update(1, 4);
+    vi.advanceTimersByTime(12_000); // a 12 s stage: lines at 5 and 10 s
+    expect(s.text.trim().split('\n')).toHaveLength(2);
+    p.stop();
+    const n = s.text.trim().split('\n').length;
+    vi.advanceTimersByTime(20_000);
+    expect(s.text.trim().split('\n')).toHaveLength(n);
+  });
+
+  it('staged progress says the share done and the time left, not units', () => {
+    vi.useFakeTimers({ now: 0 });
+    process.env.LLM_AUCTION_PROGRESS_MS = '5000';
+    const s = sink();
+    vi.setSystemTime(10_000);
+    const q = stagedProgress('training', 8, s); // e.g. 2 runs x 1 epoch x 4 phases
+    vi.setSystemTime(20_000);
+    q.at(1, 1); // two of eight stages after 10 s: about 30 s left
+    q.stop();
+    expect(s.text.trim().split('\n')[0]).toBe('training: 25% done, 10 s, about 30 s left');
+  });
 });
+

@@ -21,7 +21,9 @@ import { makeDirs } from '../../lib/fs.ts';
 import { lockRunDir } from '../../simulation/run-lock.ts';
 import { embeddedWorld } from '../../simulation/world.ts';
 import { fmt, table, writeJsonResult } from '../output.ts';
-import { progressBar } from '../progress.ts';
+import { progressBar, stagedProgress } from '../progress.ts';
+import { specLabel } from '../../evaluation/kinds/index.ts';
+import type { SpecNode } from '../../mechanism/spec.ts';
 import { resolveMechanismUnderTest } from '../../evaluation/resolve.ts';
 import { versions } from '../versions.ts';
 import { pctrQualitySvg, type PctrQualityData } from '../../reports/pctr-quality.ts';
@@ -103,6 +105,20 @@ export interface DemoOptions {
   jobs?: number;
 }
 
+/** IRPO's phases, in the order each epoch runs them (training/irpo.ts onPhase). */
+const PHASES = ['online data', 'reward model', 'preference pairs', 'DPO update'] as const;
+
+/** The paper's terms, said once when training starts. */
+const GLOSSARY = [
+  "online data: the current policy answers the training queries with fresh bids and the simulated user's clicks are logged",
+  'reward model: the pCTR model is fitted on those logs (Oracle: the true click probabilities instead)',
+  'preference pairs: per query, the best of several sampled responses by the reward (Eq. 8) against each clearly worse one',
+  'DPO update: one policy step that makes the preferred response of each pair likelier (Eq. 6); the step check keeps it only if it gains',
+];
+
+/** What Table 2 and the report call a run (the same label bench gives its row). */
+const runLabel = (dir: string) => specLabel({ kind: 'run', dir } as SpecNode);
+
 function say(text: string): void {
   process.stdout.write(`${text}\n`);
 }
@@ -147,13 +163,26 @@ export async function runDemo(opts: DemoOptions): Promise<number> {
     return { name: r.name, out, config, seed: opts.seed, resume: resume && existsSync(join(out, 'manifest.json')), versions: versions() };
   });
   const parallel = opts.jobs ?? defaultJobs();
-  say(`[${stamp()}] training ${jobs.length} IRPO runs, ${Math.min(parallel, jobs.length)} at a time`);
-  const allMetrics = await trainInParallel(jobs, parallel, (name, epoch, phase) => process.stderr.write(`[${stamp()}] train ${name} epoch ${epoch}: ${phase}\n`));
+  say(`[${stamp()}] training ${jobs.length} IRPO runs (${opts.epochs} epochs each), ${Math.min(parallel, jobs.length)} at a time. Each epoch has four phases:`);
+  say(GLOSSARY.map((l) => `    ${l}`).join('\n'));
+  // Overall progress: every run's epochs x phases, counted as each phase starts (a bar on a
+  // terminal with the share done and time left; in a log, a line every few seconds).
+  const stages = jobs.length * opts.epochs * PHASES.length;
+  const reached = new Map<string, number>();
+  const overall = stagedProgress('training', stages);
+  const allMetrics = await trainInParallel(jobs, parallel, (name, epoch, phase) => {
+    reached.set(name, (epoch - 1) * PHASES.length + Math.max(0, PHASES.indexOf(phase as (typeof PHASES)[number])));
+    if (!process.stderr.isTTY || process.env.CI) process.stderr.write(`[${stamp()}] train ${name} epoch ${epoch}/${opts.epochs}: ${phase}\n`);
+    overall.at([...reached.values()].reduce((a, b) => a + b, 0));
+  });
+  overall.at(stages);
+  overall.stop();
   runs.forEach((r, k) => {
     const metrics = allMetrics[k]!;
     const last = metrics[metrics.length - 1]!;
     say(
-      `[${stamp()}] IRPO (${r.name}): ${metrics.length} epochs on ${opts.queries} queries; bid-click rank correlation ${metrics.map((m) => fmt(m.bid_click_rank_correlation, 2)).join(' -> ')}${r.reward !== 'oracle' ? `; pCTR AUC ${fmt(last.pctr_auc ?? NaN, 3)}` : ''}`,
+      `[${stamp()}] ${runLabel(jobs[k]!.out)}: ${metrics.length} epochs on ${opts.queries} queries; bid-click rank correlation on the online data (sampled clicks, by epoch) ` +
+        `${metrics.map((m) => fmt(m.bid_click_rank_correlation, 2)).join(' -> ')}${r.reward !== 'oracle' ? `; pCTR AUC on its own held-out logs ${fmt(last.pctr_auc ?? NaN, 3)}` : ''}`,
     );
   });
 
@@ -201,6 +230,10 @@ export async function runDemo(opts: DemoOptions): Promise<number> {
   const pctrRuns = runs.filter((r) => r.reward !== 'oracle');
   const aucs = await pctrAucOnCommonLogs(pctrRuns.map((r) => join(opts.run, `train-${r.name}`)), pctrRun, common);
   const finalAuc = new Map(pctrRuns.map((r, k) => [r.name, aucs[k]!.auc]));
+  say(
+    `[${stamp()}] pCTR AUC of each run's final model on the same held-out logs (${common.length} exposures; the pCTR-quality figure's x, a different measure from each run's own held-out AUC above): ` +
+      pctrRuns.map((r) => `${runLabel(join(opts.run, `train-${r.name}`))} ${fmt(finalAuc.get(r.name) ?? NaN, 3)}`).join(', '),
+  );
   const quality: PctrQualityData = {
     queries: opts.benchQueries,
     auc_on: `${common.length} logged exposures (${aucs[0]?.positives ?? 0} clicked) of the 100% run, every epoch, on the ${Math.round(100 * jobs[0]!.config.heldOutShare)}% of training queries no pCTR fit sees`,
@@ -221,6 +254,7 @@ export async function runDemo(opts: DemoOptions): Promise<number> {
 
   // 4. The incentive properties of the trained rule.
   const { verifyMechanism, verdictText } = await import('./verify.ts');
+  const { inconclusiveAdvice } = await import('../../evaluation/verify.ts');
   const mechanism = await resolveMechanismUnderTest({ kind: 'run', dir: pctrRun });
   const { result: verified } = await verifyMechanism({ mechanism, seed: opts.seed, json: join(opts.run, 'verify.json') });
   // The paper shows the trained rule monotone and continuous (Figure 4); under first price per
@@ -231,7 +265,7 @@ export async function runDemo(opts: DemoOptions): Promise<number> {
   const required = ['monotonicity', 'continuity', 'ir'];
   const ok = (v: string | undefined) => v === 'pass' || v === 'holds-by-construction';
   const code = required.some((p) => verdicts[p]?.verdict === 'fail') ? 1 : required.every((p) => ok(verdicts[p]?.verdict)) ? 0 : 3;
-  say(`[${stamp()}] verify run:${pctrRun}: ${Object.entries(verdicts).map(([p, v]) => `${p} ${verdictText(v.verdict)}`).join(', ')}${code === 3 ? ' (inconclusive: raise the budget with `verify --budget`)' : ''}`);
+  say(`[${stamp()}] verify run:${pctrRun}: ${Object.entries(verdicts).map(([p, v]) => `${p} ${verdictText(v.verdict)}`).join(', ')}${code === 3 ? ` (inconclusive: ${inconclusiveAdvice(verified)})` : ''}`);
 
   // 5. The report.
   const { runReport } = await import('./report.ts');
@@ -239,11 +273,15 @@ export async function runDemo(opts: DemoOptions): Promise<number> {
   const reportFile = join(opts.out, 'index.html');
   say(`[${stamp()}] report: ${reportFile}`);
 
+  // The report's row labels (Table 2's "Method"), not the raw specs, which are in bench.json.
   const summary = table(
-    ['mechanism', 'revenue/query', 'reward/query', 'gens/query', 'gap closed'],
-    rows.map((r) => [r.mechanism, r.revenue_per_query, r.reward_per_query, r.generations_per_query, r.gap_closed === undefined ? '' : `${(100 * r.gap_closed).toFixed(0)}%`]),
+    ['method (as in the report)', 'revenue/query', 'reward/query', 'generations/query', 'gap closed'],
+    rows.map((r) => [r.label ?? r.mechanism, r.revenue_per_query, r.reward_per_query, r.generations_per_query, r.gap_closed === undefined ? '' : `${(100 * r.gap_closed).toFixed(0)}%`]),
   );
-  say(`\nSummary (Table 2):\n${summary}\n\nrun directory: ${opts.run}\nreport: ${reportFile}\ntotal time: ${stamp()}`);
+  say(
+    `\nSummary (Table 2; revenue and reward per query in the bids' money units; gap closed as defined in the report's Table 2 caption):\n${summary}\n\n` +
+      `run directory: ${opts.run}\nreport: ${reportFile}\ntotal time: ${stamp()}`,
+  );
   writeJsonResult(opts.json, { run: opts.run, report: reportFile, rows, verify: verdicts });
   return code;
 }

@@ -121,7 +121,8 @@ export async function buildReport(opts: ReportOptions): Promise<ReportSummary> {
     files.set('table2.csv', table2Csv(t2));
     files.set('table2.json', table2Json(t2));
   }
-  const a = fig4a ? fig4aSvg(fig4a) : undefined;
+  // The step check's record names a repeated Figure 4(a) curve ("step not kept").
+  const a = fig4a ? fig4aSvg(fig4a, new Map(run.metrics.map((x) => [x.epoch, x.step_kept]))) : undefined;
   const b = fig4b ? fig4bSvg(fig4b) : undefined;
   if (fig4a) {
     files.set('fig4a.svg', a!);
@@ -173,8 +174,11 @@ export async function runReport(opts: ReportOptions): Promise<number> {
   }
   const parts: string[] = [];
   const f4a = s.figures.fig4a;
-  if (f4a) parts.push(`Fig 4(a) bid-click Spearman by epoch ${f4a.epochs.map((e) => `${e.epoch}: ${fixed(e.spearman_expected, 2)}`).join(', ')}${f4a.itctr === 'sampled' ? ` (itctr from ${f4a.itctr_samples} sampled responses per bid)` : ''}`);
-  if (s.figures.fig4b) parts.push(`Fig 4(b) largest step in expected clicks: ${s.figures.fig4b.curves.map((c) => `${c.mechanism} ${fixed(c.max_step_expected, 1)}`).join(' vs ')}`);
+  // The figures' own names for what they measure: Figure 4(a)'s rho ranks bids against expected
+  // clicks on test queries (not training's bid-click rank correlation on sampled clicks).
+  if (f4a) parts.push(`Fig 4(a) Spearman rho of bid and expected clicks (${f4a.queries} test queries), by epoch ${f4a.epochs.map((e) => `${e.epoch}: ${fixed(e.spearman_expected, 2)}`).join(', ')}${f4a.itctr === 'sampled' ? ` (itctr from ${f4a.itctr_samples} sampled responses per bid)` : ''}`);
+  const f4b = s.figures.fig4b;
+  if (f4b) parts.push(`Fig 4(b) largest step between neighbouring bids, in expected clicks of ${f4b.responses} responses: ${f4b.curves.map((c) => `${c.mechanism} ${fixed(c.max_step_expected, 1)} clicks`).join(' vs ')}`);
   if (!s.files.includes('table2.md')) parts.push('no Table 2 (no bench.json)');
   process.stdout.write(`report written to ${join(s.out, 'index.html')} (${s.files.length} files)\n${parts.join('; ')}\n`);
   writeJsonResult(opts.json, s);
