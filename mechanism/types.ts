@@ -116,6 +116,12 @@ export interface AllocationRule {
   payment?: PaymentRuleName;
   sample(input: AuctionInput, n: number, opts?: SampleOptions): Promise<string[]>;
   enumerate?(input: AuctionInput): Promise<WeightedResponse[]>;
+  /**
+   * log pi(response | input): the probability this rule gives the response text, at any bids
+   * (-Infinity when it cannot write it). Optional; the property checks reweight one sampled
+   * response to other bids with it (properties/weighted.ts), and test that the weights average 1.
+   */
+  logProb?(input: AuctionInput, response: string): Promise<number>;
   /** Ad-LLM generations behind one response (MOSAIC draws n candidates per output); 1 when absent. */
   generationsPerResponse?: number;
   /**

@@ -24,6 +24,7 @@ import type { CaseContext, CaseOutcome } from './verdict.ts';
 import { type ArmData, type BatchPlan, CaseSampler, DEFAULT_BATCHES, nextBatch } from './sampling.ts';
 import type { BettingTest } from './sequential.ts';
 import { round } from '../lib/numbers.ts';
+import { settleEstimate } from './weighted.ts';
 
 export type ComparisonState = 'open' | 'pass' | 'fail';
 
@@ -118,6 +119,7 @@ export async function runSequentialCase(
       ? { ...shown.c.evidence(arm), p_value_raw: round(shown.c.failP(), 6), comparisons_open: tracked.filter((t) => t.state === 'open').length }
       : undefined;
     const out: CaseOutcome = { status, failP, passP, samples: sampler.samples, ...(evidence ? { evidence } : {}) };
+    if (status === 'open') out.need = settleEstimate(sampler.samples, tracked.filter((t) => t.state === 'open').map((t) => t.c), ctx.alphaPass);
     // An open case can be given more samples later and go on where it stopped (see verdict.ts).
     if (status === 'open') out.resume = (extra: number) => loop(sampler.samples + extra);
     return out;

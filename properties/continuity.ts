@@ -29,6 +29,8 @@
  * - Exact: fail when some |itctr(b+1) - itctr(b)| > kappa S (plus floating-point tolerance).
  */
 import { type Comparison, type ComparisonState, pairedSummary, runSequentialCase } from './case-loop.ts';
+import { CONTINUITY_GRID, gridPassNote, runOnGrid } from './grid.ts';
+import { runWeightedCase, type WeightedComparison, type WeightedObs } from './weighted.ts';
 import { curveStep, focalPrefix, listOf, num } from './evidence.ts';
 import { FULL_GRID, SCALE_BIDS } from './monotonicity.ts';
 import { type ArmData, armSummary, exactCurve } from './sampling.ts';
@@ -37,6 +39,11 @@ import { DEFAULT_CONTINUITY_BUDGET, type PropertyCheck } from './types.ts';
 import { type CaseContext, type CaseOutcome, exactOutcome, plannedProperty } from './verdict.ts';
 import { round } from '../lib/numbers.ts';
 
+/**
+ * One gap b -> b2 of the grid (b2 = b + 1 on the full design). Fail: the curve moves across it by
+ * more than (b2 - b) kappa S, so some single step inside moves by more than kappa S. Pass: it
+ * moves by less than (kappa - effect) S.
+ */
 class StepComparison implements Comparison {
   readonly bids: readonly number[];
   private readonly steps: number[] = [];
@@ -47,16 +54,19 @@ class StepComparison implements Comparison {
   private readonly eqDown: BettingTest;
   private upPassed = false;
   private downPassed = false;
+  private readonly jump: number;
 
   constructor(
     readonly b: number,
+    readonly b2: number,
     private readonly focal: number,
     private readonly kappa: number,
     private readonly effect: number,
   ) {
-    this.bids = [...new Set([b, b + 1, ...SCALE_BIDS])];
-    this.up = new BettingTest(0, -1 - 2 * kappa);
-    this.down = new BettingTest(0, -1 - 2 * kappa);
+    this.bids = [...new Set([b, b2, ...SCALE_BIDS])];
+    this.jump = (b2 - b) * kappa;
+    this.up = new BettingTest(0, -1 - 2 * this.jump);
+    this.down = new BettingTest(0, -1 - 2 * this.jump);
     // U + effect S = step - (kappa - effect) S <= 1, so its negation is >= -1.
     this.eqUp = new BettingTest(0, -1);
     this.eqDown = new BettingTest(0, -1);
@@ -64,12 +74,12 @@ class StepComparison implements Comparison {
 
   observe(j: number, batch: (bid: number) => ArmData): void {
     const x = (bid: number) => batch(bid).x[this.focal]![j]!;
-    const d = x(this.b + 1) - x(this.b);
+    const d = x(this.b2) - x(this.b);
     const s = x(SCALE_BIDS[0]!) + x(SCALE_BIDS[1]!);
     this.steps.push(d);
     this.scales.push(s);
-    this.up.push(d - this.kappa * s);
-    this.down.push(-d - this.kappa * s);
+    this.up.push(d - this.jump * s);
+    this.down.push(-d - this.jump * s);
     this.eqUp.push(-(d - (this.kappa - this.effect) * s));
     this.eqDown.push(-(-d - (this.kappa - this.effect) * s));
   }
@@ -100,15 +110,90 @@ class StepComparison implements Comparison {
   evidence(arm: (bid: number) => ArmData): Record<string, unknown> {
     const d = pairedSummary(this.steps);
     const s = pairedSummary(this.scales);
-    const [a, b] = [armSummary(arm(this.b), this.focal), armSummary(arm(this.b + 1), this.focal)];
+    const [a, b] = [armSummary(arm(this.b), this.focal), armSummary(arm(this.b2), this.focal)];
     return {
-      bids: [this.b, this.b + 1],
+      bids: [this.b, this.b2],
       itctr: [a, b],
       exposure: [a.exposure, b.exposure],
       change: d.mean,
       change_ci95: d.ci95,
       scale: s.mean,
       step_share: s.mean > 0 ? round(Math.abs(d.mean) / s.mean) : null,
+      kappa: this.kappa,
+    };
+  }
+}
+
+/** The same gap on the weighted design (weighted.ts): bounds G times the unweighted ones. */
+class WeightedStep implements WeightedComparison {
+  private readonly up: BettingTest;
+  private readonly down: BettingTest;
+  private readonly eqUp: BettingTest;
+  private readonly eqDown: BettingTest;
+  private upPassed = false;
+  private downPassed = false;
+  private readonly jump: number;
+  private readonly last: number;
+
+  constructor(
+    private readonly a: number,
+    private readonly grid: readonly number[],
+    private readonly kappa: number,
+    private readonly effect: number,
+  ) {
+    const G = grid.length;
+    this.last = G - 1;
+    this.jump = (grid[a + 1]! - grid[a]!) * kappa;
+    // U = x (w_{a+1} - w_a - jump (w_0 + w_last)) >= -(1 + jump) G since the weights sum to G.
+    this.up = new BettingTest(0, -(1 + this.jump) * G);
+    this.down = new BettingTest(0, -(1 + this.jump) * G);
+    // -(d - (kappa - effect) s) >= -x w_{a+1} >= -G, and likewise down.
+    this.eqUp = new BettingTest(0, -G);
+    this.eqDown = new BettingTest(0, -G);
+  }
+
+  observe(o: WeightedObs): void {
+    const d = o.x * (o.w[this.a + 1]! - o.w[this.a]!);
+    const s = o.x * (o.w[0]! + o.w[this.last]!);
+    this.up.push(d - this.jump * s);
+    this.down.push(-d - this.jump * s);
+    this.eqUp.push(-(d - (this.kappa - this.effect) * s));
+    this.eqDown.push(d + (this.kappa - this.effect) * s);
+  }
+
+  decide(alphaFail: number, alphaPass: number): ComparisonState {
+    if (this.up.rejects(alphaFail) || this.down.rejects(alphaFail)) return 'fail';
+    this.upPassed ||= this.eqUp.rejects(alphaPass);
+    this.downPassed ||= this.eqDown.rejects(alphaPass);
+    return this.upPassed && this.downPassed ? 'pass' : 'open';
+  }
+
+  count(): number {
+    return this.up.count;
+  }
+
+  failP(): number {
+    return Math.min(this.up.pValue(), this.down.pValue());
+  }
+
+  violationWealth(): number {
+    return Math.max(this.up.wealth, this.down.wealth);
+  }
+
+  passP(): number {
+    return Math.max(this.eqUp.pValue(), this.eqDown.pValue());
+  }
+
+  evidence(est: (g: number, what: 'x' | 'e') => number): Record<string, unknown> {
+    const [v0, v1] = [est(this.a, 'x'), est(this.a + 1, 'x')];
+    const scale = est(0, 'x') + est(this.last, 'x');
+    return {
+      bids: [this.grid[this.a], this.grid[this.a + 1]],
+      itctr: [round(v0), round(v1)],
+      exposure: [round(est(this.a, 'e')), round(est(this.a + 1, 'e'))],
+      change: round(v1 - v0),
+      scale: round(scale),
+      step_share: scale > 0 ? round(Math.abs(v1 - v0) / scale) : null,
       kappa: this.kappa,
     };
   }
@@ -145,20 +230,30 @@ export const continuitySpec = plannedProperty({
   description: "Thm. 4.3: no step b -> b+1 moves itctr by more than kappa x (itctr(1) + itctr(100)), the curve's own scale",
   defaultCases: 5,
   defaultBudget: DEFAULT_CONTINUITY_BUDGET,
+  // At most 99 gaps whatever grid the pilot picks: the Bonferroni denominator is fixed up front.
   comparisons: () => 2 * (FULL_GRID.length - 1),
   async runCase(ctx) {
     if (ctx.mode === 'exact') return exactCase(ctx);
     const { opts } = ctx;
     if (!(opts.effect < opts.kappa)) throw new RangeError(`continuity: effect (${opts.effect}) must be below kappa (${opts.kappa})`);
-    const comps = FULL_GRID.slice(0, -1).map((b) => new StepComparison(b, ctx.c.focal, opts.kappa, opts.effect));
-    // 100 arms: a pair that just missed settling in the first 16 (one discordant response) needs
-    // only a few more, so later batches may be as small as 8; that alone saves ~10% per curve.
-    return runSequentialCase(ctx, ctx.c.focal, comps, { first: 16, floor: 8 });
+    return runOnGrid(ctx, CONTINUITY_GRID, FULL_GRID, {
+      // 100 arms: a pair that just missed settling in the first 16 (one discordant response) needs
+      // only a few more, so later batches may be as small as 8; that alone saves ~10% per curve.
+      crn: (cx, grid) => runSequentialCase(cx, ctx.c.focal, grid.slice(0, -1).map((b, k) => new StepComparison(b, grid[k + 1]!, ctx.c.focal, opts.kappa, opts.effect)), { first: 16, floor: 8 }),
+      weighted: (cx, grid, lp) => runWeightedCase(cx, grid, grid.slice(0, -1).map((_, k) => new WeightedStep(k, grid, opts.kappa, opts.effect)), lp),
+    });
   },
   notes: (mode, _m, opts) => [
     `a jump is a step between adjacent integer bids larger than ${opts.kappa} x (itctr(1) + itctr(100)), the curve's own scale`,
-    mode === 'exact' ? 'exact itctr (enumerate)' : `pass rules out steps above ${round(opts.kappa - opts.effect)} x (itctr(1) + itctr(100)) at every bid`,
+    mode === 'exact'
+      ? 'exact itctr (enumerate)'
+      : opts.bidGrid === 'full'
+        ? `pass rules out steps above ${round(opts.kappa - opts.effect)} x (itctr(1) + itctr(100)) at every bid`
+        : `grid per case chosen by a pilot on its own seed (case_grids): pass rules out a move above ${round(opts.kappa - opts.effect)} x (itctr(1) + itctr(100)) between adjacent grid bids, ` +
+          'hence any step above it where the curve is monotone between them; not ruled out: a bump or dip narrower than a grid gap that returns within it (--grid full tests every step); ' +
+          `fail: a move above w x ${opts.kappa} x (itctr(1) + itctr(100)) across a gap of w bids, so some single step exceeds the jump`,
   ],
+  passNote: (v) => gridPassNote(v),
   evidence: (ev) => {
     const bids = listOf(ev.bids);
     if (!bids) return '';

@@ -30,7 +30,9 @@
  * Power, false alarms and samples to a verdict at click rates 0.02 to 0.8 are measured by
  * benchmarks/verify-samples.ts (table in properties/README.md).
  */
-import { type Comparison, PairComparison, pairedSummary, runSequentialCase } from './case-loop.ts';
+import { type Comparison, type ComparisonState, PairComparison, pairedSummary, runSequentialCase } from './case-loop.ts';
+import { gridPassNote, MONOTONICITY_GRID, runOnGrid } from './grid.ts';
+import { runWeightedCase, type WeightedComparison, type WeightedObs } from './weighted.ts';
 import { curveStep, focalPrefix, listOf, num } from './evidence.ts';
 import { type ArmData, armSummary, exactCurve } from './sampling.ts';
 import { BettingTest } from './sequential.ts';
@@ -89,6 +91,68 @@ class DipComparison extends PairComparison implements Comparison {
   }
 }
 
+/** The same pair on the weighted design (weighted.ts): bounds G times the unweighted ones. */
+class WeightedDip implements WeightedComparison {
+  /** H0 E[D] <= 0, D = x ((1 - rho) w_a - w_b) >= -G. */
+  private readonly violation: BettingTest;
+  /** H0 E[-Y] <= 0, Y = D - effect x (w_0 + w_last); -Y >= -(1 - rho) G. */
+  private readonly equivalence: BettingTest;
+  private readonly last: number;
+
+  constructor(
+    private readonly a: number,
+    private readonly b: number,
+    private readonly grid: readonly number[],
+    private readonly rho: number,
+    private readonly effect: number,
+  ) {
+    const G = grid.length;
+    this.last = G - 1;
+    this.violation = new BettingTest(0, -G);
+    this.equivalence = new BettingTest(0, -(1 - rho) * G);
+  }
+
+  observe(o: WeightedObs): void {
+    const d = o.x * ((1 - this.rho) * o.w[this.a]! - o.w[this.b]!);
+    this.violation.push(d);
+    this.equivalence.push(-(d - this.effect * o.x * (o.w[0]! + o.w[this.last]!)));
+  }
+
+  decide(alphaFail: number, alphaPass: number): ComparisonState {
+    if (this.violation.rejects(alphaFail)) return 'fail';
+    if (this.equivalence.rejects(alphaPass)) return 'pass';
+    return 'open';
+  }
+
+  count(): number {
+    return this.violation.count;
+  }
+
+  failP(): number {
+    return this.violation.pValue();
+  }
+
+  violationWealth(): number {
+    return this.violation.wealth;
+  }
+
+  passP(): number {
+    return this.equivalence.pValue();
+  }
+
+  evidence(est: (g: number, what: 'x' | 'e') => number): Record<string, unknown> {
+    const [v0, v1] = [est(this.a, 'x'), est(this.b, 'x')];
+    return {
+      bids: [this.grid[this.a], this.grid[this.b]],
+      itctr: [round(v0), round(v1)],
+      exposure: [round(est(this.a, 'e')), round(est(this.b, 'e'))],
+      relative_dip: v0 > 0 ? round(1 - v1 / v0) : null,
+      rho: this.rho,
+      excess_dip: round((1 - this.rho) * v0 - v1),
+    };
+  }
+}
+
 /** The largest excess dip (1 - rho) v(b) - v(b') over b < b' of a curve, with its bids. */
 export function largestExcessDip(v: readonly number[], rho: number): { excess: number; lo: number; hi: number } {
   let best = { excess: Number.NEGATIVE_INFINITY, lo: 0, hi: 0 };
@@ -122,26 +186,31 @@ export const monotonicitySpec = plannedProperty({
   name: 'monotonicity',
   description: "Def. 3.2: raising an ad's bid never lowers its itctr by more than a share rho (relative dip)",
   defaultCases: 10,
-  comparisons: (mode) => {
-    const g = mode === 'exact' ? FULL_GRID.length : PAPER_GRID.length;
+  // Sampled on a pilot's grid: at most MONOTONICITY_GRID.maxPoints bids, so at most that many pairs
+  // whatever the pilot picks (the Bonferroni denominator is fixed before sampling).
+  comparisons: (mode, opts) => {
+    const g = mode === 'exact' ? FULL_GRID.length : opts.bidGrid === 'full' ? PAPER_GRID.length : Math.max(PAPER_GRID.length, MONOTONICITY_GRID.maxPoints);
     return (g * (g - 1)) / 2;
   },
   async runCase(ctx) {
     if (ctx.mode === 'exact') return exactCase(ctx);
-    const comps: Comparison[] = [];
-    for (let a = 0; a < PAPER_GRID.length; a++) {
-      for (let b = a + 1; b < PAPER_GRID.length; b++) {
-        comps.push(new DipComparison(PAPER_GRID[a]!, PAPER_GRID[b]!, ctx.c.focal, ctx.opts.rho, ctx.opts.effect));
-      }
-    }
-    return runSequentialCase(ctx, ctx.c.focal, comps);
+    const pairs = (grid: readonly number[]) => grid.flatMap((_, a) => grid.slice(a + 1).map((_, k) => [a, a + 1 + k] as const));
+    const { rho, effect } = ctx.opts;
+    return runOnGrid(ctx, MONOTONICITY_GRID, PAPER_GRID, {
+      crn: (cx, grid) => runSequentialCase(cx, ctx.c.focal, pairs(grid).map(([a, b]) => new DipComparison(grid[a]!, grid[b]!, ctx.c.focal, rho, effect))),
+      weighted: (cx, grid, lp) => runWeightedCase(cx, grid, pairs(grid).map(([a, b]) => new WeightedDip(a, b, grid, rho, effect)), lp),
+    });
   },
   notes: (mode, _m, opts) => [
     `a violation is a relative dip: itctr(b') < ${round(1 - opts.rho)} itctr(b) for some b < b'`,
     mode === 'exact'
       ? 'exact itctr on bids 1..100 (enumerate), every pair'
-      : `grid ${PAPER_GRID.join(',')}, all pairs; pass rules out relative dips above ${opts.rho} beyond ${opts.effect} x (itctr(1) + itctr(100))`,
+      : opts.bidGrid === 'full'
+        ? `grid ${PAPER_GRID.join(',')}, all pairs; pass rules out relative dips above ${opts.rho} beyond ${opts.effect} x (itctr(1) + itctr(100))`
+        : `grid per case chosen by a pilot on its own seed (case_grids), all pairs; pass rules out relative dips above ${opts.rho} beyond ${opts.effect} x (itctr(1) + itctr(100)) ` +
+          'between any two grid bids; not ruled out: a dip narrower than a grid gap (--grid full compares 1, 10, ..., 100)',
   ],
+  passNote: (v) => gridPassNote(v),
   evidence: (ev) => {
     const bids = listOf(ev.bids);
     if (!bids || !listOf(ev.itctr)) return '';

@@ -164,15 +164,32 @@ export class CaseSampler {
     return batch;
   }
 
-  private async score(input: AuctionInput, response: string, seed: number, j: number): Promise<{ x: number[]; e: number[] }> {
-    const parsed = this.parser.parse(response);
-    const ctx = { input, response, parsed };
-    const clicks = this.m.clicks;
+  private score(input: AuctionInput, response: string, seed: number, j: number): Promise<{ x: number[]; e: number[] }> {
     // Shared: the uniform depends on the batch's seed and the response index only (common random
     // numbers); fresh: on a running count too, so no two draws share it.
     const key = this.clickSeeds === 'shared' ? [j] : [j, 'fresh', this.scored++];
+    return scoreResponse(this.m, this.parser, this.observable, input, response, seed, key);
+  }
+}
+
+/**
+ * Score one response: per ad, x (one draw of itctr: the click probability, or a 0/1 click drawn
+ * with a uniform from (seed, 'click', ...key)) and e (exposed or not).
+ */
+export async function scoreResponse(
+  m: MechanismUnderTest,
+  parser: ResponseParser,
+  observable: Observable,
+  input: AuctionInput,
+  response: string,
+  seed: number,
+  key: readonly (string | number)[],
+): Promise<{ x: number[]; e: number[] }> {
+    const parsed = parser.parse(response);
+    const ctx = { input, response, parsed };
+    const clicks = m.clicks;
     let ctr: Record<string, number>;
-    if (this.observable === 'clicks' && clicks.observable !== 'clicks') {
+    if (observable === 'clicks' && clicks.observable !== 'clicks') {
       // Draw one user's clicks with uniforms shared across arms (see the module comment).
       if (clicks.sampleClicks) {
         const rng = Rng.derive(seed, 'click', ...key);
@@ -195,7 +212,6 @@ export class CaseSampler {
       e[k] = 1;
     }
     return { x, e };
-  }
 }
 
 /** How a case grows its batches: the first one, and the least any later one may be. */

@@ -157,8 +157,24 @@ export interface CheckOptions {
   tolerance?: number;
   /** Look for a smaller counterexample after a failure (default true). */
   shrink?: boolean;
+  /**
+   * Monotonicity and continuity, sampled path: which bids are compared. `pilot` (default): a grid
+   * chosen per case by a pilot on its own seed, coarse where the curve is flat and fine where it
+   * moves (properties/grid.ts); a pass then speaks about the bids of that grid and says so.
+   * `full`: the fixed design (monotonicity on 1, 10, ..., 100; continuity on all 99 adjacent steps).
+   */
+  bidGrid?: GridChoice;
+  /**
+   * Sampled path: share samples across bids by importance weighting where the rule reports
+   * log-probabilities of its responses (`logProb`, or exactly from `enumerate`): `auto` (default)
+   * uses them when available, `off` never does (properties/weighted.ts).
+   */
+  share?: ShareChoice;
   onProgress?: (e: ProgressEvent) => void;
 }
+
+export type GridChoice = 'pilot' | 'full';
+export type ShareChoice = 'auto' | 'off';
 
 export const DEFAULT_ALPHA = 0.05;
 /**
@@ -194,6 +210,8 @@ export interface ResolvedOptions {
   concurrency: number;
   tolerance: number;
   shrink: boolean;
+  bidGrid: GridChoice;
+  share: ShareChoice;
   onProgress: ((e: ProgressEvent) => void) | undefined;
 }
 
@@ -212,6 +230,8 @@ export function resolveOptions(opts: CheckOptions, defaultCases: number, default
   if (opts.observable !== undefined && opts.observable !== 'clicks' && opts.observable !== 'click-probability') {
     throw new RangeError(`observable must be clicks or click-probability, got ${String(opts.observable)}`);
   }
+  if (opts.bidGrid !== undefined && opts.bidGrid !== 'pilot' && opts.bidGrid !== 'full') throw new RangeError(`bidGrid must be pilot or full, got ${String(opts.bidGrid)}`);
+  if (opts.share !== undefined && opts.share !== 'auto' && opts.share !== 'off') throw new RangeError(`share must be auto or off, got ${String(opts.share)}`);
   if (!(Number.isInteger(cases) && cases >= 1)) throw new RangeError(`cases must be a positive integer, got ${cases}`);
   return {
     alpha,
@@ -227,6 +247,8 @@ export function resolveOptions(opts: CheckOptions, defaultCases: number, default
     concurrency: Math.max(1, opts.concurrency ?? 8),
     tolerance: opts.tolerance ?? 1e-9,
     shrink: opts.shrink ?? true,
+    bidGrid: opts.bidGrid ?? 'pilot',
+    share: opts.share ?? 'auto',
     onProgress: opts.onProgress,
   };
 }

@@ -35,6 +35,14 @@ export interface CaseOutcome {
   evidence?: Record<string, unknown>;
   /** Open sampled cases: go on where the case stopped, with `extra` more responses. */
   resume?: (extra: number) => Promise<CaseOutcome>;
+  /** The bids this case compared (grid.ts), when it chose them. */
+  grid?: readonly number[];
+  /** How its samples were drawn: common random numbers, or weighted across bids (weighted.ts). */
+  design?: 'crn' | 'weighted';
+  /** Open cases: responses it would need in all to settle (an extrapolation), null when unknown. */
+  need?: number | null;
+  /** The weight diagnostic rejected the rule's log-probabilities: the case cannot settle on them. */
+  weightsRejected?: boolean;
 }
 
 /** An exact case is settled either way; its p-values are 0 and 1 (no sampling, nothing to test). */
@@ -112,6 +120,7 @@ async function runProperty(plan: PropertyPlan, m: MechanismUnderTest, options: C
     rho: opts.rho,
     kappa: opts.kappa,
     budget: opts.budget,
+    ...(mode === 'sampled' ? { bid_grid: opts.bidGrid, share: opts.share } : {}),
   };
   if (reason !== null) {
     return {
@@ -296,6 +305,26 @@ async function runProperty(plan: PropertyPlan, m: MechanismUnderTest, options: C
     shrinks,
     notes: plan.notes?.(mode, m, opts) ?? [],
   };
+  if (outcomes.some((o) => o.grid)) {
+    details.case_grids = outcomes.map((o) => (o.grid ? [...o.grid] : null));
+    details.case_designs = outcomes.map((o) => o.design ?? null);
+  }
+  if (outcomes.some((o) => o.weightsRejected)) {
+    details.weights_rejected = true;
+    details.notes.push('the rule\'s log-probabilities disagree with its samples (weight diagnostic): cases weighted by them were left open; run with share off (--share off)');
+  }
+  if (verdict === 'inconclusive' && mode === 'sampled' && !details.weights_rejected) {
+    // What a verdict would cost: each open case's extrapolated need, the settled ones as they are.
+    const needs = outcomes.map((o) => (o.status === 'open' ? o.need : o.samples));
+    const known = needs.every((n): n is number => typeof n === 'number');
+    const total = known ? needs.reduce((a, n) => a + n, 0) + (opts.cases - outcomes.length) * Math.max(...needs, 0) : null;
+    details.budget_needed = total === null ? null : Math.ceil((total * 1.2) / 1000) * 1000;
+    details.notes.push(
+      total === null
+        ? `some comparison has no pass evidence yet: a pass needs well over ${opts.budget} responses`
+        : `at this rate a verdict needs about ${details.budget_needed} responses (--budget ${details.budget_needed})`,
+    );
+  }
   if (verdict !== 'fail') {
     // The comparison that came closest to a violation: useful when inconclusive.
     // Open cases first (they are why a verdict is inconclusive), then the smallest p-value.
