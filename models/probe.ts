@@ -270,13 +270,15 @@ async function runBurst(t: ProbeTarget, seeded: boolean, nHonoured: boolean): Pr
   const size = t.burst ?? DEFAULT_BURST;
   const requests = Math.max(1, Math.floor(size.concurrency));
   const n = nHonoured ? Math.max(1, Math.min(Math.floor(size.n), 4)) : 1;
-  // Each of the n choices of a request reads its prompt (vLLM prefills them side by side).
-  const notes = Math.max(2, Math.ceil(BURST_PROMPT_TOKENS / (requests * n) / 24));
+  // Each of the n choices of a request reads its prompt (vLLM prefills them side by side); about
+  // 36 tokens of each prompt are the chat template, the system line and the question.
+  const notes = Math.max(1, Math.ceil((BURST_PROMPT_TOKENS / (requests * n) - 36) / 24));
   const start = Date.now();
   const outcomes = await Promise.all(
     Array.from({ length: requests }, async (_, k) => {
       try {
-        const r = await ask(t, { max_tokens: 8, ...(n > 1 ? { n } : {}), ...(seeded ? { seed: 2000 + k } : {}) }, burstQuestion(k, notes));
+        // The crash comes while prompts are read: two tokens of answer are enough.
+        const r = await ask(t, { max_tokens: 2, ...(n > 1 ? { n } : {}), ...(seeded ? { seed: 2000 + k } : {}) }, burstQuestion(k, notes));
         return r.ok ? null : `HTTP ${r.status} ${r.message}`.trim();
       } catch (e) {
         return (e as Error).message.replace(/^probe: /, '');
