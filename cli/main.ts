@@ -78,7 +78,7 @@ function candidatesOption(withDefault = true): Option {
   return withDefault ? o.default(10) : o;
 }
 function limitOption(): Option {
-  return new Option('--limit <n>', 'run at most N queries').argParser(intArg('--limit', 1, 100_000_000));
+  return new Option('--limit <n>', 'run at most N queries (default: every query of the set, e.g. all 3,000 test queries)').argParser(intArg('--limit', 1, 100_000_000));
 }
 
 /** `--property`'s help, from the registry: the verdict properties verify runs, and the reports it can add. */
@@ -199,14 +199,14 @@ export function buildProgram(result: { code: number }): Command {
     .description('IRPO (Algorithm 1): alternate pCTR reward-model fitting and DPO updates of the allocation rule')
     .requiredOption('--out <dir>', 'run directory for checkpoints, metrics and episodes')
     .addOption(new Option('--preset <name>', 'size preset').choices(['tiny', 'paper']).default('tiny'))
-    .addOption(new Option('--epochs <t>', 'number of IRPO epochs T').argParser(intArg('--epochs', 1, 1000)))
+    .addOption(new Option('--epochs <t>', "number of IRPO epochs T (default: the preset's, 3)").argParser(intArg('--epochs', 1, 1000)))
     .addOption(new Option('--trainer <kind>', 'DPO trainer').choices(['embedded', 'external']).default('embedded'))
     .addOption(
       new Option('--reward <model>', "reward model: the fitted pCTR model, the user's true click probabilities (LLM-Auction (Oracle)), or the control: pCTR fitted on clicks shuffled across exposures")
         .choices(['pctr', 'oracle', 'shuffled'])
         .default('pctr'),
     )
-    .addOption(new Option('--queries <n>', 'training queries per epoch (overrides the preset)').argParser(intArg('--queries', 1, 1_000_000)))
+    .addOption(new Option('--queries <n>', 'training queries per epoch (default: the preset\'s: tiny 2000, paper 12000)').argParser(intArg('--queries', 1, 1_000_000)))
     .addOption(worldSeedOption())
     .addOption(new Option('--pctr-share <x>', 'share of the online logs the pCTR model is fitted on (0 < x <= 1)').argParser(numberArg('--pctr-share', 0, 1, { lo: true })).default(1))
     .option('--ad-llm <spec>', 'with --trainer external: openai: spec of the endpoint serving the base model (vLLM with --enable-lora)')
@@ -215,8 +215,8 @@ export function buildProgram(result: { code: number }): Command {
     .option('--reload <how>', 'with --trainer external: vllm-lora, none, or command:CMD', 'vllm-lora')
     .addOption(new Option('--trainer-lr <x>', 'with --trainer external: learning rate written to trainer.json (default 1e-6, the paper\'s for full fine-tuning; LoRA wants more)').argParser(numberArg('--trainer-lr', 0, 1, { lo: true })))
     .addOption(new Option('--trainer-steps <n>', 'with --trainer external: most optimizer steps per epoch, written to trainer.json as max_steps').argParser(intArg('--trainer-steps', 1, 10_000_000)))
-    .addOption(new Option('--rm-samples <m>', 'responses per query in the reward-model phase (paper: 10)').argParser(intArg('--rm-samples', 1, 1000)))
-    .addOption(new Option('--dpo-samples <m>', 'responses per query in the LLM (DPO) phase (paper: 5)').argParser(intArg('--dpo-samples', 2, 1000)))
+    .addOption(new Option('--rm-samples <m>', 'responses per query in the reward-model phase (default 10, as in the paper)').argParser(intArg('--rm-samples', 1, 1000)))
+    .addOption(new Option('--dpo-samples <m>', 'responses per query in the LLM (DPO) phase (default 5, as in the paper)').argParser(intArg('--dpo-samples', 2, 1000)))
     .addOption(candidatesOption(false))
     .addOption(new Option('--warm-start <how>', 'with --trainer external: epoch 0 before IRPO; sft teaches the insertion format on well-formed answers (for a model that never writes it), and that model is pi_0 (run:DIR@0)').choices(['none', 'sft']))
     .addOption(new Option('--warm-start-lr <x>', 'with --warm-start sft: its learning rate (default 2e-4, LoRA)').argParser(numberArg('--warm-start-lr', 0, 1, { lo: true })))
@@ -259,7 +259,7 @@ export function buildProgram(result: { code: number }): Command {
     .addOption(new Option('--kappa <k>', 'continuity: a step b -> b+1 moving itctr by more than kappa x (itctr(1) + itctr(100)) is a jump (default 0.3)').argParser(numberArg('--kappa', 0, 1, { lo: true, hi: true })))
     .addOption(new Option('--effect <d>', 'margin of a pass, as a share of the curve\'s scale itctr(1) + itctr(100) (IR: of the value; default 0.1)').argParser(numberArg('--effect', 0, 1, { lo: true })))
     .addOption(new Option('--observable <what>', 'sampled path: 0/1 clicks as a judge gives them, or the click model\'s probability per response (default: probability where the click model gives one)').choices(['clicks', 'click-probability']))
-    .addOption(new Option('--cases <n>', 'auctions drawn per property').argParser(intArg('--cases', 1, 1_000_000)))
+    .addOption(new Option('--cases <n>', "auctions drawn per property (default: each property's own number)").argParser(intArg('--cases', 1, 1_000_000)))
     .option('--sampled', 'estimate itctr from samples even when the rule can enumerate its responses')
     .addOption(userOption())
     .addOption(jsonOption())
