@@ -24,9 +24,9 @@ import type { CaseContext, CaseOutcome } from './verdict.ts';
 import { type ArmData, type BatchPlan, CaseSampler, DEFAULT_BATCHES, nextBatch } from './sampling.ts';
 import type { BettingTest } from './sequential.ts';
 import { round } from '../lib/numbers.ts';
-import { settleEstimate } from './weighted.ts';
+import { type ComparisonState, settleEstimate } from './weighted.ts';
 
-export type ComparisonState = 'open' | 'pass' | 'fail';
+export type { ComparisonState } from './weighted.ts';
 
 /**
  * The bookkeeping of a comparison with one test per claim: the violation test decides `fail`, the

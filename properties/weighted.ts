@@ -35,10 +35,12 @@ import { deriveSeed, Rng } from '../lib/rng.ts';
 import { round } from '../lib/numbers.ts';
 import { ResponseParser } from '../mechanism/parser.ts';
 import type { AllocationRule, AuctionInput } from '../mechanism/types.ts';
-import type { ComparisonState } from './case-loop.ts';
 import { nextBatch, pool, scoreResponse, withBid } from './sampling.ts';
 import { BettingTest } from './sequential.ts';
 import type { CaseContext, CaseOutcome } from './verdict.ts';
+
+/** Where a comparison stands: still open, or decided (defined here, below case-loop.ts, which re-exports it). */
+export type ComparisonState = 'open' | 'pass' | 'fail';
 
 export type LogProbFn = (input: AuctionInput, response: string) => Promise<number>;
 
@@ -83,6 +85,8 @@ export class MixtureSampler {
   logProbCalls = 0;
   private batches = 0;
   private readonly parser: ResponseParser;
+  /** Log-probabilities at the grid bids by response text (a rule that repeats itself is scored once). */
+  private readonly cache = new Map<string, Float64Array>();
 
   constructor(
     private readonly ctx: CaseContext,
@@ -112,9 +116,14 @@ export class MixtureSampler {
         for (let r = 0; r < Math.min(js.length, responses.length); r++) {
           const y = responses[r]!;
           const s = await scoreResponse(m, this.parser, observable, inputs[k]!, y, seed, [r]);
-          const lps = new Float64Array(G);
-          for (let g = 0; g < G; g++) lps[g] = await this.lp(inputs[g]!, y);
-          this.logProbCalls += G;
+          let lps = this.cache.get(y);
+          if (!lps) {
+            lps = new Float64Array(G);
+            for (let g = 0; g < G; g++) lps[g] = await this.lp(inputs[g]!, y);
+            this.logProbCalls += G;
+            if (this.cache.size >= 4096) this.cache.delete(this.cache.keys().next().value!);
+            this.cache.set(y, lps);
+          }
           const mix = logSumExp(lps) - Math.log(G);
           const w = new Float64Array(G);
           const impossible = !Number.isFinite(mix);

@@ -368,13 +368,14 @@ describe('wrapper helpers', () => {
   it('build the rule of a wrapper spec around its resolved inner rule', async () => {
     const spec = parseSpec('gsp:mosaic:embedded:pretrained?n=3?k=2');
     if (spec.kind !== 'gsp' || spec.inner.kind !== 'mosaic') throw new Error('unexpected spec');
-    const m = wrapRule(spec.inner, inner, { ctr });
+    const mosaicSpec = spec.inner as unknown as { kind: 'mosaic'; n: number };
+    const m = wrapRule(mosaicSpec, inner, { ctr });
     const g = wrapRule(spec, m);
     expect(m).toBeInstanceOf(MosaicRule);
     expect(g).toBeInstanceOf(GspRule);
     expect(g.name).toBe(formatSpec(spec));
     expect(generationsPerResponse(g)).toBe(3);
-    expect(() => wrapRule(spec.inner as Extract<typeof spec.inner, { kind: 'mosaic' }>, inner)).toThrow(/reward model/);
+    expect(() => wrapRule(mosaicSpec, inner)).toThrow(/reward model/);
     const input = auction(7);
     const outs = await sampleForSettlement(g, input, 3, { seed: 2 });
     expect(outs).toHaveLength(3);

@@ -59,7 +59,8 @@ describe('IRPO with an external trainer', () => {
     // The reference trainer reads trainer.json by key: every key it reads is one we write, and
     // the previous adapter (pi_ref) is under the key it looks for.
     const written = JSON.parse(readFileSync(join(out, 'epoch-2', 'trainer.json'), 'utf8')) as Record<string, unknown>;
-    const python = readFileSync(new URL('../training/python/train_dpo.py', import.meta.url), 'utf8');
+    // The contract is read in trainer_common.py (shared with the SFT warm start), driven by train_dpo.py.
+    const python = ['train_dpo.py', 'trainer_common.py'].map((f) => readFileSync(new URL(`../training/python/${f}`, import.meta.url), 'utf8')).join('\n');
     const read = [...python.matchAll(/manifest\.get\("(\w+)"/g)].map((m) => m[1]!);
     expect(read).toEqual(expect.arrayContaining(['base_model', 'reference_adapter', 'beta', 'learning_rate']));
     for (const key of read) expect(Object.keys(written), key).toContain(key);

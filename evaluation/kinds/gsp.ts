@@ -2,12 +2,11 @@
 import { basename } from 'node:path';
 import { UsageError } from '../../lib/errors.ts';
 import { positiveInt } from '../../mechanism/spec.ts';
-import type { MechanismSpec } from './index.ts';
-import type { MechanismKind } from './kind.ts';
+import type { MechanismKind, InnerSpec } from './kind.ts';
 
 export interface GspSpec {
   kind: 'gsp';
-  inner: MechanismSpec;
+  inner: InnerSpec;
   k: number;
   /**
    * The quality (pre-generation pCTR) ads are ranked with: absent or "logs", the pCTR model fitted
@@ -28,7 +27,7 @@ export const gspKind: MechanismKind<GspSpec> = {
     const k = p.params.has('k') ? positiveInt(p, 'k', p.params.get('k')!) : DEFAULT_K;
     const quality = p.params.get('quality');
     if (quality !== undefined && quality.trim() === '') p.fail('quality must be "logs", "oracle" or a run directory');
-    const spec: GspSpec = { kind: 'gsp', inner: p.inner as MechanismSpec, k };
+    const spec: GspSpec = { kind: 'gsp', inner: p.inner as InnerSpec, k };
     if (quality !== undefined) spec.quality = quality;
     return spec;
   },

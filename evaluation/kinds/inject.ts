@@ -1,12 +1,11 @@
 /** `inject:SPEC[?rm=logs|DIR&inject=template|llm&reserve=R]`: generate-then-inject over another rule (baselines/inject.ts). */
 import { UsageError } from '../../lib/errors.ts';
-import type { MechanismSpec } from './index.ts';
-import type { MechanismKind } from './kind.ts';
+import type { MechanismKind, InnerSpec } from './kind.ts';
 import { numberParam, overInner, predictorFor, predictorLabel, rmParam, rmSuffix, opponentPromptOnly } from './opponent-ctr.ts';
 
 export interface InjectSpec {
   kind: 'inject';
-  inner: MechanismSpec;
+  inner: InnerSpec;
   inject: 'template' | 'llm';
   /** Least eCPM; absent: the per-ad cost of Eq. 8. */
   reserve?: number;
@@ -20,7 +19,7 @@ export const injectKind: MechanismKind<InjectSpec> = {
   parse(p) {
     const mode = p.params.get('inject') ?? 'template';
     if (mode !== 'template' && mode !== 'llm') p.fail(`inject must be "template" or "llm", got ${JSON.stringify(mode)}`);
-    const spec: InjectSpec = { kind: 'inject', inner: p.inner as MechanismSpec, inject: mode as 'template' | 'llm' };
+    const spec: InjectSpec = { kind: 'inject', inner: p.inner as InnerSpec, inject: mode as 'template' | 'llm' };
     if (p.params.has('reserve')) spec.reserve = numberParam(p, 'reserve', 0, 1e6, 0);
     const rm = rmParam(p);
     if (rm !== undefined) spec.rm = rm;

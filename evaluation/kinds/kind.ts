@@ -7,6 +7,12 @@ import type { ClickModel } from '../../mechanism/click-model.ts';
 import type { KindGrammar, SpecNode } from '../../mechanism/spec.ts';
 import type { AllocationRule, AuctionInput } from '../../mechanism/types.ts';
 
+/**
+ * The spec a wrapper (gsp:, mosaic:, …) holds inside: any kind's. Typed here, not as index.ts's
+ * union of every kind, so that a kind's file never imports the list that imports it.
+ */
+export type InnerSpec = SpecNode & { readonly [field: string]: unknown };
+
 export interface ResolveContext {
   /** The user who clicks, when not the embedded world's (MOSAIC's oracle and the ceilings read it). */
   user?: ClickModel;

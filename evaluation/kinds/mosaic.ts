@@ -1,12 +1,11 @@
 /** `mosaic:SPEC[?n=20&rm=logs|oracle|DIR]`: MOSAIC's aggregation of n candidates of another rule. */
 import { basename } from 'node:path';
 import { positiveInt } from '../../mechanism/spec.ts';
-import type { MechanismSpec } from './index.ts';
-import type { MechanismKind } from './kind.ts';
+import type { MechanismKind, InnerSpec } from './kind.ts';
 
 export interface MosaicSpec {
   kind: 'mosaic';
-  inner: MechanismSpec;
+  inner: InnerSpec;
   n: number;
   /**
    * The reward model scoring the candidates: absent or "logs", a pCTR model fitted on the world's
@@ -30,7 +29,7 @@ export const mosaicKind: MechanismKind<MosaicSpec> = {
   usage: `mosaic:SPEC[?n=${DEFAULT_N}&rm=logs|oracle|DIR]`,
   wrapperKeys: ['n', 'rm'],
   parse(p) {
-    const inner = p.inner as MechanismSpec;
+    const inner = p.inner as InnerSpec;
     const n = p.params.has('n') ? positiveInt(p, 'n', p.params.get('n')!) : DEFAULT_N;
     const rm = p.params.get('rm');
     if (rm !== undefined && rm.trim() === '') p.fail('rm must be "logs", "oracle" or a run directory');

@@ -1,11 +1,10 @@
 /** `prominence:SPEC[?tau=0.2&rm=logs|DIR]`: the prominence auction (Dubey et al., KDD 2024) over another rule (baselines/prominence.ts). */
-import type { MechanismSpec } from './index.ts';
-import type { MechanismKind } from './kind.ts';
+import type { MechanismKind, InnerSpec } from './kind.ts';
 import { numberParam, overInner, predictorFor, predictorLabel, rmParam, rmSuffix, opponentPromptOnly } from './opponent-ctr.ts';
 
 export interface ProminenceSpec {
   kind: 'prominence';
-  inner: MechanismSpec;
+  inner: InnerSpec;
   tau: number;
   rm?: string;
 }
@@ -18,7 +17,7 @@ export const prominenceKind: MechanismKind<ProminenceSpec> = {
   wrapperKeys: ['tau', 'rm'],
   parse(p) {
     const tau = numberParam(p, 'tau', 1e-6, 0.999999, DEFAULT_TAU);
-    const spec: ProminenceSpec = { kind: 'prominence', inner: p.inner as MechanismSpec, tau };
+    const spec: ProminenceSpec = { kind: 'prominence', inner: p.inner as InnerSpec, tau };
     const rm = rmParam(p);
     if (rm !== undefined) spec.rm = rm;
     return spec;

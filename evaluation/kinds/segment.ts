@@ -1,12 +1,11 @@
 /** `segment:SPEC[?segments=1&rm=logs|DIR]`: the segment auction (Hajiaghayi et al., NeurIPS 2024) over another rule (baselines/segment.ts). */
 import { positiveInt } from '../../mechanism/spec.ts';
-import type { MechanismSpec } from './index.ts';
-import type { MechanismKind } from './kind.ts';
+import type { MechanismKind, InnerSpec } from './kind.ts';
 import { overInner, predictorFor, predictorLabel, rmParam, rmSuffix, opponentPromptOnly } from './opponent-ctr.ts';
 
 export interface SegmentSpec {
   kind: 'segment';
-  inner: MechanismSpec;
+  inner: InnerSpec;
   segments: number;
   rm?: string;
 }
@@ -18,7 +17,7 @@ export const segmentKind: MechanismKind<SegmentSpec> = {
   parse(p) {
     const segments = p.params.has('segments') ? positiveInt(p, 'segments', p.params.get('segments')!) : 1;
     if (segments > 8) p.fail(`segments must be at most 8, got ${segments}`);
-    const spec: SegmentSpec = { kind: 'segment', inner: p.inner as MechanismSpec, segments };
+    const spec: SegmentSpec = { kind: 'segment', inner: p.inner as InnerSpec, segments };
     const rm = rmParam(p);
     if (rm !== undefined) spec.rm = rm;
     return spec;

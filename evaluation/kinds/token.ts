@@ -1,19 +1,18 @@
 /** `token:SPEC`: the token auction (Dütting et al., WWW 2024) over a rule that gives its response distribution (baselines/token.ts). */
 import { UsageError } from '../../lib/errors.ts';
-import type { MechanismSpec } from './index.ts';
-import type { MechanismKind } from './kind.ts';
+import type { MechanismKind, InnerSpec } from './kind.ts';
 import { overInner } from './opponent-ctr.ts';
 
 export interface TokenSpec {
   kind: 'token';
-  inner: MechanismSpec;
+  inner: InnerSpec;
 }
 
 export const tokenKind: MechanismKind<TokenSpec> = {
   kind: 'token',
   usage: 'token:SPEC',
   wrapperKeys: [],
-  parse: (p) => ({ kind: 'token', inner: p.inner as MechanismSpec }),
+  parse: (p) => ({ kind: 'token', inner: p.inner as InnerSpec }),
   format: (s, formatInner) => `token:${formatInner(s.inner)}`,
   async resolve(spec, ctx) {
     const inner = await ctx.resolveInner(spec.inner);

@@ -46,7 +46,7 @@ def run_sft(args: argparse.Namespace) -> int:
     """Train on args.pairs (prompt/completion lines); the same option names as train_dpo.py."""
     started = time.time()
     from datasets import Dataset
-    from train_dpo import load_base, loss_logger, new_lora, train_and_save, training_args
+    from trainer_common import load_base, loss_logger, new_lora, train_and_save, training_args
     from trl import SFTConfig, SFTTrainer
 
     out, tokenizer, model = load_base(args)
@@ -88,6 +88,6 @@ def run_sft(args: argparse.Namespace) -> int:
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 if __name__ == "__main__":
-    from train_dpo import parse_args
+    from trainer_common import parse_args
 
     sys.exit(run_sft(parse_args(sys.argv[1:])))
