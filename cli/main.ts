@@ -241,7 +241,7 @@ export function buildProgram(result: { code: number }): Command {
     .addOption(worldSeedOption())
     .option('--out <dir>', 'also write bench.json and every episode there (for `report`); each finished query is kept there as it ends')
     .option('--resume', 'with --out: continue an interrupted bench without losing or repeating a query')
-    .option('--paired-with <specs>', 'comma-separated rows (among -m) to give paired differences against, beside Pretrained and MOSAIC: same queries, same bids')
+    .option('--paired-with <specs>', 'comma-separated rows (among -m) to give paired differences against, beside Pretrained and MOSAIC: same queries, same bids (default: none beyond those two)')
     .addOption(jsonOption())
     .addOption(seedOption())
     .action(async (opts) => {
