@@ -117,6 +117,12 @@ function checkNoEmptyValues(command: Command): void {
   }
 }
 
+/** What a resumed `verify --out` must share with the run it continues: the spec as given and every option that changes a verdict. */
+function verifyConfig(opts: Record<string, unknown>): Record<string, unknown> {
+  const keys = ['mechanism', 'user', 'property', 'alpha', 'budget', 'rho', 'kappa', 'effect', 'observable', 'cases', 'sampled', 'seed'];
+  return Object.fromEntries(keys.map((k) => [k, opts[k] ?? null]));
+}
+
 /** Environment variables the commands read, checked as flags are: a bad value is refused, never ignored. */
 function checkEnvironment(): void {
   const progress = process.env.LLM_AUCTION_PROGRESS_MS;
@@ -262,6 +268,8 @@ export function buildProgram(result: { code: number }): Command {
     .addOption(new Option('--cases <n>', "auctions drawn per property (default: each property's own number)").argParser(intArg('--cases', 1, 1_000_000)))
     .option('--sampled', 'estimate itctr from samples even when the rule can enumerate its responses')
     .addOption(userOption())
+    .option('--out <dir>', "keep each finished property's verdict in DIR/verify-progress.jsonl and the result in DIR/verify.json, so a stopped verify continues with --resume")
+    .option('--resume', 'with --out: continue an interrupted verify; finished properties are not checked again')
     .addOption(jsonOption())
     .addOption(seedOption())
     .action(async (opts) => {
@@ -269,6 +277,7 @@ export function buildProgram(result: { code: number }): Command {
       const mechanism = await resolveMechanismUnderTest(opts.mechanism, { user: opts.user });
       result.code = await (await import('./commands/verify.ts')).runVerify({
         mechanism,
+        spec: opts.mechanism,
         properties: [opts.property],
         alpha: opts.alpha,
         budget: opts.budget,
@@ -280,6 +289,9 @@ export function buildProgram(result: { code: number }): Command {
         cases: opts.cases,
         exact: opts.sampled ? false : undefined,
         json: opts.json,
+        out: opts.out,
+        resume: opts.resume,
+        config: verifyConfig(opts),
       });
     });
 

@@ -265,7 +265,7 @@ export async function runDemo(opts: DemoOptions): Promise<number> {
   const required = ['monotonicity', 'continuity', 'ir'];
   const ok = (v: string | undefined) => v === 'pass' || v === 'holds-by-construction';
   const code = required.some((p) => verdicts[p]?.verdict === 'fail') ? 1 : required.every((p) => ok(verdicts[p]?.verdict)) ? 0 : 3;
-  say(`[${stamp()}] verify run:${pctrRun}: ${Object.entries(verdicts).map(([p, v]) => `${p} ${verdictText(v.verdict)}`).join(', ')}${code === 3 ? ` (inconclusive: ${inconclusiveAdvice(verified)})` : ''}`);
+  say(`[${stamp()}] verify run:${pctrRun}: ${Object.entries(verdicts).map(([p, v]) => `${p} ${verdictText(v.verdict)}`).join(', ')}${code === 3 ? ` (inconclusive: ${inconclusiveAdvice({ ...verified, mechanism: `run:${pctrRun}` })})` : ''}`);
 
   // 5. The report.
   const { runReport } = await import('./report.ts');

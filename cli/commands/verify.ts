@@ -9,13 +9,23 @@ import { num } from '../../properties/evidence.ts';
 import type { ProgressEvent } from '../../properties/types.ts';
 import { table, writeJsonResult } from '../output.ts';
 import type { VerifyResult } from '../../reports/formats.ts';
-import { verifyProperties, type VerifyPropertiesOptions } from '../../evaluation/verify.ts';
+import { inconclusiveAdvice, resolveProperties, verifyProperties, type VerifyPropertiesOptions } from '../../evaluation/verify.ts';
+import { VerifyProgress } from '../../evaluation/verify-progress.ts';
+import { UsageError } from '../../lib/errors.ts';
 
 export { verdictText } from '../../evaluation/verify.ts';
 
-export interface VerifyOptions extends Omit<VerifyPropertiesOptions, 'onProgress' | 'signal'> {
+export interface VerifyOptions extends Omit<VerifyPropertiesOptions, 'onProgress' | 'signal' | 'checkpoint'> {
   /** `--json FILE`; "-" writes the JSON alone to stdout. */
   json?: string;
+  /** `--out DIR`: resumable state (each finished property) and, at the end, DIR/verify.json. */
+  out?: string;
+  /** `--resume`: continue the verify in `out`. */
+  resume?: boolean;
+  /** What a resume must match: the spec as given, the user, and every option that changes a verdict. */
+  config?: Record<string, unknown>;
+  /** The `-m` spec as given, for the command an inconclusive verdict suggests (default: the mechanism's name). */
+  spec?: string;
 }
 
 function progressBar(): { onProgress: (e: ProgressEvent) => void; stop: () => void } | undefined {
@@ -63,15 +73,21 @@ export async function runVerify(opts: VerifyOptions): Promise<number> {
 
 /** verify's whole run: the verdicts, printed and written as `--json` says, and handed back to callers such as demo. */
 export async function verifyMechanism(opts: VerifyOptions): Promise<{ code: number; result: VerifyResult }> {
-  const { json, ...rest } = opts;
+  const { json, spec, out, resume, config, ...rest } = opts;
+  if (resume && out === undefined) throw new UsageError('--resume continues a verify written with --out DIR: add --out');
+  const state = out === undefined ? undefined : VerifyProgress.open(out, config ?? {}, resume === true, resolveProperties(rest.properties).map((p) => p.name));
   const bar = progressBar();
   let outcome;
   try {
-    outcome = await verifyProperties({ ...rest, ...(bar ? { onProgress: bar.onProgress } : {}) });
+    outcome = await verifyProperties({ ...rest, ...(bar ? { onProgress: bar.onProgress } : {}), ...(state ? { checkpoint: state } : {}) });
+    state?.finish(outcome.result);
   } finally {
     bar?.stop();
+    state?.close();
   }
-  const { code, result, lines, headline } = outcome;
+  const { code, result, lines } = outcome;
+  // Inconclusive: the budget the evidence asks for, and the command with the spec as typed.
+  const headline = code === 3 ? `inconclusive: ${inconclusiveAdvice({ ...result, mechanism: spec ?? result.mechanism })}` : outcome.headline;
   if (json === '-') {
     writeJsonResult('-', result);
     return { code, result };
