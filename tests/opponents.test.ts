@@ -222,7 +222,7 @@ describe('sampled through an OpenAI-compatible endpoint', () => {
   });
 
   it('inject (template and llm), segment and prominence bench sampled, the base asked without ads', async () => {
-    const base = `openai:${server.baseURL}?model=fake-model`;
+    const base = `openai:${server.baseURL}?model=fake-model&cache=off`;
     const specs = [`inject:${base}`, `inject:${base}?inject=llm`, `segment:${base}`, `prominence:${base}`];
     const { rows, episodes } = await benchMechanisms({ mechanism: specs.join(','), queries: 'test', limit: 6, user: 'embedded:parametric', candidates: 10, worldSeed: 0, seed: 2 });
     expect(rows.map((r) => r.exact)).toEqual([false, false, false, false]);
