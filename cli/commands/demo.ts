@@ -218,7 +218,7 @@ export async function runDemo(opts: DemoOptions): Promise<number> {
   writeFileSync(join(benchDir, 'bench.json'), `${JSON.stringify(benchFile, null, 2)}\n`);
   say(`[${stamp()}] Table 2 on ${opts.benchQueries} test queries (reward: Eq. 8 under the user's click probabilities):\n${benchTable(rows)}`);
   const checks = table2Checks(rows, runSpec);
-  say(`[${stamp()}] checks:\n${checks.lines.map((l) => `  ${l}`).join('\n')}`);
+  say(`[${stamp()}] checks (reward and revenue are per query, in the bids' money units):\n${checks.lines.map((l) => `  ${l}`).join('\n')}`);
   writeFileSync(join(benchDir, 'checks.json'), `${JSON.stringify(checks, null, 2)}\n`);
 
   // The pCTR-quality figure: reward after training against the AUC of the pCTR model it trained
