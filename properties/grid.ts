@@ -115,11 +115,11 @@ export interface GridChoiceResult {
 
 /**
  * Run the pilot of one case on its own seed and build its grid. Affordable only when the case's
- * budget is at least ten times the pilot's cost; otherwise the fallback grid is used.
+ * budget is at least twice the pilot's cost; otherwise the fallback grid is used.
  */
 export async function chooseGrid(ctx: CaseContext, spec: GridSpec, fallback: readonly number[]): Promise<GridChoiceResult> {
   const cost = PILOT_BIDS.length * PILOT_PER_BID;
-  if (ctx.budget < 10 * cost) return { bids: [...fallback], samples: 0, pilot: { bids: [], exposure: [] } };
+  if (ctx.budget < 2 * cost) return { bids: [...fallback], samples: 0, pilot: { bids: [], exposure: [] } };
   const focal = ctx.c.focal;
   const sampler = new CaseSampler(ctx.m, ctx.c.instance, focal, deriveSeed(ctx.seed, 'grid-pilot'), ctx.opts.concurrency, ctx.observable, ctx.opts.clickSeeds);
   // Independent draws per bid (a batch each, so a seed each): under common random numbers the

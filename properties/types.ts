@@ -185,13 +185,14 @@ export const DEFAULT_ALPHA = 0.05;
  */
 export const DEFAULT_BUDGET = 200_000;
 /**
- * Continuity's cap is larger. A pass must settle every one of the 99 adjacent steps of each case,
- * and a step's evidence arrives only with clicks, so a smooth curve's pass costs about 17,000 /
- * click rate responses (measured: 168k at click rate 0.1, 57k at 0.3). 1.5M lets a pass finish at
- * click rates down to 0.02; a jump still fails within thousands, and a rule with clickable ads
- * settles long before the cap.
+ * Continuity's cap is larger. A pass must settle every gap of its grid, and a gap's evidence
+ * arrives only with clicks. On the pilot's grid (properties/grid.ts) a smooth logistic ramp's pass
+ * measured about 75-83k responses on 0/1 clicks at click rate 0.1 (5 cases, common random
+ * numbers), so about 8,000 / click rate: 300k covers click rates from 0.05 up with room. Below
+ * that an inconclusive verdict names the budget it would need (`details.budget_needed`). The full
+ * 99-step design (`bidGrid: 'full'`) costs about 17,000 / click rate and needs a larger --budget.
  */
-export const DEFAULT_CONTINUITY_BUDGET = 1_500_000;
+export const DEFAULT_CONTINUITY_BUDGET = 300_000;
 export const DEFAULT_EFFECT = 0.1;
 export const DEFAULT_RHO = 0.1;
 export const DEFAULT_KAPPA = 0.3;

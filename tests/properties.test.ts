@@ -417,7 +417,7 @@ describe('verify command', () => {
     // No --budget: each property ran under its own cap, and the output says which.
     expect(out.budget).toBeUndefined();
     expect(out.budgets).toEqual({ monotonicity: DEFAULT_BUDGET, continuity: DEFAULT_CONTINUITY_BUDGET, 'vm-truthfulness': DEFAULT_BUDGET });
-    expect(text).toMatch(/budget per property monotonicity 200000, continuity 1500000, vm-truthfulness 200000 responses/);
+    expect(text).toMatch(/budget per property monotonicity 200000, continuity 300000, vm-truthfulness 200000 responses/);
   });
 
   it('rejects an unknown property name with a usage error', async () => {
