@@ -119,7 +119,7 @@ function checkNoEmptyValues(command: Command): void {
 
 /** What a resumed `verify --out` must share with the run it continues: the spec as given and every option that changes a verdict. */
 function verifyConfig(opts: Record<string, unknown>): Record<string, unknown> {
-  const keys = ['mechanism', 'user', 'property', 'alpha', 'budget', 'rho', 'kappa', 'effect', 'observable', 'cases', 'sampled', 'seed'];
+  const keys = ['mechanism', 'user', 'property', 'alpha', 'budget', 'rho', 'kappa', 'effect', 'observable', 'cases', 'sampled', 'grid', 'share', 'seed'];
   return Object.fromEntries(keys.map((k) => [k, opts[k] ?? null]));
 }
 
@@ -260,13 +260,15 @@ export function buildProgram(result: { code: number }): Command {
     .requiredOption('-m, --mechanism <spec>', mechanismHelp('mechanism spec'))
     .addOption(new Option('--property <names>', propertyHelp()).argParser(listArg('--property')).default(defaultPropertyNames().join(',')))
     .addOption(new Option('--alpha <a>', 'family-wise false-alarm rate').argParser(numberArg('--alpha', 0, 1, { lo: true, hi: true })).default(0.05))
-    .addOption(new Option('--budget <n>', 'most responses to sample per property, a cap: tests stop when sure, and rarely clicked ads need more (default 200000; continuity 1500000, since a pass settles all 99 bid steps)').argParser(intArg('--budget', 1, 1_000_000_000)))
+    .addOption(new Option('--budget <n>', 'most responses to sample per property, a cap: tests stop when sure, and rarely clicked ads need more (default 200000; continuity 300000: a pass settles every gap of its grid)').argParser(intArg('--budget', 1, 1_000_000_000)))
     .addOption(new Option('--rho <r>', 'monotonicity: a relative dip itctr(b\') < (1 - rho) itctr(b) for b < b\' is a violation (default 0.1)').argParser(numberArg('--rho', 0, 1, { hi: true })))
     .addOption(new Option('--kappa <k>', 'continuity: a step b -> b+1 moving itctr by more than kappa x (itctr(1) + itctr(100)) is a jump (default 0.3)').argParser(numberArg('--kappa', 0, 1, { lo: true, hi: true })))
     .addOption(new Option('--effect <d>', 'margin of a pass, as a share of the curve\'s scale itctr(1) + itctr(100) (IR: of the value; default 0.1)').argParser(numberArg('--effect', 0, 1, { lo: true })))
     .addOption(new Option('--observable <what>', 'sampled path: 0/1 clicks as a judge gives them, or the click model\'s probability per response (default: probability where the click model gives one)').choices(['clicks', 'click-probability']))
     .addOption(new Option('--cases <n>', "auctions drawn per property (default: each property's own number)").argParser(intArg('--cases', 1, 1_000_000)))
     .option('--sampled', 'estimate itctr from samples even when the rule can enumerate its responses')
+    .addOption(new Option('--grid <which>', 'sampled monotonicity/continuity: pilot = a grid per auction chosen by a pilot on its own seed (a pass speaks about its bids; a dip narrower than a gap is not ruled out), full = bids 1, 10, ..., 100 and all 99 steps (default pilot)').choices(['pilot', 'full']))
+    .addOption(new Option('--share <how>', 'sampled path: auto = reweight each response to every grid bid where the rule reports log-probabilities (logProb or enumerate), off = never (default auto)').choices(['auto', 'off']))
     .addOption(userOption())
     .option('--out <dir>', "keep each finished property's verdict in DIR/verify-progress.jsonl and the result in DIR/verify.json, so a stopped verify continues with --resume")
     .option('--resume', 'with --out: continue an interrupted verify; finished properties are not checked again')
@@ -288,6 +290,8 @@ export function buildProgram(result: { code: number }): Command {
         observable: opts.observable,
         cases: opts.cases,
         exact: opts.sampled ? false : undefined,
+        bidGrid: opts.grid,
+        share: opts.share,
         json: opts.json,
         out: opts.out,
         resume: opts.resume,

@@ -24,7 +24,7 @@ import type { MechanismSpec } from './kinds/index.ts';
 import { resolveMechanismUnderTest } from './resolve.ts';
 
 /** The check options verify passes on to every property (see CheckOptions for their meaning and defaults). */
-export type SharedCheckOptions = Pick<CheckOptions, 'alpha' | 'budget' | 'seed' | 'effect' | 'rho' | 'kappa' | 'observable' | 'cases' | 'exact'>;
+export type SharedCheckOptions = Pick<CheckOptions, 'alpha' | 'budget' | 'seed' | 'effect' | 'rho' | 'kappa' | 'observable' | 'cases' | 'exact' | 'bidGrid' | 'share'>;
 
 export interface VerifyPropertiesOptions extends SharedCheckOptions {
   mechanism: MechanismUnderTest;
@@ -34,6 +34,14 @@ export interface VerifyPropertiesOptions extends SharedCheckOptions {
   onProgress?: (e: ProgressEvent) => void;
   /** Stops the run at the next progress report or between properties, rejecting with its reason. */
   signal?: AbortSignal;
+  /**
+   * Resumable state (`verify --out DIR`, evaluation/verify-progress.ts): a property finished by an
+   * earlier run is taken from it, not checked again; each one finished now is saved as it ends.
+   */
+  checkpoint?: {
+    restored(property: string): { kind: 'verdict' | 'report'; value: unknown } | undefined;
+    save(property: string, finished: { kind: 'verdict' | 'report'; value: unknown }): void;
+  };
 }
 
 /** One line of verify's summary, as text: what the command prints and a matcher's message quotes. */
@@ -98,10 +106,15 @@ export function pValueText(p: number | null): string {
   return p === null ? 'exact' : p === 0 ? '0' : p < 1e-4 ? p.toExponential(1) : num(p, 4);
 }
 
+/** `x` as a JSON round trip gives it back, where it is saved; else `x` itself. */
+function asSaved<T>(x: T, checkpoint: unknown): T {
+  return checkpoint === undefined ? x : (JSON.parse(JSON.stringify(x)) as T);
+}
+
 /** Every chosen property checked on one mechanism: the verdicts with their evidence, and the exit code. */
 export async function verifyProperties(opts: VerifyPropertiesOptions): Promise<VerifyOutcome> {
   const chosen = resolveProperties(opts.properties);
-  const { mechanism: m, properties: _names, onProgress, signal, ...shared } = opts;
+  const { mechanism: m, properties: _names, onProgress, signal, checkpoint, ...shared } = opts;
   const alpha = opts.alpha ?? DEFAULT_ALPHA;
   const budget = opts.budget;
   const seed = opts.seed ?? 0;
@@ -127,13 +140,19 @@ export async function verifyProperties(opts: VerifyPropertiesOptions): Promise<V
   const lines: VerifyLine[] = [];
   for (const p of chosen) {
     signal?.throwIfAborted();
+    const before = checkpoint?.restored(p.name);
+    if (before !== undefined && before.kind !== p.kind) throw new UsageError(`${p.name}: the resumable state holds a ${before.kind}, but the property gives a ${p.kind}`);
     if (p.kind === 'verdict') {
-      const v = await p.check(m, base);
+      // With saved state, through JSON as the state gives it back, so a resumed run's result is the same to the byte.
+      const v = (before?.value as Verdict | undefined) ?? asSaved(await p.check(m, base), checkpoint);
+      if (!before) checkpoint?.save(p.name, { kind: 'verdict', value: v });
       result.properties[p.name] = v;
       if (v.verdict !== 'holds-by-construction' && typeof v.details?.budget === 'number') result.budgets[p.name] = v.details.budget;
       lines.push({ property: p.name, verdict: verdictText(v.verdict), samples: v.samples, p_value: pValueText(v.p_value), mode: v.details?.mode ?? '', evidence: evidenceText(p, v) });
     } else {
-      const r = await p.run(m, base);
+      type Report = Awaited<ReturnType<typeof p.run>>;
+      const r = (before?.value as Report | undefined) ?? asSaved(await p.run(m, base), checkpoint);
+      if (!before) checkpoint?.save(p.name, { kind: 'report', value: r });
       (result.reports ??= {})[p.name] = r;
       lines.push({ property: p.name, verdict: 'report', samples: r.samples, p_value: '', mode: r.mode, evidence: p.summary(r) });
     }
