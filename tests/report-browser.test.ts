@@ -49,7 +49,7 @@ const fig = (name: string) => {
 describe.skipIf(!chrome)(`the report in a real browser${skip}`, () => {
   beforeAll(async () => {
     mkdirSync(demo, { recursive: true });
-    await trainIrpo({ out: run, config: irpoConfig({ preset: 'tiny', trainQueries: 120, epochs: 2, rmSamples: 4, reward: 'oracle' }), seed: 5 });
+    await trainIrpo({ out: run, config: irpoConfig({ preset: 'tiny', trainQueries: 80, epochs: 2, rmSamples: 4, reward: 'oracle' }), seed: 5 });
     // The pCTR-quality figure from the numbers the issue saw (the demo writes this file).
     writeFileSync(join(demo, 'pctr-quality.json'), `${JSON.stringify(issueQuality, null, 2)}\n`);
     await buildReport({ run: demo, out, seed: 0, queries: 20, responses: 30 });
@@ -66,7 +66,7 @@ describe.skipIf(!chrome)(`the report in a real browser${skip}`, () => {
     ]);
     measured = r.measured;
     page = r.image;
-  }, 120_000);
+  }, 300_000); // seconds on an idle machine; generous for a shared one
 
   it('every figure: distinct ticks that match their positions, legend keys apart and each series visible, no overlapping or clipped text or marks', () => {
     for (const name of ['report/fig4a', 'report/fig4b', 'report/pctr-quality', 'issue/fig4a', 'issue/fig4b', 'issue/pctr-quality']) {
