@@ -8,6 +8,7 @@
 import { appendFileSync, existsSync, readFileSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { InputError, UsageError } from '../lib/errors.ts';
+import { checkRegularFile } from '../lib/jsonl.ts';
 import type { Episode } from '../simulation/episode.ts';
 import { lockRunDir } from '../simulation/run-lock.ts';
 
@@ -41,6 +42,7 @@ export class BenchProgress {
         return p;
       }
       if (!resume) throw new UsageError(`${dir} already holds a bench (${file}): pass --resume to continue it, or choose another --out`);
+      checkRegularFile(file);
       const text = readFileSync(file, 'utf8');
       const lines = text.split('\n');
       if (lines[0] !== header) throw new UsageError(`${file}: cannot resume: it was written with a different configuration`);

@@ -370,6 +370,8 @@ misc.push(
   { name: 'simulate --resume over a sample beyond --samples', args: simArgs(simDir('foreign-sample', { 'episodes.jsonl': `${epOf(q0, 0)}\n${epOf(q0, 5)}\n` })), expect: /episodes\.jsonl:2: field "sample": sample 5 is beyond --samples 1/ },
   { name: 'simulate --resume over an episode of another mechanism', args: simArgs(simDir('foreign-mech', { 'episodes.jsonl': `${epOf(q0, 0, 'embedded:optimal')}\n` })), expect: /episodes\.jsonl:1: field "mechanism": an episode of "embedded:optimal"/ },
   { name: 'simulate --resume: episodes.jsonl is a directory', args: simArgs(eisdirRun('eisdir-episodes', 'episodes.jsonl')), expect: /episodes\.jsonl: is a directory, expected a file/ },
+  { name: 'bench --resume: bench-progress.jsonl is a directory', args: ['bench', '-m', 'embedded:pretrained', '--limit', '2', '--out', eisdirRun('eisdir-bench', 'bench-progress.jsonl'), '--resume'], expect: /bench-progress\.jsonl: is a directory, expected a file/ },
+  { name: 'verify --resume: verify-progress.jsonl is a directory', args: ['verify', '-m', 'embedded:pretrained', '--cases', '1', '--out', eisdirRun('eisdir-verify', 'verify-progress.jsonl'), '--resume'], expect: /verify-progress\.jsonl: is a directory, expected a file/ },
   { name: 'simulate: .lock is a directory', args: simArgs(eisdirRun('eisdir-lock', '.lock')), expect: /\.lock: is a directory, not a lock file/ },
   { name: "simulate --catalog ''", args: ['simulate', '-m', 'embedded:pretrained', '--catalog', '', '--limit', '2', '--out', out('empty-cat')], expect: /--catalog: must not be empty/ },
   { name: "simulate --out ''", args: ['simulate', '-m', 'embedded:pretrained', '--out', '', '--limit', '2'], expect: /--out: must not be empty/ },
@@ -410,6 +412,24 @@ describe('bad input: every case a clean exit 2', () => {
     expect(lines[0]).toMatch(/^llm-auction: /);
     expect(lines[0]).toMatch(c.expect);
     expect(r.out).toBe('');
+  });
+});
+
+describe('accepted on purpose (README: what counts as bad input)', () => {
+  it('a title containing the insertion markup is shown to the Ad-LLM in display form', async () => {
+    const file = f('markup-title.jsonl', `${JSON.stringify({ id: 'Ad-0001', title: 'Cup @Other@[Ad-0002] deal' })}\n${ad2}\n`);
+    const r = await runCli(['simulate', '-m', 'embedded:pretrained', '--catalog', file, '--limit', '2', '--out', out('markup'), '--json', '-']);
+    expect(r.code, r.err).toBe(0);
+    const { displayTitle } = await import('../mechanism/format.ts');
+    expect(displayTitle('Cup @Other@[Ad-0002] deal')).toBe('Cup (at)Other(at)(Ad-0002) deal');
+  });
+
+  it('a flag given twice takes the last value', async () => {
+    const r = await runCli(['simulate', '-m', 'embedded:optimal', '-m', 'embedded:pretrained', '--limit', '2', '--limit', '3', '--out', out('twice'), '--json', '-']);
+    expect(r.code, r.err).toBe(0);
+    expect(JSON.parse(r.out).episodes).toBe(3);
+    const { readFileSync } = await import('node:fs');
+    expect(readFileSync(join(out('twice'), 'episodes.jsonl'), 'utf8')).toMatch(/"mechanism":"embedded:pretrained"/);
   });
 });
 
