@@ -52,12 +52,16 @@ function logLines(label: string, stream: NodeJS.WritableStream, options: Progres
   let last = t0;
   let latest: [number, number] | undefined;
   let printed = false;
+  let lastText = '';
   const line = (done: number, total: number) => {
     const secs = (Date.now() - t0) / 1000;
     const rate = secs > 0 ? done / secs : 0;
     const share = total > 0 ? `${((100 * done) / total).toFixed(0)}%` : '';
     const eta = rate > 0 && total > done ? `, about ${Math.ceil((total - done) / rate)} s left` : '';
-    stream.write(options.percentOnly ? `${label}: ${share} done, ${secs.toFixed(0)} s${eta}\n` : `${label}: ${done}/${total}${share ? ` (${share})` : ''}, ${secs.toFixed(0)} s${eta}\n`);
+    const text = options.percentOnly ? `${label}: ${share} done, ${secs.toFixed(0)} s${eta}\n` : `${label}: ${done}/${total}${share ? ` (${share})` : ''}, ${secs.toFixed(0)} s${eta}\n`;
+    if (text === lastText) return; // the closing line right after the same last update
+    stream.write(text);
+    lastText = text;
     printed = true;
     last = Date.now();
   };

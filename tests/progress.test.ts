@@ -27,9 +27,18 @@ describe('progress when stderr is not a terminal', () => {
     }
     p.stop();
     const lines = s.text.trim().split('\n');
-    expect(lines).toHaveLength(5); // at 5, 10, 15, 20 s, and the closing line
+    expect(lines).toHaveLength(4); // at 5, 10, 15 and 20 s; the closing line would repeat the 20 s one, so it is not written twice
     expect(lines[0]).toMatch(/^simulate: 25\/100 \(25%\), 5 s, about 15 s left$/);
     expect(lines.at(-1)).toMatch(/^simulate: 100\/100 \(100%\), 20 s$/);
+    // A stop after progress the last line did not show still says where it ended.
+    const t = sink();
+    const q = progressBar('bench', t);
+    vi.setSystemTime(30_000);
+    q.update(1, 10);
+    vi.setSystemTime(31_000);
+    q.update(2, 10);
+    q.stop();
+    expect(t.text.trim().split('\n').at(-1)).toMatch(/^bench: 2\/10 \(20%\), 11 s/); // created at 20 s, stopped at 31 s
   });
 
   it('is silent with LLM_AUCTION_PROGRESS_MS=0', () => {

@@ -53,7 +53,7 @@ export async function runTrain(opts: TrainOptions): Promise<number> {
         m.bid_click_rank_correlation,
         m.pctr_auc ?? NaN,
         m.pairs,
-        `${fmt(m.dpo_loss_before, 3)} -> ${fmt(m.dpo_loss_after, 3)}${m.step_kept === 0 ? ' (step not kept: theta unchanged)' : ''}`,
+        m.pairs === 0 ? 'no pairs: no update' : `${fmt(m.dpo_loss_before, 3)} -> ${fmt(m.dpo_loss_after, 3)}${m.step_kept === 0 ? ' (step not kept: theta unchanged)' : ''}`,
       ]),
     )}\n(revenue and reward per query in the bids' money units; they and the bid-click rank correlation, Spearman of each candidate's bid and its sampled clicks, are measured on each epoch's online data, under the policy of the epoch before)\ntrained policy: run:${opts.out} (epochs 0..${config.epochs})\n`,
   );
