@@ -49,28 +49,51 @@ export interface BenchOptions {
   pairedWith?: string;
   /** A user given as a model instead of `user`'s spec (the library; the tripwire test's guarded user). */
   clickModel?: ClickModel;
+  /**
+   * Each query's episodes of row m, as they finish. Given, they are handed over and not kept (the
+   * returned map stays empty), so memory does not grow with the number of queries; absent, every
+   * episode is kept and returned.
+   */
+  onEpisodes?: (m: number, spec: string, episodes: Episode[]) => void;
 }
 
 export type { BenchRow } from '../reports/formats.ts';
 
-/** Expected revenue, reward, ads and errors of a rule that enumerates its responses, exactly. */
+/** One response to one bench auction, scored: shared by every exact row of that query. */
+type Scored = { reward: number; ads: number; errors: number; firstPrice?: number };
+
+/**
+ * Expected revenue, reward, ads and errors of a rule that enumerates its responses, exactly. The
+ * rows of one query score the same responses (every policy-class rule enumerates the same plans),
+ * so each distinct response is scored once per query in `scored`; its revenue is shared too where
+ * it depends on nothing but the response (first price per click, no posted prices).
+ */
 async function exactExpectation(
   rule: AllocationRule,
   input: AuctionInput,
   user: ClickModel,
   queryId: string,
+  scored: Map<string, Scored>,
 ): Promise<{ revenue: number; reward: number; ads: number; errors: number }> {
   const payment = paymentOf(rule);
   const slots = auctionPrices(rule, input);
+  const shared = slots === undefined && payment.name === 'first-price-click';
   const out = { revenue: 0, reward: 0, ads: 0, errors: 0 };
   for (const { response, prob } of await rule.enumerate!(input)) {
     if (!(prob > 0)) continue;
-    const { parsed, ctr } = await responseOutcome(user, input, response);
-    out.reward += prob * reward(parsed, input.ads, ctr).reward;
-    const priced = slots ? { response, slots } : { response };
-    out.revenue += prob * expectedRevenue(payment, { queryId, sample: 0, input, priced, exposures: parsed.exposures }, ctr);
-    out.ads += prob * parsed.exposures.length;
-    out.errors += prob * parsed.errors.length;
+    let s = scored.get(response);
+    let revenue = shared ? s?.firstPrice : undefined;
+    if (s === undefined || revenue === undefined) {
+      const { parsed, ctr } = await responseOutcome(user, input, response);
+      if (s === undefined) scored.set(response, (s = { reward: reward(parsed, input.ads, ctr).reward, ads: parsed.exposures.length, errors: parsed.errors.length }));
+      const priced = slots ? { response, slots } : { response };
+      revenue = expectedRevenue(payment, { queryId, sample: 0, input, priced, exposures: parsed.exposures }, ctr);
+      if (shared) s.firstPrice = revenue;
+    }
+    out.reward += prob * s.reward;
+    out.revenue += prob * revenue;
+    out.ads += prob * s.ads;
+    out.errors += prob * s.errors;
   }
   return out;
 }
@@ -98,7 +121,9 @@ export async function benchMechanisms(opts: BenchOptions, onProgress?: (label: s
   // Exact wherever the rule enumerates and the user is the embedded one (a judging LLM would be
   // asked about every enumerated response); sampled otherwise.
   const exact = rules.map((r) => typeof r.enumerate === 'function' && judge instanceof ParametricUser);
-  const perQuery = rules.map(() => ({ revenue: [] as number[], reward: [] as number[], ads: 0, errors: 0 }));
+  // Per row: each query's revenue and reward (the paired differences need them, 16 bytes a query)
+  // and running sums; episodes are handed to onEpisodes as they finish, or kept when it is absent.
+  const perQuery = rules.map(() => ({ revenue: [] as number[], reward: [] as number[], ads: 0, errors: 0, tokens: 0, responses: 0 }));
   const episodes = new Map<string, Episode[]>(specs.map((s) => [s, []]));
   const keep = (m: number, o: QueryOutcome) => {
     const acc = perQuery[m]!;
@@ -106,22 +131,28 @@ export async function benchMechanisms(opts: BenchOptions, onProgress?: (label: s
     acc.reward.push(o.reward);
     acc.ads += o.ads;
     acc.errors += o.errors;
-    episodes.get(specs[m]!)!.push(...o.episodes);
+    for (const e of o.episodes) acc.tokens += approxTokens(e.response);
+    acc.responses += o.episodes.length;
+    if (opts.onEpisodes) opts.onEpisodes(m, specs[m]!, o.episodes);
+    else episodes.get(specs[m]!)!.push(...o.episodes);
   };
   // bench --out: every finished query is on disk, and --resume continues after the last one.
   const config = { mechanism: specs, seed: opts.seed, queries: opts.queries, limit: opts.limit ?? null, user: opts.user, candidates: opts.candidates, world_seed: opts.worldSeed };
   const progress = opts.progressDir ? BenchProgress.open(opts.progressDir, config, opts.resume ?? false) : undefined;
   progress?.check(items.map((it) => it.queryId), rules.length);
+  const start = progress?.restored.length ?? 0;
   for (const r of progress?.restored ?? []) r.outcomes.forEach((o, m) => keep(m, o));
+  progress?.restored.splice(0); // their episodes are counted (and handed over or kept): drop the copies
   // Query by query, every rule in turn, so the responses' outcomes are scored once and shared.
-  for (let k = progress?.restored.length ?? 0; k < items.length; k++) {
+  for (let k = start; k < items.length; k++) {
     const { queryId, input } = items[k]!;
     const outcomes: QueryOutcome[] = [];
+    const scored = new Map<string, Scored>();
     for (let m = 0; m < rules.length; m++) {
       const rule = rules[m]!;
       const eps = await runAuction({ queryId, input, rule, clicks: user, seed: opts.seed, samples: 1, stage: 'bench', epoch: 0 });
       const o: QueryOutcome = exact[m]
-        ? { ...(await exactExpectation(rule, input, judge, queryId)), episodes: eps }
+        ? { ...(await exactExpectation(rule, input, judge, queryId, scored)), episodes: eps }
         : { revenue: eps[0]!.expected_revenue, reward: eps[0]!.reward, ads: eps[0]!.exposures.length, errors: eps[0]!.format_errors.length, episodes: eps };
       keep(m, o);
       outcomes.push(o);
@@ -135,13 +166,12 @@ export async function benchMechanisms(opts: BenchOptions, onProgress?: (label: s
     const rev = meanCi(acc.revenue);
     const rew = meanCi(acc.reward);
     const gens = generationsPerResponse(rule);
-    const eps = episodes.get(specs[m]!)!;
     // Endpoint backends report token usage through stats(); others are estimated from the text.
     const stats = typeof rule.stats === 'function' ? rule.stats() : undefined;
     const tokens =
       stats && typeof stats.completionTokens === 'number'
         ? (stats.completionTokens + (stats.cachedCompletionTokens ?? 0)) / Math.max(1, items.length)
-        : (gens * eps.reduce((s, e) => s + approxTokens(e.response), 0)) / Math.max(1, eps.length);
+        : (gens * acc.tokens) / Math.max(1, acc.responses);
     return {
       mechanism: specs[m]!,
       name: rule.name,

@@ -18,6 +18,7 @@
 import type { ClickModel } from '../mechanism/click-model.ts';
 import { ResponseParser } from '../mechanism/parser.ts';
 import { DEFAULT_REWARD, reward, type RewardConfig } from '../mechanism/reward.ts';
+import { Generations } from '../lib/generations.ts';
 import { Rng } from '../lib/rng.ts';
 import type { Ad, AllocationRule, AuctionInput, ParsedResponse, Profile, Query, SampleOptions, WeightedResponse } from '../mechanism/types.ts';
 import { NUM_FEATURES, NUM_SHAPE_FEATURES, planScores, type EmbeddedPolicy, type PlanFeatures } from './embedded-policy.ts';
@@ -29,29 +30,39 @@ export const IRPO_BETA = 0.1;
 
 /**
  * The parse and the true click probabilities of one response to one auction, memoized per click
- * model. Neither depends on the bids, so the key is the query, the profile, the candidates' ids
- * and titles, and the text; every exact expectation in the suite (the ceilings, Table 2's exact
- * rows) reads responses through here and scores each distinct text once.
+ * model. Neither depends on the bids, so the key is the auction (the query, the profile, the
+ * candidates' ids and titles) and then the text; every exact expectation in the suite (the
+ * ceilings, Table 2's exact rows) reads responses through here and scores each distinct text once.
+ * The memo holds the last few dozen auctions (a bench goes query by query, every row in turn), so
+ * its memory does not grow with the number of queries.
  */
-const outcomeMemo = new WeakMap<ClickModel, Map<string, { parsed: ParsedResponse; ctr: Record<string, number> }>>();
-const parserMemo = new Map<string, ResponseParser>();
+type Outcome = { parsed: ParsedResponse; ctr: Record<string, number> };
+type AuctionOutcomes = { parser: ResponseParser; byText: Map<string, Outcome> };
+const outcomeMemo = new WeakMap<ClickModel, Generations<string, AuctionOutcomes>>();
+/** Each auction object's key, built once (auction inputs are not mutated; a changed bid is a new object). */
+const auctionKeys = new WeakMap<AuctionInput, string>();
 
-export async function responseOutcome(clicks: ClickModel, input: AuctionInput, response: string): Promise<{ parsed: ParsedResponse; ctr: Record<string, number> }> {
-  let memo = outcomeMemo.get(clicks);
-  if (!memo) outcomeMemo.set(clicks, (memo = new Map()));
-  const ads = input.ads.map((a) => `${a.id}=${a.title}`).join('|');
-  const key = `${input.query}\u0001${input.profile.id}\u0001${input.profile.interests.join('|')}\u0001${ads}\u0001${response}`;
-  const hit = memo.get(key);
-  if (hit) return hit;
-  let parser = parserMemo.get(ads);
-  if (!parser) {
-    if (parserMemo.size > 1000) parserMemo.clear();
-    parserMemo.set(ads, (parser = new ResponseParser(input.ads)));
+export function auctionKey(input: AuctionInput): string {
+  let key = auctionKeys.get(input);
+  if (key === undefined) {
+    const ads = input.ads.map((a) => `${a.id}=${a.title}`).join('|');
+    key = `${input.query}\u0001${input.profile.id}\u0001${input.profile.interests.join('|')}\u0001${ads}`;
+    auctionKeys.set(input, key);
   }
-  const parsed = parser.parse(response);
+  return key;
+}
+
+export async function responseOutcome(clicks: ClickModel, input: AuctionInput, response: string): Promise<Outcome> {
+  let memo = outcomeMemo.get(clicks);
+  if (!memo) outcomeMemo.set(clicks, (memo = new Generations(24)));
+  const key = auctionKey(input);
+  let auction = memo.get(key);
+  if (!auction) memo.set(key, (auction = { parser: new ResponseParser(input.ads), byText: new Map() }));
+  const hit = auction.byText.get(response);
+  if (hit) return hit;
+  const parsed = auction.parser.parse(response);
   const out = { parsed, ctr: await clicks.clickProbabilities({ input, response, parsed }) };
-  if (memo.size > 60_000) memo.clear();
-  memo.set(key, out);
+  auction.byText.set(response, out);
   return out;
 }
 
@@ -60,22 +71,23 @@ type PlanOutcomes = { texts: string[]; parsed: ParsedResponse[]; ctr: Record<str
 /**
  * Plan outcomes per (user, policy), shared by every rule over them: a bench that scores
  * embedded:optimal, embedded:ceiling and embedded:best-in-class computes each auction's true
- * click probabilities once, not three times.
+ * click probabilities once, not three times. An auction's outcomes take megabytes (thousands of
+ * plans), so only the last few auctions are kept.
  */
-const sharedOutcomes = new WeakMap<ClickModel, WeakMap<EmbeddedPolicy, Map<string, PlanOutcomes>>>();
+const sharedOutcomes = new WeakMap<ClickModel, WeakMap<EmbeddedPolicy, Generations<string, PlanOutcomes>>>();
 
-function outcomeCache(clicks: ClickModel, policy: EmbeddedPolicy): Map<string, PlanOutcomes> {
+function outcomeCache(clicks: ClickModel, policy: EmbeddedPolicy): Generations<string, PlanOutcomes> {
   let byPolicy = sharedOutcomes.get(clicks);
   if (!byPolicy) sharedOutcomes.set(clicks, (byPolicy = new WeakMap()));
   let m = byPolicy.get(policy);
-  if (!m) byPolicy.set(policy, (m = new Map()));
+  if (!m) byPolicy.set(policy, (m = new Generations(8)));
   return m;
 }
 
 export class OptimalRule implements AllocationRule {
   readonly payment = 'first-price-click' as const;
   readonly name: string;
-  private readonly cache: Map<string, PlanOutcomes>;
+  private readonly cache: Generations<string, PlanOutcomes>;
 
   constructor(
     readonly policy: EmbeddedPolicy,
@@ -101,7 +113,6 @@ export class OptimalRule implements AllocationRule {
       parsed.push(o.parsed);
     }
     const out = { texts, parsed, ctr };
-    if (this.cache.size > 2000) this.cache.clear();
     this.cache.set(t.key, out);
     return out;
   }

@@ -7,7 +7,7 @@ import { fmt, table, writeJsonResult } from '../output.ts';
 import { formatSpec, parseSpecList } from '../../evaluation/kinds/index.ts';
 import { progressBar } from '../progress.ts';
 import { benchMechanisms, type BenchOptions, type BenchRow } from '../../evaluation/table2.ts';
-import { writeBenchFiles } from '../../evaluation/bench-files.ts';
+import { benchEpisodeWriter, writeBenchFiles } from '../../evaluation/bench-files.ts';
 import { UsageError } from '../../lib/errors.ts';
 
 export function benchTable(rows: readonly BenchRow[]): string {
@@ -44,12 +44,14 @@ export async function runBench(opts: BenchOptions): Promise<number> {
     opts = { ...opts, pairAgainst: [...(opts.pairAgainst ?? []), ...against] };
   }
   const bar = progressBar('bench');
-  const { rows, episodes } = await benchMechanisms(opts.out ? { ...opts, progressDir: opts.out } : opts, (_l, d, n) => bar.update(d, n));
+  // Episodes go to OUT/bench-episodes as each query finishes (none are kept in memory); without --out they are dropped.
+  const onEpisodes = opts.out ? benchEpisodeWriter(opts.out) : () => {};
+  const { rows } = await benchMechanisms({ ...opts, ...(opts.out ? { progressDir: opts.out } : {}), onEpisodes }, (_l, d, n) => bar.update(d, n));
   bar.stop();
   process.stdout.write(
     `${benchTable(rows)}\n${rows[0]?.queries ?? 0} queries, seed ${opts.seed}, world seed ${opts.worldSeed}; reward is Eq. 8 under the user model's click probabilities; exact rows are expectations over every response the rule can give, sampled rows one response per query with its clicks in expectation; intervals are over queries\n`,
   );
-  if (opts.out) writeBenchFiles(opts.out, opts, rows, episodes);
+  if (opts.out) writeBenchFiles(opts.out, opts, rows);
   writeJsonResult(opts.json, { rows });
   return 0;
 }
