@@ -20,7 +20,7 @@ import type { MechanismKind } from '../evaluation/kinds/kind.ts';
 import { resolveRule } from '../evaluation/resolve.ts';
 import { selectWorld, type WorldSelection } from '../evaluation/world-selection.ts';
 import { benchMechanisms } from '../evaluation/table2.ts';
-import { writeBenchFiles } from '../evaluation/bench-files.ts';
+import { benchEpisodeWriter, writeBenchFiles } from '../evaluation/bench-files.ts';
 import { mechanismUnderTest, verifyProperties, type SharedCheckOptions, type VerifyLine } from '../evaluation/verify.ts';
 import { simulateRun, type SimulateSummary } from '../evaluation/simulate.ts';
 import { trainRun, checkTrainOptions, type TrainOptions as TrainRunOptions } from '../evaluation/train.ts';
@@ -186,8 +186,10 @@ export interface BenchOptions extends WorldOptions, RunControl {
   user?: string;
   candidates?: number;
   seed?: number;
-  /** Also write bench.json and every row's episodes there (what `report` reads). */
+  /** Also write bench.json and every row's episodes there (what `report` reads); each finished query is kept there as it ends. */
   out?: string;
+  /** With `out`: continue an interrupted bench without losing or repeating a query. */
+  resume?: boolean;
 }
 
 export interface BenchResult {
@@ -195,9 +197,9 @@ export interface BenchResult {
   seed: number;
   worldSeed: number;
   queries: string;
-  /** Each row's episodes, by its spec. */
+  /** Each row's episodes, by its spec (empty with `out`: they are in OUT/bench-episodes/). */
   episodes: Map<string, Episode[]>;
-  /** Paths written (with `out`). */
+  /** bench.json (with `out`). */
   files: string[];
 }
 
@@ -214,8 +216,10 @@ export async function bench(opts: BenchOptions): Promise<BenchResult> {
   const queries = opts.queries ?? 'test';
   const seed = opts.seed ?? 0;
   const worldSeed = opts.worldSeed ?? 0;
+  // With `out`, each query's episodes go to OUT/bench-episodes as it finishes (none kept in memory).
   const { rows, episodes } = await benchMechanisms(
     {
+      ...(opts.out ? { progressDir: opts.out, resume: opts.resume ?? false, onEpisodes: benchEpisodeWriter(opts.out) } : {}),
       mechanism,
       queries,
       ...(opts.limit !== undefined ? { limit: opts.limit } : {}),
@@ -232,7 +236,7 @@ export async function bench(opts: BenchOptions): Promise<BenchResult> {
       opts.onProgress?.({ stage, done, total });
     },
   );
-  const files = opts.out ? writeBenchFiles(opts.out, { seed, queries, ...(opts.limit !== undefined ? { limit: opts.limit } : {}) }, rows, episodes) : [];
+  const files = opts.out ? writeBenchFiles(opts.out, { seed, queries, ...(opts.limit !== undefined ? { limit: opts.limit } : {}) }, rows) : [];
   return { rows, seed, worldSeed, queries, episodes, files };
 }
 
