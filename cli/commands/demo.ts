@@ -4,9 +4,10 @@
  *   1. the world: the embedded catalog, 3,000 profiles, 15k queries (12k train / 3k test)
  *   2. IRPO at the tiny preset, with the pCTR reward model and with the user's true click
  *      probabilities (LLM-Auction (Oracle))
- *   3. Table 2 on test queries: Pretrained, never inserting, generate-then-inject, MOSAIC (n = 20,
- *      scored by the trained pCTR model), pre-generation GSP, LLM-Auction (pCTR), LLM-Auction
- *      (Oracle) and the exact references
+ *   3. Table 2 on test queries: Pretrained, never inserting, generate-then-inject, MOSAIC (n = 20)
+ *      and pre-generation GSP with the pCTR model fitted on logged clicks (and their oracle
+ *      variants as upper references), LLM-Auction (pCTR), LLM-Auction (Oracle) and the exact
+ *      references
  *   4. the incentive properties of the trained rule (`verify`)
  *   5. the report (Table 2, Figure 4(a)(b), verdicts) in reports/demo/
  *
@@ -195,8 +196,12 @@ export async function runDemo(opts: DemoOptions): Promise<number> {
     // per-ad cost): gap closed is measured from the better of the prompt-only rows (evaluation/gap.ts).
     'embedded:never',
     'inject:embedded:pretrained',
-    `mosaic:embedded:pretrained?n=20&rm=${pctrRun}`,
+    // MOSAIC and GSP with their default predictor, the pCTR model fitted on the world's logged
+    // clicks; their oracle variants (the user's own click probabilities) are upper references.
+    'mosaic:embedded:pretrained?n=20',
     'gsp:embedded:pretrained?k=1',
+    'mosaic:embedded:pretrained?n=20&rm=oracle',
+    'gsp:embedded:pretrained?k=1&quality=oracle',
     runSpec('pctr'),
     runSpec('oracle'),
     runSpec('shuffled'),

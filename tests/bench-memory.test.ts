@@ -1,0 +1,44 @@
+/**
+ * Table 2 without the episodes in memory (issue #25): handing each query's episodes to onEpisodes
+ * gives the same rows and the same episodes, in the same order, as keeping them; and the bounded
+ * memo the exact rows share (lib/generations.ts) keeps the entries used last.
+ */
+import { describe, expect, it } from 'vitest';
+import { Generations } from '../lib/generations.ts';
+import type { Episode } from '../simulation/episode.ts';
+import { benchMechanisms } from '../evaluation/table2.ts';
+
+describe('bench memory', () => {
+  it('streams episodes to onEpisodes with the same rows and episodes as keeping them', async () => {
+    const opts = { mechanism: 'embedded:pretrained,embedded:ceiling,mosaic:embedded:pretrained?n=3&rm=oracle', queries: 'test', limit: 6, user: 'embedded:parametric', candidates: 10, worldSeed: 0, seed: 1 };
+    const kept = await benchMechanisms(opts);
+    const streamed = new Map<string, Episode[]>();
+    const calls: number[] = [];
+    const s = await benchMechanisms({
+      ...opts,
+      onEpisodes: (m, spec, eps) => {
+        calls.push(m);
+        streamed.set(spec, [...(streamed.get(spec) ?? []), ...eps]);
+      },
+    });
+    expect(s.rows).toEqual(kept.rows);
+    expect([...s.episodes.values()].every((e) => e.length === 0)).toBe(true); // nothing kept
+    expect(calls).toHaveLength(6 * 3); // one call per query and row
+    for (const [spec, eps] of kept.episodes) {
+      expect(eps).toHaveLength(6);
+      expect(streamed.get(spec)).toEqual(eps);
+    }
+  }, 300_000);
+
+  it('Generations keeps at most 2 x cap entries and the ones used last', () => {
+    const g = new Generations<number, number>(3);
+    for (let k = 0; k < 10; k++) {
+      g.set(k, k * k);
+      g.get(0); // used every time: never dropped
+      expect(g.size).toBeLessThanOrEqual(6);
+    }
+    expect(g.get(0)).toBe(0);
+    expect(g.get(9)).toBe(81);
+    expect(g.get(1)).toBeUndefined(); // an old entry not used again is gone
+  });
+});
