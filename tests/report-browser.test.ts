@@ -14,7 +14,7 @@
  * Without Chromium (apt-get install chromium; CHROMIUM=/path chooses another) the tests skip and say so.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -50,6 +50,12 @@ describe.skipIf(!chrome)(`the report in a real browser${skip}`, () => {
   beforeAll(async () => {
     mkdirSync(demo, { recursive: true });
     await trainIrpo({ out: run, config: irpoConfig({ preset: 'tiny', trainQueries: 80, epochs: 2, rmSamples: 4, reward: 'oracle' }), seed: 5 });
+    // A second run beside it, as the demo's shuffled-click control: "What was run" must list it.
+    const control = join(demo, 'train-shuffled');
+    cpSync(run, control, { recursive: true });
+    const manifest = JSON.parse(readFileSync(join(control, 'manifest.json'), 'utf8')) as { config: { reward: string } };
+    manifest.config.reward = 'shuffled';
+    writeFileSync(join(control, 'manifest.json'), JSON.stringify(manifest));
     // The pCTR-quality figure from the numbers the issue saw (the demo writes this file).
     writeFileSync(join(demo, 'pctr-quality.json'), `${JSON.stringify(issueQuality, null, 2)}\n`);
     await buildReport({ run: demo, out, seed: 0, queries: 20, responses: 30 });
@@ -114,7 +120,7 @@ describe.skipIf(!chrome)(`the report in a real browser${skip}`, () => {
     expect(blankImage(readPng(join(root, 'strip.png')))).toBe(true);
   });
 
-  it('no line joins the pCTR-quality runs; the page names what each figure measures', () => {
+  it('no line joins the pCTR-quality runs; the page names what each figure measures and lists every run', () => {
     // Each run is its own point: its colour appears on markers and an error bar, never on a line
     // through several points (a path with an L command).
     const text = pctrQualitySvg(issueQuality);
@@ -123,6 +129,14 @@ describe.skipIf(!chrome)(`the report in a real browser${skip}`, () => {
     for (const c of colors) expect(text, c).not.toMatch(new RegExp(`<path d="M[^"]*L[^"]*" stroke="${c}"`));
     const html = readFileSync(join(out, 'index.html'), 'utf8');
     expect(html).toContain('every run on the same held-out logs');
+    // Two AUCs and two rank correlations, each named for what it measures.
+    expect(html).toContain('pCTR AUC (own held-out logs)');
+    expect(html).toContain('Bid–click ρ (sampled clicks)');
+    expect(html).toContain("not the training table's bid–click ρ");
+    // Every run of the directory is listed, under Table 2's row label.
+    const listed = html.slice(html.indexOf('<section id="run">'), html.indexOf('</section>', html.indexOf('<section id="run">')));
+    expect(listed).toContain('<strong>LLM-Auction (Oracle)</strong>');
+    expect(listed).toContain('<strong>LLM-Auction (pCTR, shuffled clicks)</strong>');
   });
 });
 
