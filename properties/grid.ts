@@ -25,8 +25,8 @@ import { type LogProbFn, logProbOf } from './weighted.ts';
 
 /** Bids the pilot samples: every third bid, 1, 4, ..., 100. */
 export const PILOT_BIDS: readonly number[] = Array.from({ length: 34 }, (_, k) => 1 + 3 * k);
-/** Responses per pilot bid (exposure only: every response shows it, clicked or not). */
-export const PILOT_PER_BID = 32;
+/** Responses per pilot bid for continuity (exposure only: every response shows it, clicked or not). */
+export const PILOT_PER_BID = 48;
 
 export interface GridSpec {
   /** Largest move of the exposure curve allowed inside one gap, as a share of its scale e(1) + e(100). */
@@ -35,12 +35,18 @@ export interface GridSpec {
   maxGap: number;
   /** Most grid bids (tau grows until the grid fits). */
   maxPoints: number;
+  /** Pilot responses per pilot bid. */
+  perBid: number;
 }
 
 /** Continuity: gaps where the pilot saw at most 8% of the scale move; any move of 0.2 S or more is refined. */
-export const CONTINUITY_GRID: GridSpec = { tau: 0.07, maxGap: 33, maxPoints: 40 };
-/** Monotonicity: a dip shows as a move, so the same rule with coarser gaps; at most 16 bids (120 pairs). */
-export const MONOTONICITY_GRID: GridSpec = { tau: 0.15, maxGap: 25, maxPoints: 16 };
+export const CONTINUITY_GRID: GridSpec = { tau: 0.06, maxGap: 20, maxPoints: 40, perBid: PILOT_PER_BID };
+/**
+ * Monotonicity: a dip shows as a move, so the same rule with coarser gaps; at most 16 bids (120
+ * pairs), and a smaller pilot (a pass has slack on every pair of a rising curve, so its grid need
+ * not be exact).
+ */
+export const MONOTONICITY_GRID: GridSpec = { tau: 0.15, maxGap: 25, maxPoints: 16, perBid: 8 };
 
 /** The pilot's exposure curve, linearly interpolated to every bid 1..100. */
 export function interpolate(bids: readonly number[], values: readonly number[]): number[] {
@@ -118,7 +124,7 @@ export interface GridChoiceResult {
  * budget is at least twice the pilot's cost; otherwise the fallback grid is used.
  */
 export async function chooseGrid(ctx: CaseContext, spec: GridSpec, fallback: readonly number[]): Promise<GridChoiceResult> {
-  const cost = PILOT_BIDS.length * PILOT_PER_BID;
+  const cost = PILOT_BIDS.length * spec.perBid;
   if (ctx.budget < 2 * cost) return { bids: [...fallback], samples: 0, pilot: { bids: [], exposure: [] } };
   const focal = ctx.c.focal;
   const sampler = new CaseSampler(ctx.m, ctx.c.instance, focal, deriveSeed(ctx.seed, 'grid-pilot'), ctx.opts.concurrency, ctx.observable, ctx.opts.clickSeeds);
@@ -126,13 +132,16 @@ export async function chooseGrid(ctx: CaseContext, spec: GridSpec, fallback: rea
   // pilot's curve is a staircase whose flat stretches can hide a real move.
   const exposure: number[] = [];
   for (const b of PILOT_BIDS) {
-    const e = (await sampler.draw([b], PILOT_PER_BID)).get(b)?.e[focal] ?? [];
+    const e = (await sampler.draw([b], spec.perBid)).get(b)?.e[focal] ?? [];
     exposure.push(e.length ? e.reduce((a, v) => a + v, 0) / e.length : 0);
   }
-  // Smoothed over neighbouring pilot bids: noise would otherwise split flat stretches.
+  // Smoothed over neighbouring pilot bids (a local line through three, so the ends are not pulled
+  // in): noise would otherwise split flat stretches.
   const smooth = exposure.map((_, k) => {
-    const w = exposure.slice(Math.max(0, k - 1), k + 2);
-    return w.reduce((a, v) => a + v, 0) / w.length;
+    const lo = Math.min(Math.max(0, k - 1), exposure.length - 3);
+    const line = localSlopes(PILOT_BIDS.slice(lo, lo + 3), exposure.slice(lo, lo + 3), 2)[0]!;
+    const mean = (exposure[lo]! + exposure[lo + 1]! + exposure[lo + 2]!) / 3;
+    return mean + line * (PILOT_BIDS[k]! - PILOT_BIDS[lo + 1]!);
   });
   const slope = interpolate(PILOT_BIDS, localSlopes(PILOT_BIDS, exposure));
   return { bids: buildGrid(interpolate(PILOT_BIDS, smooth), spec, slope), samples: sampler.samples, pilot: { bids: PILOT_BIDS, exposure } };

@@ -32,20 +32,20 @@ const used = (v: Verdict) => v.details?.samples_to_verdict ?? v.samples;
 describe('the pilot grid', () => {
   it('is coarse where the curve is flat and single bids where it jumps', () => {
     const step = Array.from({ length: 100 }, (_, k) => (k + 1 >= 60 ? 1 : 0));
-    const g = buildGrid(step, { tau: 0.07, maxGap: 33, maxPoints: 40 });
+    const g = buildGrid(step, { tau: 0.07, maxGap: 33, maxPoints: 40, perBid: 32 });
     expect(g[0]).toBe(1);
     expect(g.at(-1)).toBe(100);
     expect(g).toContain(59);
     expect(g).toContain(60);
     expect(g.length).toBeLessThan(12);
     // Control: a flat curve gets only the widest gaps.
-    expect(buildGrid(new Array(100).fill(0.5), { tau: 0.07, maxGap: 33, maxPoints: 40 })).toEqual([1, 34, 67, 100]);
+    expect(buildGrid(new Array(100).fill(0.5), { tau: 0.07, maxGap: 33, maxPoints: 40, perBid: 32 })).toEqual([1, 34, 67, 100]);
   });
 
   it('refines a smooth ramp where it moves, from a pilot curve', () => {
     const q = L.logisticScale(4);
     const values = PILOT_BIDS.map((b) => q(b, undefined as never));
-    const g = buildGrid(interpolate(PILOT_BIDS, values), { tau: 0.07, maxGap: 33, maxPoints: 40 }, interpolate(PILOT_BIDS, localSlopes(PILOT_BIDS, values)));
+    const g = buildGrid(interpolate(PILOT_BIDS, values), { tau: 0.07, maxGap: 33, maxPoints: 40, perBid: 32 }, interpolate(PILOT_BIDS, localSlopes(PILOT_BIDS, values)));
     const inRamp = g.filter((b) => b >= 40 && b <= 60).length;
     expect(inRamp).toBeGreaterThanOrEqual(6);
     expect(g.filter((b) => b < 30).length).toBeLessThanOrEqual(2);
