@@ -96,7 +96,7 @@ describe('a mechanism kind registered at run time', () => {
       .replace(/\s+/g, ' ');
 
   it('is listed by -m in the help of verify and bench', () => {
-    expect(mechanismKindNames()).toEqual(['embedded', 'run', 'mosaic', 'gsp', 'local', 'openai', 'module', 'tilt']);
+    expect(mechanismKindNames()).toEqual(['embedded', 'run', 'mosaic', 'gsp', 'inject', 'segment', 'prominence', 'token', 'local', 'openai', 'module', 'tilt']);
     expect(helpOf('verify')).toContain('module:PATH, tilt:SLOPE (see README: mechanism specs)');
     expect(helpOf('bench')).toContain('module:PATH, tilt:SLOPE (see README: mechanism specs)');
   });
@@ -114,7 +114,7 @@ describe('a mechanism kind registered at run time', () => {
 
   it('is suggested for a misspelled kind and named among the known ones; its own errors are usage errors', () => {
     expect(() => parseSpec('tlit:0.5')).toThrow(
-      'bad mechanism spec "tlit:0.5": unknown kind "tlit" (did you mean "tilt"?); expected one of embedded, run, mosaic, gsp, local, openai, module, tilt',
+      'bad mechanism spec "tlit:0.5": unknown kind "tlit" (did you mean "tilt"?); expected one of embedded, run, mosaic, gsp, inject, segment, prominence, token, local, openai, module, tilt',
     );
     expect(() => parseSpec('tilt:2')).toThrow(UsageError);
     expect(() => parseSpec('tilt:2')).toThrow(/SLOPE must be a number in \[-1, 1\], got "2"/);
