@@ -180,7 +180,8 @@ export function loadRunDir(dir: string): RunPieces {
     out.figureRunReason = 'the run that verify.json checked';
   } else if (layout === 'demo') {
     out.figureRun = runs.find((r) => r.role === 'pctr') ?? runs[0]!;
-    out.figureRunReason = out.figureRun.role === 'pctr' ? 'LLM-Auction (pCTR), the paper\'s main mechanism' : 'the only trained run present';
+    out.figureRunReason =
+      out.figureRun.role === 'pctr' ? 'LLM-Auction (pCTR), the paper\'s main mechanism' : runs.length === 1 ? 'the only trained run present' : 'no pCTR-trained run present: the first of the runs listed';
   } else {
     out.figureRunReason = 'the run directory itself';
   }
