@@ -22,6 +22,8 @@ import { ResponseParser } from '../mechanism/parser.ts';
 import { paymentOf, sampleForSettlement } from '../mechanism/settlement.ts';
 import type { AuctionInput } from '../mechanism/types.ts';
 import { auctionInput } from '../simulation/auctions.ts';
+import { irpoConfig } from '../training/config.ts';
+import { trainIrpo } from '../training/irpo.ts';
 import { embeddedWorld } from '../simulation/world.ts';
 import { startFakeOpenAIServer, type FakeOpenAIServer } from './helpers/fake-openai-server.ts';
 
@@ -210,6 +212,23 @@ describe('bench and verify', () => {
     expect(l.err.trim().split('\n')).toHaveLength(1);
     expect(l.err).toMatch(/cannot rewrite/);
   });
+});
+
+describe('a training run\'s pCTR model (rm=DIR)', () => {
+  it('drives inject, segment and prominence exactly, labelled so; a run without one is a usage error', async () => {
+    const runDir = join(dir, 'run');
+    await trainIrpo({ out: runDir, config: irpoConfig({ preset: 'tiny', trainQueries: 40, epochs: 1, rmSamples: 2, dpoSamples: 2, stepCheck: 0 }), seed: 1 });
+    const specs = ['inject', 'segment', 'prominence'].map((k) => `${k}:embedded:pretrained?rm=${runDir}`);
+    const { rows } = await benchMechanisms({ mechanism: specs.join(','), queries: 'test', limit: 5, user: 'embedded:parametric', candidates: 10, worldSeed: 0, seed: 4 });
+    expect(rows.map((r) => r.exact)).toEqual([true, true, true]);
+    for (const r of rows) expect(r.label).toContain('(pCTR run)');
+    // The run's model, not the prompt-only guess: the two predictors rank the ads differently somewhere.
+    const fromRun = await resolveSpec(parseSpec(specs[0]!), { worldSeed: 0 });
+    const promptOnly = await resolveSpec(parseSpec('inject:embedded:pretrained'), { worldSeed: 0 });
+    const prices = (r: typeof fromRun, xs: AuctionInput[]) => xs.map((x) => JSON.stringify(r.slots!(x)));
+    expect(prices(fromRun, auctions(10))).not.toEqual(prices(promptOnly, auctions(10)));
+    await expect(resolveSpec(parseSpec(`inject:embedded:pretrained?rm=${join(dir, 'no-run')}`), { worldSeed: 0 })).rejects.toThrow(UsageError);
+  }, 300_000);
 });
 
 describe('sampled through an OpenAI-compatible endpoint', () => {
