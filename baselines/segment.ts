@@ -23,6 +23,7 @@
  * paper's multi-ad extension and its pricing of several ads in one segment are not implemented.
  */
 import { z } from 'zod';
+import { UsageError } from '../lib/errors.ts';
 import { Rng } from '../lib/rng.ts';
 import type { AllocationRule, AuctionInput, BiddedAd, GspSlot, SampleOptions, WeightedResponse } from '../mechanism/types.ts';
 import { adFree, appendSentence, myersonClickPrice, postedSlot, promptCtr, ratioClickPrice, wovenSentence, type CtrPredictor } from './prompt-ctr.ts';
@@ -112,7 +113,7 @@ export class SegmentRule implements AllocationRule {
     const total = w.reduce((s, x) => s + x, 0);
     const K = this.config.segments;
     const live = input.ads.map((ad, i) => ({ ad, p: total > 0 ? w[i]! / total : 0 })).filter((x) => x.p > 0);
-    if (live.length ** K > MAX_TUPLES) throw new Error(`${this.name}: ${live.length}^${K} outcomes are too many to enumerate`);
+    if (live.length ** K > MAX_TUPLES) throw new UsageError(`${this.name}: ${live.length} ads over ${K} segments make ${live.length}^${K} outcomes, too many to score exactly; use fewer segments or fewer --candidates`);
     const byText = new Map<string, number>();
     const add = (text: string, p: number) => byText.set(text, (byText.get(text) ?? 0) + p);
     for (const a of answers) {
