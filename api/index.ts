@@ -106,6 +106,20 @@ export function specOf(m: Mechanism): string {
   return `object:${key}`;
 }
 
+/**
+ * A `module:` spec naming a TypeScript file: Node cannot import it by itself (the command's bin
+ * registers tsx's loader; a library caller's process may not have one), so the loader is
+ * registered once, on the first such spec.
+ */
+let tsLoader: Promise<void> | undefined;
+async function loaderFor(specs: readonly string[]): Promise<void> {
+  if (!specs.some((s) => /(^|[,(])\s*module:[^,]*\.[cm]?tsx?\b/.test(s))) return;
+  tsLoader ??= import('tsx/esm/api').then((tsx) => {
+    tsx.register();
+  });
+  await tsLoader;
+}
+
 /** A stop requested through `signal`: throws its reason. */
 function checkAbort(signal: AbortSignal | undefined): void {
   signal?.throwIfAborted();
@@ -131,6 +145,7 @@ export function loadWorld(opts: WorldOptions = {}): WorldSelection {
 /** A running allocation rule from a spec (or the rule object itself). */
 export async function resolveMechanism(m: Mechanism, opts: { worldSeed?: number } = {}): Promise<AllocationRule> {
   if (typeof m !== 'string') return m;
+  await loaderFor([m]);
   return resolveRule(m, { worldSeed: opts.worldSeed ?? 0 });
 }
 
@@ -152,6 +167,7 @@ export interface SimulateOptions extends WorldOptions, RunControl {
 /** Episodes of one mechanism into a run directory (as `llm-auction simulate`). */
 export async function simulate(opts: SimulateOptions): Promise<SimulateSummary> {
   checkAbort(opts.signal);
+  await loaderFor([specOf(opts.mechanism)]);
   return simulateRun(
     {
       mechanism: specOf(opts.mechanism),
@@ -210,6 +226,7 @@ export async function bench(opts: BenchOptions): Promise<BenchResult> {
   const specs = opts.mechanisms.map(specOf);
   const mechanism = specs.join(',');
   const pairs = (opts.pairWith ?? opts.mechanisms).map(specOf);
+  await loaderFor(specs);
   const rowSpecs = new Set(parseSpecList(mechanism).map(formatSpec));
   const missing = pairs.filter((p) => !rowSpecs.has(formatSpec(parseSpecList(p)[0]!)));
   if (missing.length > 0) throw new TypeError(`pairWith ${missing.join(', ')}: not among the mechanisms`);
@@ -268,6 +285,7 @@ export interface VerifyReport {
 export async function verify(target: Mechanism | MechanismUnderTest, opts: VerifyOptions = {}): Promise<VerifyReport> {
   checkAbort(opts.signal);
   const { properties, user, worldSeed, json, signal, onProgress, ...checks } = opts;
+  if (typeof target === 'string') await loaderFor([target]);
   const m = await mechanismUnderTest(target, { ...(user !== undefined ? { user } : {}), ...(worldSeed !== undefined ? { worldSeed } : {}) });
   const names = properties === undefined ? undefined : typeof properties === 'string' ? [properties] : [...properties];
   const out = await verifyProperties({

@@ -11,7 +11,11 @@ dir="${1:-$(mktemp -d /tmp/llm-auction-consumer.XXXXXX)}"
 case "$dir" in "$repo"|"$repo"/*) echo "consumer-test: $dir is inside the repository" >&2; exit 2 ;; esac
 mkdir -p "$dir"
 # .npmrc's ignore-scripts would skip prepack: ask for it, so the tarball holds a fresh dist/.
-tarball="$(cd "$repo" && npm pack --ignore-scripts=false --pack-destination "$dir" 2>/dev/null | tail -n 1)"
+if ! tarball="$(cd "$repo" && npm pack --ignore-scripts=false --pack-destination "$dir" 2>"$dir/pack.log" | tail -n 1)"; then
+  cat "$dir/pack.log" >&2
+  echo "consumer-test: npm pack failed (the build's errors are above)" >&2
+  exit 1
+fi
 echo "consumer-test: packed $tarball into $dir (${SECONDS} s)"
 cd "$dir"
 cp "$repo"/tests/consumer/* .

@@ -42,11 +42,12 @@ describe('llm-auction from the installed package', () => {
     expect(failing.result.properties.monotonicity?.counterexample).not.toBeNull();
   });
 
-  it('the matchers pass on a correct rule (object, module and embedded default)', async () => {
+  it('the matchers pass on a correct rule (object, JS and TS modules, and the embedded default)', async () => {
     await expect(rule).toBeMonotone(few);
     await expect(rule).toBeContinuous(few);
     await expect(rule).toBeIndividuallyRational(few);
     await expect('module:./softmax-rule.mjs').toBeMonotone(few);
+    await expect('module:./typed-rule.ts').toBeContinuous(few);
     await expect('embedded:pretrained').toBeMonotone(few);
   });
 
