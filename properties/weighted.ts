@@ -24,8 +24,8 @@
  * The weight diagnostic. With correct log-probabilities, w_g(y) / G is the probability that y
  * was drawn at grid bid g, so Z = (1(k = g) - w_g(y) / G) h(y) has mean 0 for h = 1 (the weights
  * average 1) and for h = the focal ad's exposure (the weighted exposure at g agrees with the one
- * drawn at g). Both are tested two-sided by betting at every grid bid, at total level alpha per
- * case; a rejection (or a response the reported log-probabilities call impossible at every grid
+ * drawn at g). Both are tested two-sided by betting at every grid bid, at total level
+ * alpha / (10 cases) per case; a rejection (or a response the reported log-probabilities call impossible at every grid
  * bid) ends the case open, and the verdict says the log-probabilities disagree with the samples
  * (run with share off). A backend whose log-probabilities ignore the bid, or come from another
  * model, is caught this way; one that is only slightly off may not be.
@@ -204,8 +204,9 @@ export async function runWeightedCase(ctx: CaseContext, grid: readonly number[],
   const budget = ctx.budget;
   const sampler = new MixtureSampler(ctx, grid, lp, deriveSeed(ctx.seed, 'weighted'));
   const G = grid.length;
-  // At alpha / cases per case: a false flag anywhere in the check at most alpha.
-  const diag = new WeightDiagnostic(G, ctx.opts.alpha / ctx.opts.cases);
+  // At alpha / (10 cases) per case: a false flag anywhere in the check at most alpha / 10 (a flag
+  // costs a verdict; wrong log-probabilities of any size that matters pile up evidence fast).
+  const diag = new WeightDiagnostic(G, ctx.opts.alpha / (10 * ctx.opts.cases));
   const state: ComparisonState[] = comparisons.map(() => 'open');
   const sums = { x: new Float64Array(G), e: new Float64Array(G), n: 0 };
   const est = (g: number, what: 'x' | 'e') => (sums.n ? sums[what][g]! / sums.n : Number.NaN);

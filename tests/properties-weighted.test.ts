@@ -94,7 +94,7 @@ describe('nulls at the boundary: no false alarm beyond alpha over 20 seeds', () 
     ['step of exactly kappa S', 'continuity', F.boundaryStepQ(0.3)],
   ];
   const settings: [string, CheckOptions, boolean][] = [
-    ['budget 3000, 1 case (always)', { budget: 3_000, cases: 1 }, true],
+    ['budget 4000, 1 case (always)', { budget: 4_000, cases: 1 }, true],
     ['budget 40000, default cases (slow)', { budget: 40_000 }, SLOW],
   ];
   for (const [name, prop, q] of nulls) {
@@ -165,5 +165,19 @@ describe('the embedded world: exact log-probabilities from enumerate', () => {
     expect(v.verdict).not.toBe('fail');
     const means = (v.details?.closest as { weights?: { mean_weight: number[] } } | undefined)?.weights?.mean_weight ?? [];
     for (const w of means) expect(Math.abs(w - 1)).toBeLessThan(0.1);
+  });
+});
+
+describe('an inconclusive verdict names the budget it would need', () => {
+  it('a ramp at click rate 0.05 on clicks with a tenth of what it needs: inconclusive, with budget_needed above the budget', async () => {
+    const m = F.samplingOnly(F.atClickRate('ramp scale 15', L.logisticScale(15), 0.05));
+    const v = await continuity(m, { seed: 1, cases: 1, budget: 8_000, observable: 'clicks', shrink: false });
+    expect(v.verdict).toBe('inconclusive');
+    const need = v.details?.budget_needed;
+    if (need === null) expect(v.details?.notes.join(' ')).toMatch(/no pass evidence yet/);
+    else {
+      expect(need).toBeGreaterThan(8_000);
+      expect(v.details?.notes.join(' ')).toContain(`--budget ${need}`);
+    }
   });
 });
