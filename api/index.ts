@@ -15,12 +15,11 @@ import type { AllocationRule } from '../mechanism/types.ts';
 import type { MechanismUnderTest, ProgressEvent, Verdict } from '../properties/types.ts';
 import type { BenchRow, VerifyResult } from '../reports/formats.ts';
 import type { Episode } from '../simulation/episode.ts';
-import { formatSpec, parseSpecList, registerMechanismKind } from '../evaluation/kinds/index.ts';
+import { registerMechanismKind } from '../evaluation/kinds/index.ts';
 import type { MechanismKind } from '../evaluation/kinds/kind.ts';
 import { resolveRule } from '../evaluation/resolve.ts';
 import { selectWorld, type WorldSelection } from '../evaluation/world-selection.ts';
-import { benchMechanisms } from '../evaluation/table2.ts';
-import { benchEpisodeWriter, writeBenchFiles } from '../evaluation/bench-files.ts';
+import { benchRun } from '../evaluation/bench-run.ts';
 import { mechanismUnderTest, verifyProperties, type SharedCheckOptions, type VerifyLine } from '../evaluation/verify.ts';
 import { simulateRun, type SimulateSummary } from '../evaluation/simulate.ts';
 import { trainRun, checkTrainOptions, type TrainOptions as TrainRunOptions } from '../evaluation/train.ts';
@@ -224,20 +223,15 @@ export async function bench(opts: BenchOptions): Promise<BenchResult> {
   checkAbort(opts.signal);
   if (opts.mechanisms.length === 0) throw new TypeError('bench needs at least one mechanism');
   const specs = opts.mechanisms.map(specOf);
-  const mechanism = specs.join(',');
   const pairs = (opts.pairWith ?? opts.mechanisms).map(specOf);
   await loaderFor(specs);
-  const rowSpecs = new Set(parseSpecList(mechanism).map(formatSpec));
-  const missing = pairs.filter((p) => !rowSpecs.has(formatSpec(parseSpecList(p)[0]!)));
-  if (missing.length > 0) throw new TypeError(`pairWith ${missing.join(', ')}: not among the mechanisms`);
   const queries = opts.queries ?? 'test';
   const seed = opts.seed ?? 0;
   const worldSeed = opts.worldSeed ?? 0;
-  // With `out`, each query's episodes go to OUT/bench-episodes as it finishes (none kept in memory).
-  const { rows, episodes } = await benchMechanisms(
+  const { rows, episodes, files } = await benchRun(
     {
-      ...(opts.out ? { progressDir: opts.out, resume: opts.resume ?? false, onEpisodes: benchEpisodeWriter(opts.out) } : {}),
-      mechanism,
+      mechanism: specs.join(','),
+      ...(pairs.length > 0 ? { pairedWith: pairs.join(',') } : {}),
       queries,
       ...(opts.limit !== undefined ? { limit: opts.limit } : {}),
       ...(opts.catalog !== undefined ? { catalog: opts.catalog } : {}),
@@ -246,14 +240,10 @@ export async function bench(opts: BenchOptions): Promise<BenchResult> {
       candidates: opts.candidates ?? 10,
       worldSeed,
       seed,
-      pairAgainst: pairs,
+      ...(opts.out !== undefined ? { out: opts.out, resume: opts.resume ?? false } : {}),
     },
-    (stage, done, total) => {
-      checkAbort(opts.signal);
-      opts.onProgress?.({ stage, done, total });
-    },
+    { ...(opts.signal ? { signal: opts.signal } : {}), onProgress: (stage, done, total) => opts.onProgress?.({ stage, done, total }) },
   );
-  const files = opts.out ? writeBenchFiles(opts.out, { seed, queries, ...(opts.limit !== undefined ? { limit: opts.limit } : {}) }, rows) : [];
   return { rows, seed, worldSeed, queries, episodes, files };
 }
 
