@@ -7,8 +7,8 @@
  */
 import { appendFileSync, existsSync, readFileSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { InputError, UsageError } from '../lib/errors.ts';
-import { checkRegularFile } from '../lib/jsonl.ts';
+import { InputError } from '../lib/errors.ts';
+import { openProgressFile } from './progress-file.ts';
 import type { Episode } from '../simulation/episode.ts';
 import { lockRunDir } from '../simulation/run-lock.ts';
 
@@ -33,36 +33,14 @@ export class BenchProgress {
 
   static open(dir: string, config: Record<string, unknown>, resume: boolean): BenchProgress {
     const unlock = lockRunDir(dir);
-    const file = join(dir, 'bench-progress.jsonl');
-    const p = new BenchProgress(file, unlock);
-    const header = JSON.stringify({ bench: config });
     try {
-      if (!existsSync(file)) {
-        writeFileSync(file, `${header}\n`);
-        return p;
+      const { file, records } = openProgressFile(dir, 'bench-progress.jsonl', 'bench', config, resume);
+      const p = new BenchProgress(file, unlock);
+      for (const { rec, line } of records) {
+        if (typeof rec.query_id !== 'string') throw new InputError(file, line, 'query_id', 'must be a string');
+        if (!Array.isArray(rec.outcomes)) throw new InputError(file, line, 'outcomes', 'must be an array');
+        p.restored.push({ queryId: rec.query_id, outcomes: rec.outcomes as QueryOutcome[], line });
       }
-      if (!resume) throw new UsageError(`${dir} already holds a bench (${file}): pass --resume to continue it, or choose another --out`);
-      checkRegularFile(file);
-      const text = readFileSync(file, 'utf8');
-      const lines = text.split('\n');
-      if (lines[0] !== header) throw new UsageError(`${file}: cannot resume: it was written with a different configuration`);
-      let good = Buffer.byteLength(`${lines[0]}\n`);
-      for (let i = 1; i < lines.length; i++) {
-        const last = i === lines.length - 1 || (i === lines.length - 2 && lines[lines.length - 1] === '');
-        if (i === lines.length - 1) break; // no newline after it: a torn write, redone
-        let rec: { query_id?: unknown; outcomes?: unknown };
-        try {
-          rec = JSON.parse(lines[i]!) as typeof rec;
-        } catch (e) {
-          if (last) break; // the last line torn mid-write
-          throw new InputError(file, i + 1, undefined, `not valid JSON (${(e as Error).message}); refusing to resume over a damaged line`);
-        }
-        if (typeof rec.query_id !== 'string') throw new InputError(file, i + 1, 'query_id', 'must be a string');
-        if (!Array.isArray(rec.outcomes)) throw new InputError(file, i + 1, 'outcomes', 'must be an array');
-        p.restored.push({ queryId: rec.query_id, outcomes: rec.outcomes as QueryOutcome[], line: i + 1 });
-        good += Buffer.byteLength(`${lines[i]}\n`);
-      }
-      if (good < Buffer.byteLength(text)) truncateSync(file, good);
       return p;
     } catch (e) {
       unlock();

@@ -10,12 +10,12 @@
  * same verdict (its draws are seeded) and, through an endpoint, costs little (seeded requests are
  * answered from the response cache).
  */
-import { appendFileSync, existsSync, readFileSync, truncateSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import writeFileAtomic from 'write-file-atomic';
 import { InputError, UsageError } from '../lib/errors.ts';
-import { checkRegularFile } from '../lib/jsonl.ts';
 import { lockRunDir } from '../simulation/run-lock.ts';
+import { openProgressFile } from './progress-file.ts';
 
 /** A finished property, as kept: its verdict or its report. */
 export interface Finished {
@@ -29,46 +29,25 @@ export class VerifyProgress {
   private readonly done = new Map<string, Finished>();
   private readonly unlock: () => void;
 
-  private constructor(dir: string, unlock: () => void) {
+  private constructor(dir: string, file: string, unlock: () => void) {
     this.dir = dir;
-    this.file = join(dir, 'verify-progress.jsonl');
+    this.file = file;
     this.unlock = unlock;
   }
 
   static open(dir: string, config: Record<string, unknown>, resume: boolean, properties: readonly string[]): VerifyProgress {
     const unlock = lockRunDir(dir);
-    const p = new VerifyProgress(dir, unlock);
-    const file = p.file;
-    const header = JSON.stringify({ verify: config });
     try {
-      if (!existsSync(file)) {
-        if (existsSync(join(dir, 'verify.json')) && !resume) throw new UsageError(`${dir} already holds a verify (verify.json): pass --resume, or choose another --out`);
-        writeFileSync(file, `${header}\n`);
-        return p;
-      }
-      if (!resume) throw new UsageError(`${dir} already holds a verify (${file}): pass --resume to continue it, or choose another --out`);
-      checkRegularFile(file);
-      const text = readFileSync(file, 'utf8');
-      const lines = text.split('\n');
-      if (lines[0] !== header) throw new UsageError(`${file}: cannot resume: it was written with a different configuration`);
-      let good = Buffer.byteLength(`${lines[0]}\n`);
-      for (let i = 1; i < lines.length - 1; i++) {
-        let rec: { property?: unknown; kind?: unknown; value?: unknown };
-        try {
-          rec = JSON.parse(lines[i]!) as typeof rec;
-        } catch (e) {
-          if (i === lines.length - 2 && lines[lines.length - 1] === '') break; // the last line torn mid-write
-          throw new InputError(file, i + 1, undefined, `not valid JSON (${(e as Error).message}); refusing to resume over a damaged line`);
-        }
-        if (typeof rec.property !== 'string' || !properties.includes(rec.property)) throw new InputError(file, i + 1, 'property', `must be one of this run's properties (${properties.join(', ')})`);
-        if (p.done.has(rec.property)) throw new InputError(file, i + 1, 'property', `${rec.property} appears twice`);
-        if (rec.kind !== 'verdict' && rec.kind !== 'report') throw new InputError(file, i + 1, 'kind', 'must be "verdict" or "report"');
-        if (rec.value === null || typeof rec.value !== 'object') throw new InputError(file, i + 1, 'value', 'must be an object');
+      if (!resume && existsSync(join(dir, 'verify.json'))) throw new UsageError(`${dir} already holds a verify (verify.json): pass --resume, or choose another --out`);
+      const { file, records } = openProgressFile(dir, 'verify-progress.jsonl', 'verify', config, resume);
+      const p = new VerifyProgress(dir, file, unlock);
+      for (const { rec, line } of records) {
+        if (typeof rec.property !== 'string' || !properties.includes(rec.property)) throw new InputError(file, line, 'property', `must be one of this run's properties (${properties.join(', ')})`);
+        if (p.done.has(rec.property)) throw new InputError(file, line, 'property', `${rec.property} appears twice`);
+        if (rec.kind !== 'verdict' && rec.kind !== 'report') throw new InputError(file, line, 'kind', 'must be "verdict" or "report"');
+        if (rec.value === null || typeof rec.value !== 'object') throw new InputError(file, line, 'value', 'must be an object');
         p.done.set(rec.property, { kind: rec.kind, value: rec.value });
-        good += Buffer.byteLength(`${lines[i]}\n`);
       }
-      // Whatever follows the last whole line (a write cut short) is dropped and redone.
-      if (good < Buffer.byteLength(text)) truncateSync(file, good);
       return p;
     } catch (e) {
       unlock();

@@ -7,6 +7,7 @@
  */
 import { createServer, request as httpRequest, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { Rng } from '../../lib/rng.ts';
 
 export interface FaultMix {
   error500?: number;
@@ -26,14 +27,8 @@ export interface FaultProxy {
 export async function startFaultProxy(target: string, mix: FaultMix): Promise<FaultProxy> {
   const t = new URL(target);
   const counts = { requests: 0, error500: 0, error429: 0, hang: 0, garbage: 0, nullContent: 0, passed: 0 };
-  let state = mix.seed ?? 1;
-  const draw = () => {
-    state = (state + 0x6d2b79f5) | 0;
-    let x = state;
-    x = Math.imul(x ^ (x >>> 15), x | 1);
-    x ^= x + Math.imul(x ^ (x >>> 7), x | 61);
-    return ((x ^ (x >>> 14)) >>> 0) / 4294967296;
-  };
+  const rng = new Rng(mix.seed ?? 1);
+  const draw = () => rng.uniform();
   const hung = new Set<ServerResponse>();
   const json = (res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}) => {
     res.writeHead(status, { 'content-type': 'application/json', ...headers });
