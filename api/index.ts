@@ -26,7 +26,7 @@ import { trainRun, checkTrainOptions, type TrainOptions as TrainRunOptions } fro
 import type { IrpoConfig } from '../training/config.ts';
 import type { EpochMetrics } from '../training/irpo.ts';
 import { preflightTrain } from '../cli/preflight.ts';
-import { buildReport, type ReportOptions, type ReportSummary } from '../cli/commands/report.ts';
+import { buildReport, type ReportOptions, type ReportSummary } from '../evaluation/report.ts';
 import { versions } from '../cli/versions.ts';
 
 export type { Ad, AllocationRule, AuctionInput, BiddedAd, Profile, Query, SampleOptions, WeightedResponse, PaymentRuleName } from '../mechanism/types.ts';
@@ -39,7 +39,7 @@ export type { SimulateSummary } from '../evaluation/simulate.ts';
 export type { VerifyLine } from '../evaluation/verify.ts';
 export type { EpochMetrics } from '../training/irpo.ts';
 export type { IrpoConfig } from '../training/config.ts';
-export type { ReportOptions, ReportSummary } from '../cli/commands/report.ts';
+export type { ReportOptions, ReportSummary } from '../evaluation/report.ts';
 export type { MechanismKind } from '../evaluation/kinds/kind.ts';
 export type { PropertySpec } from '../properties/types.ts';
 export { registerMechanismKind } from '../evaluation/kinds/index.ts';
@@ -333,6 +333,6 @@ export async function train(opts: TrainOptions): Promise<{ out: string; config: 
 /** Table 2 and Figure 4(a)(b) as files, with an index.html, from a run directory (as `llm-auction report`). */
 export async function report(opts: Omit<ReportOptions, 'json' | 'seed'> & { seed?: number } & RunControl): Promise<ReportSummary> {
   checkAbort(opts.signal);
-  const { signal: _s, onProgress: _p, ...rest } = opts;
-  return buildReport({ ...rest, seed: opts.seed ?? 0 });
+  const { signal, onProgress, ...rest } = opts;
+  return buildReport({ ...rest, seed: opts.seed ?? 0 }, { ...(signal ? { signal } : {}), onProgress: (stage, done, total) => onProgress?.({ stage, done, total }) });
 }
