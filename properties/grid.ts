@@ -77,8 +77,8 @@ export function buildGrid(curve: readonly number[], spec: GridSpec, slope?: read
       let next = cur + 1;
       let moved = 0;
       for (let g = cur + 1; g <= Math.min(100, cur + spec.maxGap); g++) {
-        moved += Math.abs(slope?.[g - 1] ?? 0);
-        if (Math.abs(curve[g - 1]! - curve[cur - 1]!) > tau * scale || moved > tau * scale) break;
+        moved += slope?.[g - 1] ?? 0;
+        if (Math.abs(curve[g - 1]! - curve[cur - 1]!) > tau * scale || Math.abs(moved) > tau * scale) break;
         next = g;
       }
       grid.push(next);
