@@ -9,7 +9,7 @@ import { existsSync, mkdtempSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { bench, loadWorld, resolveMechanism, specOf, verify, type Progress } from '../api/index.ts';
+import { bench, loadWorld, resolveMechanism, simulate, specOf, train, verify, type Progress } from '../api/index.ts';
 import '../api/vitest.ts';
 import * as F from './fixtures/planted.ts';
 
@@ -77,6 +77,23 @@ describe('the library API', () => {
       process.chdir(cwd);
     }
     expect(loadWorld({ limit: 3 }).queries).toHaveLength(3);
+  });
+});
+
+describe('simulate and train', () => {
+  it('simulate writes the run directory it is given and says what it wrote; train stops on its signal before any work', async () => {
+    const out = join(mkdtempSync(join(tmpdir(), 'llm-auction-api-sim-')), 'run');
+    const events: Progress[] = [];
+    const rule = F.independentRule('tilt-up', (b) => 0.2 + 0.6 * (b / 100));
+    const summary = await simulate({ mechanism: rule, out, limit: 4, samples: 2, onProgress: (p) => events.push(p) });
+    expect(summary).toMatchObject({ queries: 4, samples: 2, episodes: 8, written: 8, resumed_from: 0 });
+    expect(readdirSync(out).sort()).toEqual(['episodes.jsonl', 'manifest.json']);
+    expect(events.at(-1)).toMatchObject({ stage: 'simulate', done: 8, total: 8 });
+    const stop = new AbortController();
+    stop.abort(new Error('not now'));
+    const trainOut = join(tmpdir(), `llm-auction-api-train-${process.pid}`);
+    await expect(train({ out: trainOut, signal: stop.signal })).rejects.toThrow('not now');
+    expect(existsSync(trainOut)).toBe(false);
   });
 });
 
