@@ -19,6 +19,7 @@ import { fillTemplate } from '../mechanism/prompt.ts';
 import { validatedConfig } from '../mechanism/schemas.ts';
 import type { Profile } from '../mechanism/types.ts';
 import { ChatClient, type ChatMessage, type UsageStats } from '../models/backends/chat-client.ts';
+import { createChatClient } from '../models/backends/replica-pool.ts';
 import { LocalChat, localInputFromParams, resolveLocalConfig, splitLocalSpec, type LocalConfigInput } from '../models/backends/local.ts';
 import { openAIConfigSchema, openAIInputFromParams, splitOpenAISpec } from '../models/backends/openai-config.ts';
 
@@ -75,7 +76,7 @@ function judgeClient(input: JudgeConfigInput): { config: JudgeConfig; client: Ch
   let entry = clients.get(input);
   if (!entry) {
     const config = resolveJudgeConfig(input);
-    entry = { config, client: new ChatClient(config) };
+    entry = { config, client: createChatClient(config) };
     clients.set(input, entry);
   }
   return entry;

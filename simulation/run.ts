@@ -41,6 +41,8 @@ export interface EndpointStats {
   cache_hits: number;
   /** Auctions whose calls still failed after every retry, each time it happened (each got another turn). */
   auctions_failed?: number;
+  /** Per replica of an `openai:URL1|URL2|…` spec (models/backends/replica-pool.ts), over every invocation. */
+  replicas?: { url: string; requests: number; retries: number; failures: number; drains: number }[];
 }
 
 export interface RunItem {
@@ -183,6 +185,20 @@ function endpointStats(...parts: unknown[]): EndpointStats | undefined {
     out.retries += s.retries ?? 0;
     out.failures += s.failures ?? 0;
     out.cache_hits += s.cacheHits ?? 0;
+    const reps = (s as { replicas?: NonNullable<EndpointStats['replicas']> }).replicas;
+    if (Array.isArray(reps)) out.replicas = addReplicas(out.replicas, reps);
+  }
+  return out;
+}
+
+/** Per-replica counts summed by URL, in first-seen order. */
+function addReplicas(a: EndpointStats['replicas'], b: EndpointStats['replicas']): EndpointStats['replicas'] {
+  if (!a && !b) return undefined;
+  const out = (a ?? []).map((r) => ({ ...r }));
+  for (const r of b ?? []) {
+    const o = out.find((x) => x.url === r.url);
+    if (!o) out.push({ ...r });
+    else for (const k of ['requests', 'retries', 'failures', 'drains'] as const) o[k] += r[k];
   }
   return out;
 }
@@ -312,9 +328,11 @@ async function simulateLocked(
 
   const stats = endpointStats(episode.rule, episode.clicks);
   if (stats || before) {
-    const add = (k: keyof EndpointStats) => (before?.[k] ?? 0) + (stats?.[k] ?? 0);
+    const add = (k: 'requests' | 'retries' | 'failures' | 'cache_hits') => (before?.[k] ?? 0) + (stats?.[k] ?? 0);
     manifest.endpoint = { requests: add('requests'), retries: add('retries'), failures: add('failures'), cache_hits: add('cache_hits') };
     manifest.endpoint.auctions_failed = (before?.auctions_failed ?? 0) + auctionsFailed;
+    const replicas = addReplicas(before?.replicas, stats?.replicas);
+    if (replicas) manifest.endpoint.replicas = replicas;
   }
   if (fatal !== undefined || left.length > 0) {
     manifest.status = 'stopped';

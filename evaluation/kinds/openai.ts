@@ -11,10 +11,11 @@ export interface OpenAISpec {
 
 export const openaiKind: MechanismKind<OpenAISpec> = {
   kind: 'openai',
-  usage: 'openai:BASE_URL?model=NAME',
+  usage: 'openai:BASE_URL[|URL2|…]?model=NAME',
   parse({ rest, fail }) {
     const { head, params } = splitQuery(rest);
-    if (!/^https?:\/\/[^\s]+$/.test(head)) fail('expected openai:http(s)://HOST[:PORT]/PATH?model=NAME');
+    // `URL1|URL2|…`: several replicas of one model (models/backends/replica-pool.ts).
+    if (!head.split('|').every((u) => /^https?:\/\/[^\s|]+$/.test(u))) fail('expected openai:http(s)://HOST[:PORT]/PATH?model=NAME (or URL1|URL2|… for replicas)');
     return { kind: 'openai', baseURL: head, params };
   },
   format(s) {
@@ -25,7 +26,8 @@ export const openaiKind: MechanismKind<OpenAISpec> = {
     const { openAIConfigFromParams } = await import('../../models/backends/openai-config.ts');
     const { createOpenAIRule } = await import('../../models/backends/openai-rule.ts');
     const { adaptToEndpoint } = await import('../../models/backends/served-limits.ts');
-    return createOpenAIRule(openAIConfigFromParams(spec.baseURL, await adaptToEndpoint(spec.baseURL, spec.params)));
+    // Served limits and the probe are read from the first replica; all replicas serve one model.
+    return createOpenAIRule(openAIConfigFromParams(spec.baseURL, await adaptToEndpoint(spec.baseURL.split('|')[0]!, spec.params)));
   },
   label: (s) => `endpoint ${s.params.model ?? s.baseURL}`,
 };

@@ -15,6 +15,10 @@ export const DEFAULT_CACHE_DIR = '.cache/llm-auction/openai';
 
 export const openAIConfigSchema = z.object({
   baseURL: z.url({ error: 'must be an http(s) URL' }).describe('Base URL of the OpenAI-compatible API, e.g. http://127.0.0.1:8000/v1'),
+  replicas: z
+    .array(z.url({ error: 'must be an http(s) URL' }))
+    .default([])
+    .describe('Base URLs of several replicas of one model (`openai:URL1|URL2|…`): requests are balanced over them, prefix-affine, with failover (replica-pool.ts); empty or one: baseURL alone'),
   model: z.string().min(1, { error: 'must not be empty' }).describe('Model name as the server knows it'),
   name: z.string().optional().describe('Name of the rule in results (default "openai:MODEL")'),
   apiKey: z
@@ -36,7 +40,7 @@ export const openAIConfigSchema = z.object({
     .positive()
     .default(16)
     .describe('Most responses asked for in one request; larger n is split into several requests'),
-  concurrency: z.number().int().positive().default(8).describe('Most requests in flight at once'),
+  concurrency: z.number().int().positive().default(8).describe('Most requests in flight at once (per replica where the spec lists several)'),
   maxRetries: z.number().int().min(0).max(100).default(6).describe('Retries of a transient failure (429, 5xx, timeout, connection, a malformed body, no choices)'),
   retryBaseMs: z.number().min(0).default(500).describe('First backoff delay; doubles on each retry, with jitter'),
   retryMaxMs: z.number().min(0).default(30_000).describe('Longest backoff delay (also caps a Retry-After header)'),
@@ -107,8 +111,14 @@ export function openAIInputFromParams(
   const input = configFromParams('openai', OPENAI_PARAMS, params);
   const url = baseURL || env.OPENAI_BASE_URL || '';
   if (url === '') throw new UsageError('openai spec: no base URL (write openai:http://HOST:PORT/v1?model=NAME or set OPENAI_BASE_URL)');
-  if (!/^https?:\/\//i.test(url)) throw new UsageError(`openai spec: base URL must start with http:// or https://, got ${JSON.stringify(url)}`);
-  input.baseURL = url;
+  // `URL1|URL2|…`: several replicas of one model (replica-pool.ts); the first is also the base URL.
+  const urls = url.split('|');
+  for (const u of urls) {
+    if (!/^https?:\/\//i.test(u)) throw new UsageError(`openai spec: base URL must start with http:// or https://, got ${JSON.stringify(u)}`);
+  }
+  if (new Set(urls).size !== urls.length) throw new UsageError(`openai spec: a replica is listed twice in ${JSON.stringify(url)}`);
+  input.baseURL = urls[0];
+  if (urls.length > 1) input.replicas = urls;
   input.model ??= env.LLM_AUCTION_MODEL;
   if (typeof input.model !== 'string' || input.model === '') {
     throw new UsageError('openai spec: no model (add ?model=NAME or set LLM_AUCTION_MODEL)');

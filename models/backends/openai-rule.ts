@@ -7,6 +7,7 @@ import { deriveSeed } from '../../lib/rng.ts';
 import type { AllocationRule, AuctionInput, SampleOptions } from '../../mechanism/types.ts';
 import { ChatClient, OpenAIBackendError, type ChatMessage, type ChatResult, type UsageStats } from './chat-client.ts';
 import type { OpenAIConfig, OpenAIConfigInput } from './openai-config.ts';
+import { createChatClient } from './replica-pool.ts';
 
 export interface OpenAIRule extends AllocationRule {
   readonly config: OpenAIConfig;
@@ -27,7 +28,8 @@ function rejectsMultipleChoices(e: unknown): boolean {
 }
 
 export function createOpenAIRule(configInput: OpenAIConfigInput | OpenAIConfig): OpenAIRule {
-  const client = new ChatClient(configInput);
+  // One endpoint, or a pool over the replicas of `openai:URL1|URL2|…` (replica-pool.ts).
+  const client = createChatClient(configInput);
   const config = client.config;
   // Lowered when the server turns out to return fewer choices than asked, so later requests ask
   // for what it will give.
