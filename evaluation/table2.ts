@@ -25,6 +25,7 @@ import { formatSpec, parseSpecList, specLabel, specPromptOnly } from './kinds/in
 import { gapFromPromptOnly } from './gap.ts';
 import { resolveRule, resolveUser } from './resolve.ts';
 import { selectWorld } from './world-selection.ts';
+import { embeddedParts } from './embedded-parts.ts';
 import { approxTokens } from '../lib/numbers.ts';
 import { meanCi } from '../lib/stats.ts';
 import type { BenchRow, PairedDifference } from '../reports/formats.ts';
@@ -158,6 +159,8 @@ export async function benchMechanisms(opts: BenchOptions, onProgress?: (label: s
       outcomes.push(o);
     }
     progress?.append(queryId, outcomes);
+    // The embedded policy's plan tables of finished queries are not needed again (over a megabyte each).
+    if ((k + 1) % 32 === 0) embeddedParts(opts.worldSeed).policy.clearTables();
     if ((k + 1) % 25 === 0 || k + 1 === items.length) onProgress?.('bench', k + 1, items.length);
   }
   progress?.release();
