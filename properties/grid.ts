@@ -179,6 +179,7 @@ export async function runOnGrid(ctx: CaseContext, spec: GridSpec, full: readonly
     samples: o.samples + chosen.samples,
     grid: chosen.bids,
     design: lp ? 'weighted' : 'crn',
+    ...(typeof o.need === 'number' ? { need: o.need + chosen.samples } : {}),
     ...(o.resume ? { resume: (extra: number) => o.resume!(extra).then(wrap) } : {}),
   });
   return wrap(lp ? await run.weighted(inner, chosen.bids, lp) : await run.crn(inner, chosen.bids));
