@@ -26,17 +26,23 @@ export async function resolveRule(
  * a long `verify` outlasts a flaky endpoint as `simulate` does. Every other member is the rule's own.
  */
 function survivingRounds(rule: AllocationRule): AllocationRule {
-  const out = Object.create(rule) as AllocationRule;
-  out.sample = (input, n, o) => withRounds(() => rule.sample(input, n, o));
+  const own: Partial<AllocationRule> = { sample: (input, n, o) => withRounds(() => rule.sample(input, n, o)) };
   if (rule.samplePriced) {
     const priced = rule.samplePriced.bind(rule);
-    out.samplePriced = (input, n, o) => withRounds(() => priced(input, n, o));
+    own.samplePriced = (input, n, o) => withRounds(() => priced(input, n, o));
   }
   if (rule.enumerate) {
     const enumerate = rule.enumerate.bind(rule);
-    out.enumerate = (input) => withRounds(() => enumerate(input));
+    own.enumerate = (input) => withRounds(() => enumerate(input));
   }
-  return out;
+  // Every other method runs on the rule itself (its state and private fields stay its own).
+  return new Proxy(rule, {
+    get(target, prop) {
+      if (Object.hasOwn(own, prop)) return own[prop as keyof AllocationRule];
+      const v = Reflect.get(target, prop, target) as unknown;
+      return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
+    },
+  });
 }
 
 /**
