@@ -194,10 +194,21 @@ export function buildProgram(result: { code: number }): Command {
     .addOption(candidatesOption())
     .addOption(worldSeedOption())
     .addOption(new Option('--concurrency <c>', 'auctions in flight at once (for endpoint backends)').argParser(intArg('--concurrency', 1, 1024)).default(8))
+    .option('--shard <i/n>', 'run only the i-th of n contiguous blocks of the queries (1-based); `merge` joins the n shard directories')
     .addOption(jsonOption())
     .addOption(seedOption())
     .action(async (opts) => {
       result.code = await (await import('./commands/simulate.ts')).runSimulate(opts);
+    });
+
+  program
+    .command('merge')
+    .description('join the run directories of simulate --shard 1/n … n/n into what one unsharded run writes')
+    .requiredOption('--from <dirs>', 'the shard directories, comma-separated, in any order')
+    .requiredOption('--out <dir>', 'run directory to write (episodes.jsonl, manifest.json)')
+    .addOption(jsonOption())
+    .action(async (opts) => {
+      result.code = await (await import('./commands/merge.ts')).runMerge(opts);
     });
 
   program

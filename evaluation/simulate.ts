@@ -14,6 +14,7 @@ import { embeddedCatalog, embeddedWorld } from '../simulation/world.ts';
 import { parseSpec } from './kinds/index.ts';
 import { resolveRule, resolveUser } from './resolve.ts';
 import { parseUserSpec, type UserSpec } from './users/index.ts';
+import { formatShard, parseShard, shardSlice } from './shard.ts';
 import { selectWorld, type WorldSelection } from './world-selection.ts';
 
 export interface SimulateOptions {
@@ -31,6 +32,8 @@ export interface SimulateOptions {
   concurrency: number;
   queriesPerProfile: number;
   seed: number;
+  /** `i/n`: run only the i-th of n contiguous blocks of the queries (evaluation/shard.ts); `merge` joins the shards. */
+  shard?: string;
 }
 
 export interface SimulateSummary {
@@ -79,7 +82,9 @@ export async function simulateRun(
   const world = opts.queries === 'generate' ? await generatedWorld(opts, userSpec) : selectWorld(opts);
   const user = await resolveUser(userSpec, { worldSeed: opts.worldSeed });
   const rule = await resolveRule(mechanism, { user, worldSeed: opts.worldSeed });
-  const items: RunItem[] = world.queries.map((q) => ({
+  const shard = opts.shard === undefined ? undefined : parseShard(opts.shard);
+  const queries = shard === undefined ? world.queries : shardSlice(world.queries, shard);
+  const items: RunItem[] = queries.map((q) => ({
     queryId: q.id,
     input: auctionInput(q, world.profiles.get(q.profile_id)!, world.catalog, { seed: opts.seed, stage: 'simulate', epoch: 0, candidates: opts.candidates }),
   }));
@@ -102,6 +107,8 @@ export async function simulateRun(
         samples: opts.samples,
         candidates: opts.candidates,
         world_seed: opts.worldSeed,
+        // Only on a shard: the merge removes it, so merged shards equal the unsharded manifest.
+        ...(shard === undefined ? {} : { shard: formatShard(shard) }),
       },
       versions: run.versions ?? {},
     },
