@@ -11,12 +11,17 @@ let finished = false;
 // Leaving before main() returned is never a silent success: Node's 13 means the command awaited a
 // promise that can never settle (a module rule's sample() that never resolves); 0 means something
 // called process.exit (a module rule). Either way: one line, exit 2.
+let drained = false;
+process.on('beforeExit', () => {
+  // Nothing left to run while main() still waits: what it awaits can never settle.
+  if (!finished) drained = true;
+});
 process.on('exit', () => {
   if (finished) return;
   const code = process.exitCode ?? 0;
   if (code !== 0 && code !== 13) return;
   const why =
-    code === 13
+    code === 13 || drained
       ? "it was waiting on a call that can never finish (a promise that never settles, e.g. a module rule's sample() or enumerate())"
       : 'something called process.exit before it finished (e.g. a module rule)';
   writeSync(2, `llm-auction: the command stopped: ${why}\n`);

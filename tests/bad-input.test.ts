@@ -460,6 +460,10 @@ describe('the binary itself (subprocesses)', () => {
     'module rule: throws',
     'run: truncated policy.json',
     'typo in a wrapper key',
+    'mosaic n=%ZZ (bad percent-encoding)',
+    'simulate --catalog a FIFO',
+    'verify refuses a rule whose enumerate() has probabilities summing to 0.6',
+    'module rule: throws a non-Error at import',
   ];
   it.each(picks)('%s', (name) => {
     const c = cases.find((x) => x.name === name)!;
