@@ -296,7 +296,7 @@ async function runBurst(t: ProbeTarget, seeded: boolean, nHonoured: boolean): Pr
     const cause = seeded
       ? "likely cause: seeded requests with chunked prefill on vLLM's CPU build (its workers die on \"CPU Generator does not use offset\"); restart it with --no-enable-chunked-prefill --max-num-batched-tokens 8192 (bash scripts/vllm-serve.sh does)"
       : 'the engine does not survive this many requests at once: restart it and lower the spec\'s concurrency=';
-    throw new EngineDiedError(`probe: ${t.baseURL} stopped answering after a burst of ${what}${first}: ${gone}. ${cause[0]!.toUpperCase()}${cause.slice(1)}. Nothing was run on it.`);
+    throw new EngineDiedError(`probe: ${t.baseURL} stopped answering after a burst of ${what}${first}: ${gone.replace(/\.+$/, '')}. ${cause[0]!.toUpperCase()}${cause.slice(1)}. Nothing was run on it.`);
   }
   return report;
 }

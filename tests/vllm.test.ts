@@ -14,9 +14,9 @@
  * Every server started here is stopped in afterAll, and on the test process's exit.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createWriteStream, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createWriteStream, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
@@ -41,6 +41,8 @@ const CRASH_SKIP = SKIP ?? (/^(0|false|no|off)$/i.test(process.env.LLM_AUCTION_V
 const work = mkdtempSync(join(tmpdir(), 'llm-auction-vllm-'));
 const started = Date.now();
 const timings: Record<string, number> = {};
+/** What each step found, written to $LLM_AUCTION_VLLM_RECORD when set (benchmarks/vllm-cpu.ts records it). */
+const record: Record<string, unknown> = { load_average_start: loadavg() };
 const timed = async <T>(label: string, f: () => Promise<T>): Promise<T> => {
   const t0 = Date.now();
   try {
@@ -179,6 +181,7 @@ describe.skipIf(SKIP !== null)(`vLLM's CPU build as the reference endpoint${SKIP
     const r = await timed('probe', () => cli(['probe', '-m', `${spec}&concurrency=16&n_per_request=4`, '--json', json]));
     expect(r.code, r.err + r.out).toBe(0);
     const p = JSON.parse(readFileSync(json, 'utf8'));
+    record.probe = { exit: r.code, burst: p.burst, warnings: p.warnings };
     expect(Object.values(p.fields as Record<string, { accepted: boolean }>).every((f) => f.accepted)).toBe(true);
     expect(p).toMatchObject({ n_returned: 3, seed_repeats: true, logprobs_returned: true, finish_reason_length: true, warnings: [] });
     expect(p.burst).toMatchObject({ requests: 16, n: 4, seeded: true, answered: 16, alive: true });
@@ -191,10 +194,12 @@ describe.skipIf(SKIP !== null)(`vLLM's CPU build as the reference endpoint${SKIP
     );
     expect(r.code, r.err).toBe(0);
     const eps = lines(join(out, 'episodes.jsonl')).map((l) => JSON.parse(l) as { query_id: string; response: string });
+    record.simulate = { exit: r.code, episodes: eps.length, queries: new Set(eps.map((e) => e.query_id)).size, distinct_responses: new Set(eps.map((e) => e.response)).size };
     expect(eps).toHaveLength(96);
     expect(new Set(eps.map((e) => e.query_id)).size).toBe(24);
     expect(new Set(eps.map((e) => e.response)).size).toBeGreaterThan(24); // sampled, not one answer repeated
     expect(await models(vllm!.url)).toContain('smollm2');
+    (record.simulate as Record<string, unknown>).alive_after = true;
     expect(readFileSync(vllm!.log, 'utf8')).not.toMatch(/CPU Generator does not use offset|EngineDeadError/);
   }, 900_000);
 
@@ -209,6 +214,7 @@ describe.skipIf(SKIP !== null)(`vLLM's CPU build as the reference endpoint${SKIP
     expect(served).toMatchObject({ queries: 6, exact: false, generations_per_query: 1 });
     // Paired on the same queries and bids: each row's difference against the other, opposite signs.
     const d = pretrained.paired!.find((p) => p.against === spec)!.reward_diff;
+    record.bench = { exit: r.code, rows: rows.length, queries: served.queries, served_minus_pretrained_reward: -d };
     expect(served.paired!.find((p) => p.against === 'embedded:pretrained')!.reward_diff).toBeCloseTo(-d, 9);
   }, 900_000);
 
@@ -217,6 +223,7 @@ describe.skipIf(SKIP !== null)(`vLLM's CPU build as the reference endpoint${SKIP
     const r = await timed('verify (budget 24)', () => cli(['verify', '-m', spec, '--property', 'monotonicity', '--budget', '24', '--cases', '1', '--seed', '5', '--json', json]));
     expect([0, 1, 3], r.err).toContain(r.code);
     const v = JSON.parse(readFileSync(json, 'utf8'));
+    record.verify = { exit: r.code, verdict: v.properties?.monotonicity?.verdict, responses: v.properties?.monotonicity?.samples, budget: 24 };
     expect(JSON.stringify(v)).toMatch(/monotonicity/);
   }, 900_000);
 
@@ -244,6 +251,7 @@ describe.skipIf(SKIP !== null)(`vLLM's CPU build as the reference endpoint${SKIP
       expect(unload.status, unload.text).toBe(200);
       expect(await models(url)).not.toContain('tiny');
       expect((await chat(url, 'tiny', 11)).status).toBe(404);
+      record.adapter = { load: load.status, load_text: load.text.trim(), unload: unload.status, base_text: base1.text, adapter_text: tuned.text };
     });
   }, 600_000);
 });
@@ -261,16 +269,27 @@ describe.skipIf(CRASH_SKIP !== null)(`the probe's burst catches vLLM's chunked-p
     const out = join(work, 'crash');
     const spec = `openai:${vllm!.url}?model=smollm2&max_tokens=32&cache=off&concurrency=16&n_per_request=4&probe=on`;
     const r = await timed('simulate on the chunked-prefill server', () => cli(['simulate', '-m', spec, '--limit', '24', '--samples', '4', '--concurrency', '16', '--seed', '7', '--out', out]));
+    const log = readFileSync(vllm!.log, 'utf8');
+    record.crash = {
+      exit: r.code,
+      episodes: lines(join(out, 'episodes.jsonl')).length,
+      message: r.err.trim().split('\n').find((l) => /stopped answering/.test(l)) ?? r.err.trim().split('\n').at(-1),
+      engine_log_says: log.match(/RuntimeError: CPU Generator does not use offset/)?.[0] ?? null,
+    };
     expect(r.code, r.err).toBe(2);
     expect(r.err).toMatch(/stopped answering after a burst of 16 concurrent seeded requests of n = 4/);
     expect(r.err).toMatch(/--no-enable-chunked-prefill --max-num-batched-tokens 8192/);
     expect(lines(join(out, 'episodes.jsonl'))).toHaveLength(0);
     // It was the crash the message names, in vLLM's own words.
-    expect(readFileSync(vllm!.log, 'utf8')).toMatch(/CPU Generator does not use offset/);
+    expect(log).toMatch(/CPU Generator does not use offset/);
   }, 900_000);
 });
 
 afterAll(() => {
   rmSync(join(work, 'adapter'), { recursive: true, force: true });
-  if (SKIP === null) process.stderr.write(`[vllm.test] timings (s): ${JSON.stringify(timings)}; whole file ${((Date.now() - started) / 1000).toFixed(0)} s\n`);
+  if (SKIP !== null) return;
+  const wall = (Date.now() - started) / 1000;
+  process.stderr.write(`[vllm.test] timings (s): ${JSON.stringify(timings)}; whole file ${wall.toFixed(0)} s\n`);
+  const file = process.env.LLM_AUCTION_VLLM_RECORD;
+  if (file) writeFileSync(file, JSON.stringify({ ...record, timings, wall_s: wall, crash_skipped: CRASH_SKIP, load_average_end: loadavg() }, null, 2));
 });
