@@ -5,6 +5,7 @@
 # run it there. It imports { verify, bench } from 'llm-auction' and the matchers from
 # 'llm-auction/vitest', and passes only if a correct rule passes and a planted violation fails
 # with its evidence. Also checks the installed CLI. Usage: bash scripts/consumer-test.sh [DIR]
+# (without DIR a temporary directory is used, and removed when the test passes)
 set -euo pipefail
 repo="$(cd "$(dirname "$0")/.." && pwd)"
 dir="${1:-$(mktemp -d /tmp/llm-auction-consumer.XXXXXX)}"
@@ -34,3 +35,5 @@ npx llm-auction verify -m module:./softmax-rule.mjs --property monotonicity --ca
 echo "consumer-test: typecheck and CLI done (${SECONDS} s)"
 npx vitest run
 echo "consumer-test: passed in $dir (${SECONDS} s)"
+# A scratch directory of our own making goes (~150 MB); one given as DIR, or a failed run's, stays.
+if [ $# -eq 0 ]; then rm -rf "$dir"; fi
