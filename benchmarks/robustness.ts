@@ -47,7 +47,10 @@ const resultsFile = join(root, 'results.json');
 mkdirSync(root, { recursive: true });
 const done: SeedResult[] = existsSync(resultsFile) ? (JSON.parse(readFileSync(resultsFile, 'utf8')) as SeedResult[]) : [];
 
-for (const setting of settings) {
+// --summary-only: rewrite the summary from the per-seed results already in --runs (e.g. after
+// merging the results.json of a sweep run in another directory), training and benching nothing.
+const summaryOnly = process.argv.includes('--summary-only');
+for (const setting of summaryOnly ? [] : settings) {
   for (const seed of seeds) {
     if (done.some((d) => d.setting === setting && d.seed === seed)) continue;
     const t0 = performance.now();
@@ -179,7 +182,7 @@ writeFileSync(
       tasks: [],
       targets,
       notes: [
-        `Produced by \`nice npx tsx benchmarks/robustness.ts --seeds ${seeds.join(',')} --settings ${settings.join(',')} --bench-queries ${benchQueries}\`; per-seed rows in ${resultsFile}.`,
+        `Produced by \`nice npx tsx benchmarks/robustness.ts --seeds ${seeds.join(',')} --settings ${settings.join(',')} --bench-queries ${benchQueries}${summaryOnly ? ' --summary-only' : ''}\`; per-seed rows in ${resultsFile}; each setting's header names the seeds it has.`,
         'Reward is Eq. 8 under the user\'s true click probabilities; exact rows are expectations over every response, MOSAIC is one sampled response per query, scored in expectation over the user\'s clicks.',
       ],
       markdown,
