@@ -21,11 +21,11 @@ export const LAYERS: Record<string, number> = {
   reports: 6, // Table 2, Figure 4, HTML
   evaluation: 6.5, // spec and user kinds (resolve a spec to a rule), world selection, Table 2's computation: what commands and the library call
   cli: 7, // commands: flags in, one call into evaluation/ or below, output out
+  api: 7.5, // the library's entry ('llm-auction', 'llm-auction/vitest'): calls evaluation/ as the commands do; the tests use it
   benchmarks: 8,
   tests: 8,
   scripts: 8,
   bin: 9,
-  api: 9, // the library's entry ('llm-auction', 'llm-auction/vitest'): calls evaluation/ as the commands do
 };
 
 /** Harness code may share fixtures across these folders (benchmarks reuse the planted rules and the fake server). */
