@@ -7,6 +7,10 @@
  *   nice npx tsx benchmarks/table2-cost.ts --runs runs/pctr,runs/oracle --limits 100,1000
  *   nice npx tsx benchmarks/table2-cost.ts --runs … --from 1000=/tmp/time-1000.txt   (a run already timed)
  *
+ * `--memory 100=FILE,300=FILE` adds the /usr/bin/time -v reports of issue #25's memory bench,
+ * `bench -m embedded:pretrained,mosaic:embedded:pretrained,run:DIR,embedded:optimal --limit N`, whose
+ * peak memory must not grow with N beyond a constant.
+ *
  * The comparison is with the issue's measurement of the same seven rows on 1,000 queries before
  * the change (27 min 49 s wall, 1,666 s CPU, 4.2 GiB peak, 2 loaded cores). CPU seconds are the
  * fair figure on a shared machine; wall time is reported with the load it ran under.
@@ -56,12 +60,18 @@ for (const f of (arg('from') ?? '').split(',').filter(Boolean)) {
   timed.push(parseTimeV(readFileSync(file!, 'utf8'), Number(limit)));
 }
 const load = loadavg()[0]!;
+const timedHere = (arg('limits') ?? '') !== '';
 for (const limit of (arg('limits') ?? '').split(',').filter(Boolean).map(Number)) {
   const r = spawnSync('/usr/bin/time', ['-v', 'node', 'bin/llm-auction.js', 'bench', '-m', rows, '--limit', String(limit)], { encoding: 'utf8', maxBuffer: 1 << 26 });
   if (r.status !== 0) throw new Error(`bench --limit ${limit} failed: ${r.stderr.slice(-2000)}`);
   timed.push(parseTimeV(r.stderr, limit));
 }
 timed.sort((a, b) => a.limit - b.limit);
+const memory = (arg('memory') ?? '')
+  .split(',')
+  .filter(Boolean)
+  .map((f) => parseTimeV(readFileSync(f.split('=')[1]!, 'utf8'), Number(f.split('=')[0])))
+  .sort((a, b) => a.limit - b.limit);
 const at = timed.find((t) => t.limit === BEFORE.limit);
 const f1 = (x: number) => x.toFixed(1);
 writeResult({
@@ -79,11 +89,22 @@ writeResult({
     '| ---: | ---: | ---: | ---: |',
     ...timed.map((t) => `| ${t.limit} | ${f1(t.wall_s)} s | ${f1(t.cpu_s)} s | ${t.peak_rss_gib.toFixed(2)} GiB |`),
     '',
+    ...(memory.length > 0
+      ? [
+          "Issue #25's memory bench (`embedded:pretrained,mosaic:embedded:pretrained,run:DIR,embedded:optimal`):",
+          '',
+          '| test queries | wall | CPU (user + sys) | peak RSS |',
+          '| ---: | ---: | ---: | ---: |',
+          ...memory.map((t) => `| ${t.limit} | ${f1(t.wall_s)} s | ${f1(t.cpu_s)} s | ${t.peak_rss_gib.toFixed(2)} GiB |`),
+          '',
+        ]
+      : []),
   ],
   notes: [
-    `How: \`bench -m ${rows.replace(/run:[^,]+/g, 'run:DIR')}\` (DIR: \`train --preset tiny\`, with --reward pctr and --reward oracle), world seed 0, seed 0, under /usr/bin/time -v; load average ${load.toFixed(1)} on the machine's cores when this script ran (other engineers' jobs), so CPU seconds are the comparable figure.`,
+    ...(arg('note') ? [arg('note')!] : []),
+    `How: \`bench -m ${rows.replace(/run:[^,]+/g, 'run:DIR')}\` (DIR: \`train --preset tiny\`, with --reward pctr and --reward oracle), world seed 0, seed 0, under /usr/bin/time -v${timedHere ? `; load average ${load.toFixed(1)} when this script started` : ''}.`,
     `Before (the issue's measurement, same seven rows, 1,000 queries): ${f1(BEFORE.wall_s / 60)} min wall, ${BEFORE.cpu_s} s CPU, ${BEFORE.peak_gib} GiB peak.`,
   ],
-  extra: { timed, before: BEFORE, mechanisms: rows },
+  extra: { timed, memory, before: BEFORE, mechanisms: rows },
 });
 console.log(JSON.stringify(timed));
