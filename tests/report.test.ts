@@ -81,7 +81,7 @@ beforeAll(async () => {
     }),
   );
   writeFileSync(join(demo, 'demo.json'), JSON.stringify({ commands: [`llm-auction train --out ${run} --reward oracle`, 'llm-auction bench -m …'], seeds: { train: 5, bench: 1 } }));
-});
+}, 600_000); // IRPO, a bench and the logged-clicks pCTR fit behind GSP's default quality: minutes on 2 loaded cores
 
 describe('report on a demo directory', () => {
   let out1: string;
