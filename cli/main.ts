@@ -203,9 +203,9 @@ export function buildProgram(result: { code: number }): Command {
 
   program
     .command('merge')
-    .description('join the run directories of simulate --shard 1/n … n/n into what one unsharded run writes')
-    .requiredOption('--from <dirs>', 'the shard directories, comma-separated, in any order')
-    .requiredOption('--out <dir>', 'run directory to write (episodes.jsonl, manifest.json)')
+    .description('join the run directories of simulate --shard 1/n … n/n (or the --json results of verify --shard) into what one unsharded run writes')
+    .requiredOption('--from <dirs>', 'the shard directories (or verify JSON files), comma-separated, in any order')
+    .requiredOption('--out <dir>', 'run directory to write (episodes.jsonl, manifest.json), or for verify results the JSON file')
     .addOption(jsonOption())
     .action(async (opts) => {
       result.code = await (await import('./commands/merge.ts')).runMerge(opts);
@@ -283,6 +283,7 @@ export function buildProgram(result: { code: number }): Command {
     .addOption(userOption())
     .option('--out <dir>', "keep each finished property's verdict in DIR/verify-progress.jsonl and the result in DIR/verify.json, so a stopped verify continues with --resume")
     .option('--resume', 'with --out: continue an interrupted verify; finished properties are not checked again')
+    .option('--shard <i/n>', 'check only the i-th of n contiguous blocks of the properties, each at the whole family\'s alpha share; `merge --from A.json,B.json` joins the shards\' --json results')
     .addOption(jsonOption())
     .addOption(seedOption())
     .action(async (opts) => {

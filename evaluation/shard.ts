@@ -120,3 +120,49 @@ function sumEndpoints(list: EndpointStats[]): EndpointStats {
   }
   return out;
 }
+
+/** A verify result as `verify --json` writes it (reports/formats.ts VerifyResult), with its shard. */
+export interface ShardedVerifyResult {
+  mechanism: string;
+  alpha: number;
+  alpha_per_property: number;
+  tested: string[];
+  budget?: number;
+  budgets: Record<string, number>;
+  seed: number;
+  properties: Record<string, { verdict: string }>;
+  reports?: Record<string, unknown>;
+  shard?: string;
+  [key: string]: unknown;
+}
+
+/**
+ * Join the results of `verify --shard 1/n … n/n` (any order) into the unsharded result: the
+ * properties of each shard in shard order, each already checked at the alpha the whole family
+ * gives it, and one exit code over all (0 pass, 1 any fail, 3 otherwise). `names` name the inputs
+ * in messages. Refused: a shard missing or twice, or results of another mechanism, alpha, seed or
+ * property list.
+ */
+export function mergeVerifyResults(results: readonly ShardedVerifyResult[], names: readonly string[] = results.map((_, k) => `result ${k + 1}`)): { code: 0 | 1 | 3; result: ShardedVerifyResult } {
+  if (results.length === 0) throw new UsageError('merge: --from needs at least one verify result');
+  const parts = results.map((r, k) => ({ r, name: names[k]!, shard: typeof r.shard === 'string' ? parseShard(r.shard, `${names[k]}: shard`) : { index: 1, count: 1 } }));
+  parts.sort((a, b) => a.shard.index - b.shard.index);
+  const count = parts[0]!.shard.count;
+  const key = (r: ShardedVerifyResult) => JSON.stringify([r.mechanism, r.alpha, r.alpha_per_property, r.tested, r.budget ?? null, r.seed]);
+  parts.forEach((p, k) => {
+    if (p.shard.count !== count || p.shard.index !== k + 1) throw new UsageError(`merge: shard ${k + 1}/${count} is missing or given twice (${p.name} is ${formatShard(p.shard)})`);
+    if (key(p.r) !== key(parts[0]!.r)) throw new InputError(p.name, undefined, undefined, 'mechanism, alpha, seed, budget or tested properties differ from the first shard: not shards of one verify');
+  });
+  if (parts.length !== count) throw new UsageError(`merge: shard ${parts.length + 1}/${count} is missing`);
+  const head = parts[0]!.r;
+  // The unsharded key order: mechanism, alpha, alpha_per_property, tested, [budget], budgets, seed, properties, [reports].
+  const ordered: ShardedVerifyResult = { mechanism: head.mechanism, alpha: head.alpha, alpha_per_property: head.alpha_per_property, tested: head.tested, ...(head.budget === undefined ? {} : { budget: head.budget }), budgets: {}, seed: head.seed, properties: {} };
+  for (const p of parts) {
+    Object.assign(ordered.budgets, p.r.budgets);
+    Object.assign(ordered.properties, p.r.properties);
+    if (p.r.reports) ordered.reports = { ...(ordered.reports ?? {}), ...p.r.reports };
+  }
+  const verdicts = Object.values(ordered.properties).map((v) => v.verdict);
+  const code = verdicts.includes('fail') ? 1 : verdicts.every((v) => v === 'pass' || v === 'holds-by-construction') ? 0 : 3;
+  return { code, result: ordered };
+}

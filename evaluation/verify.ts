@@ -22,6 +22,7 @@ import { DEFAULT_ALPHA } from '../properties/types.ts';
 import type { VerifyResult } from '../reports/formats.ts';
 import type { MechanismSpec } from './kinds/index.ts';
 import { resolveMechanismUnderTest } from './resolve.ts';
+import { formatShard, parseShard, shardSlice } from './shard.ts';
 
 /** The check options verify passes on to every property (see CheckOptions for their meaning and defaults). */
 export type SharedCheckOptions = Pick<CheckOptions, 'alpha' | 'budget' | 'seed' | 'effect' | 'rho' | 'kappa' | 'observable' | 'cases' | 'exact' | 'bidGrid' | 'share'>;
@@ -42,6 +43,12 @@ export interface VerifyPropertiesOptions extends SharedCheckOptions {
     restored(property: string): { kind: 'verdict' | 'report'; value: unknown } | undefined;
     save(property: string, finished: { kind: 'verdict' | 'report'; value: unknown }): void;
   };
+  /**
+   * `i/n`: check only the i-th of n contiguous blocks of the chosen properties, each at the alpha
+   * the whole family gives it (evaluation/shard.ts); `merge` joins the shards' results into the
+   * unsharded one. A split by property, not by case: at most as many shards as properties do work.
+   */
+  shard?: string;
 }
 
 /** One line of verify's summary, as text: what the command prints and a matcher's message quotes. */
@@ -114,7 +121,8 @@ function asSaved<T>(x: T, checkpoint: unknown): T {
 /** Every chosen property checked on one mechanism: the verdicts with their evidence, and the exit code. */
 export async function verifyProperties(opts: VerifyPropertiesOptions): Promise<VerifyOutcome> {
   const chosen = resolveProperties(opts.properties);
-  const { mechanism: m, properties: _names, onProgress, signal, checkpoint, ...shared } = opts;
+  const { mechanism: m, properties: _names, onProgress, signal, checkpoint, shard: shardText, ...shared } = opts;
+  const shard = shardText === undefined ? undefined : parseShard(shardText);
   const alpha = opts.alpha ?? DEFAULT_ALPHA;
   const budget = opts.budget;
   const seed = opts.seed ?? 0;
@@ -136,9 +144,10 @@ export async function verifyProperties(opts: VerifyPropertiesOptions): Promise<V
     budgets: {},
     seed,
     properties: {},
+    ...(shard === undefined ? {} : { shard: formatShard(shard) }),
   };
   const lines: VerifyLine[] = [];
-  for (const p of chosen) {
+  for (const p of shard === undefined ? chosen : shardSlice(chosen, shard)) {
     signal?.throwIfAborted();
     const before = checkpoint?.restored(p.name);
     if (before !== undefined && before.kind !== p.kind) throw new UsageError(`${p.name}: the resumable state holds a ${before.kind}, but the property gives a ${p.kind}`);

@@ -76,3 +76,35 @@ describe('shards', () => {
     expect(bad.stderr).toMatch(/--shard must be i\/n/);
   });
 });
+
+describe('verify over 2 shards', () => {
+  it('gives the unsharded result and verdict (properties split, each at the family alpha share)', { timeout: 180_000 }, async () => {
+    const { verifyProperties, mechanismUnderTest } = await import('../evaluation/verify.ts');
+    const { mergeVerifyResults } = await import('../evaluation/shard.ts');
+    const m = await mechanismUnderTest('embedded:pretrained');
+    const common = { mechanism: m, cases: 3, seed: 2, alpha: 0.05 };
+    const whole = await verifyProperties(common);
+    const shards = await Promise.all(['2/2', '1/2'].map((shard) => verifyProperties({ ...common, shard })));
+    // Each shard checks only its block, at the alpha share of the whole family.
+    expect(shards.map((s) => Object.keys(s.result.properties).length).reduce((a, b) => a + b)).toBe(Object.keys(whole.result.properties).length);
+    expect(shards.every((s) => s.result.alpha_per_property === whole.result.alpha_per_property)).toBe(true);
+    const merged = mergeVerifyResults(shards.map((s) => s.result as never));
+    expect(JSON.stringify(merged.result, null, 2)).toBe(JSON.stringify(whole.result, null, 2));
+    expect(merged.code).toBe(whole.code);
+    // Control: one shard's verdict turned to a fail changes the merged code (the merge reads the shards).
+    const bad = JSON.parse(JSON.stringify(shards[0]!.result));
+    const name = Object.keys(bad.properties)[0]!;
+    bad.properties[name].verdict = 'fail';
+    expect(mergeVerifyResults([bad, shards[1]!.result as never]).code).toBe(1);
+    expect(() => mergeVerifyResults([shards[0]!.result as never])).toThrow(/missing/);
+    // The CLI merge of the two --json files exits with the verdict's code.
+    const files = shards.map((s, k) => {
+      const f = join(root, `verify-${k}.json`);
+      writeFileSync(f, JSON.stringify(s.result));
+      return f;
+    });
+    const r = spawnSync(process.execPath, [BIN, 'merge', '--from', files.join(','), '--out', join(root, 'verify-merged.json')], { encoding: 'utf8' });
+    expect(r.status, r.stderr).toBe(whole.code);
+    expect(JSON.parse(read(root, 'verify-merged.json'))).toEqual(JSON.parse(JSON.stringify(whole.result)));
+  });
+});

@@ -1,10 +1,40 @@
-/** `llm-auction merge --from DIR1,DIR2,… --out DIR`: join shard runs (evaluation/shard.ts) and say what was written. */
-import { mergeRuns } from '../../evaluation/shard.ts';
+/**
+ * `llm-auction merge --from A,B,… --out OUT`: join shard runs (evaluation/shard.ts). Directories
+ * are `simulate --shard` runs (OUT a run directory); JSON files are `verify --shard --json`
+ * results (OUT the merged JSON; the exit code is verify's: 0 pass, 1 fail, 3 inconclusive).
+ */
+import { readFileSync, statSync } from 'node:fs';
+import { InputError } from '../../lib/errors.ts';
+import { mergeRuns, mergeVerifyResults, type ShardedVerifyResult } from '../../evaluation/shard.ts';
 import { writeJsonResult } from '../output.ts';
 
+function readResult(file: string): ShardedVerifyResult {
+  try {
+    const json = JSON.parse(readFileSync(file, 'utf8')) as ShardedVerifyResult;
+    if (typeof json !== 'object' || json === null || typeof json.properties !== 'object') throw new Error('no "properties"');
+    return json;
+  } catch (e) {
+    throw new InputError(file, undefined, undefined, `not a verify --json result (${(e as Error).message})`);
+  }
+}
+
 export async function runMerge(opts: { from: string; out: string; json?: string }): Promise<number> {
-  const dirs = opts.from.split(',').map((d) => d.trim()).filter((d) => d !== '');
-  const summary = mergeRuns(dirs, opts.out);
+  const from = opts.from.split(',').map((d) => d.trim()).filter((d) => d !== '');
+  const isFile = (p: string) => {
+    try {
+      return statSync(p).isFile();
+    } catch {
+      return false;
+    }
+  };
+  if (from.length > 0 && from.every(isFile)) {
+    const { code, result } = mergeVerifyResults(from.map(readResult), from);
+    writeJsonResult(opts.out, result);
+    process.stdout.write(`${Object.keys(result.properties).length} properties of ${from.length} verify shard(s) merged into ${opts.out}; exit ${code}\n`);
+    writeJsonResult(opts.json, result);
+    return code;
+  }
+  const summary = mergeRuns(from, opts.out);
   process.stdout.write(`${summary.episodes} episodes of ${summary.shards} shard(s) merged into ${opts.out}\n`);
   writeJsonResult(opts.json, summary);
   return 0;
