@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { parseOpenAISpec } from '../models/backends/openai-config.ts';
-import { ReplicaPool, createChatClient } from '../models/backends/replica-pool.ts';
+import { ReplicaPool, createChatClient, promptKey } from '../models/backends/replica-pool.ts';
 import { ChatClient } from '../models/backends/chat-client.ts';
 import { parseSpec } from '../evaluation/kinds/index.ts';
 import { startFakeOpenAIServer, type FakeOpenAIServer } from './helpers/fake-openai-server.ts';
@@ -93,6 +93,27 @@ describe('ReplicaPool', () => {
     await b!.close();
     await expect(pool.chat([{ role: 'user', content: 'x' }], { seed: 1 })).rejects.toMatchObject({ name: 'OpenAIBackendError', retryable: true });
     expect(pool.stats().requests).toBeLessThanOrEqual(3);
+  });
+
+  it('drains a replica after two timeouts in a row, and the judging user can be a pool too', async () => {
+    const [a, b] = await fleet(2);
+    const pool = createChatClient(parseOpenAISpec(spec([a!.baseURL, b!.baseURL], '&timeout_ms=300'))) as ReplicaPool;
+    // Find a prompt that prefers A, then make A hang.
+    const key = (p: string) => promptKey([{ role: 'user', content: p }]);
+    const prompt = Array.from({ length: 50 }, (_, k) => `slow ${k}`).find((p) => pool.pick(key(p)).url === a!.baseURL)!;
+    a!.latencyMs = 5_000;
+    const first = await pool.chat([{ role: 'user', content: prompt }], { seed: 1 });
+    expect(first.texts).toHaveLength(1);
+    let ra = pool.stats().replicas.find((r) => r.url === a!.baseURL)!;
+    expect(ra.drains).toBe(0); // one timeout: not drained yet, the request went to B
+    await pool.chat([{ role: 'user', content: prompt }], { seed: 2 });
+    ra = pool.stats().replicas.find((r) => r.url === a!.baseURL)!;
+    expect(ra.drains).toBe(1);
+    expect(ra.failures).toBe(2);
+    expect(pool.pick(key(prompt)).url).toBe(b!.baseURL);
+    const { createJudgeClickModel, judgeConfigFromParams } = await import('../simulation/judge.ts');
+    const judge = createJudgeClickModel(judgeConfigFromParams(`${a!.baseURL}|${b!.baseURL}`, { model: 'fake-model' }));
+    expect(judge.client).toBeInstanceOf(ReplicaPool);
   });
 
   it('retries a 503 without draining', async () => {

@@ -57,6 +57,11 @@ export function failureKind(e: unknown): FailureKind {
   return 'transient';
 }
 
+/** The affinity key of a request: its whole prompt. */
+export function promptKey(messages: readonly ChatMessage[]): string {
+  return messages.map((m) => `${m.role}\u0000${m.content}`).join('\u0001');
+}
+
 function score(key: string, url: string): number {
   return createHash('sha256').update(`${key}\u0000${url}`).digest().readUInt32BE(0);
 }
@@ -96,7 +101,7 @@ export class ReplicaPool extends ChatClient {
 
   override async chat(messages: readonly ChatMessage[], opts: ChatOptions = {}): Promise<ChatResult> {
     this.pool.calls++;
-    const key = messages.map((m) => `${m.role}\u0000${m.content}`).join('\u0001');
+    const key = promptKey(messages);
     const signal = inFlightSignal();
     const budget = this.config.maxRetries + this.replicas.length;
     let last: Replica | undefined;
