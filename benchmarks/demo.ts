@@ -71,7 +71,11 @@ const checksFile = join(run, 'bench', 'checks.json');
 const checks = existsSync(checksFile) ? (JSON.parse(readFileSync(checksFile, 'utf8')) as { ok: boolean; lines: string[] }) : { ok: false, lines: ['no checks.json: the demo did not reach Table 2'] };
 const targets: Target[] = [
   { what: '`demo` wall time on the embedded default, 2 runs trained at a time', target: `< ${TARGET_S} s`, measured: `${wall.toFixed(0)} s (CPU ${cpu.toFixed(0)} s, peak memory ${peakGib.toFixed(1)} GiB)`, met: wall < TARGET_S },
-  ...checks.lines.map((l) => ({ what: `demo Table 2: ${l.replace(/^(ok|FAIL)\s+/, '')}`, target: 'holds', measured: l.startsWith('ok') ? 'holds' : 'fails', met: l.startsWith('ok') })),
+  // A `note` line (pCTR minus the strongest prompt-only row) is reported, not a target.
+  ...checks.lines
+    .filter((l) => !l.startsWith('note'))
+    .map((l) => ({ what: `demo Table 2: ${l.replace(/^(ok|FAIL)\s+/, '')}`, target: 'holds', measured: l.startsWith('ok') ? 'holds' : 'fails', met: l.startsWith('ok') })),
+  ...checks.lines.filter((l) => l.startsWith('note')).map((l) => ({ what: `demo Table 2 (reported): ${l.slice(5)}`, target: 'reported', measured: 'reported', met: true })),
 ];
 const markdown = [
   `Produced by \`npx tsx benchmarks/demo.ts\`, which runs \`${command}\` from an empty run directory and reads the demo's own timestamps.`,
