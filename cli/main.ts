@@ -194,7 +194,7 @@ export function buildProgram(result: { code: number }): Command {
     .addOption(candidatesOption())
     .addOption(worldSeedOption())
     .addOption(new Option('--concurrency <c>', 'auctions in flight at once (for endpoint backends)').argParser(intArg('--concurrency', 1, 1024)).default(8))
-    .option('--shard <i/n>', 'run only the i-th of n contiguous blocks of the queries (1-based); `merge` joins the n shard directories')
+    .option('--shard <i/n>', 'run only the i-th of n contiguous blocks of the queries (1-based); `merge` joins the n shard directories (default: the whole run)')
     .addOption(jsonOption())
     .addOption(seedOption())
     .action(async (opts) => {
@@ -283,7 +283,7 @@ export function buildProgram(result: { code: number }): Command {
     .addOption(userOption())
     .option('--out <dir>', "keep each finished property's verdict in DIR/verify-progress.jsonl and the result in DIR/verify.json, so a stopped verify continues with --resume")
     .option('--resume', 'with --out: continue an interrupted verify; finished properties are not checked again')
-    .option('--shard <i/n>', 'check only the i-th of n contiguous blocks of the properties, each at the whole family\'s alpha share; `merge --from A.json,B.json` joins the shards\' --json results')
+    .option('--shard <i/n>', 'check only the i-th of n contiguous blocks of the properties, each at the whole family\'s alpha share; `merge --from A.json,B.json` joins the shards\' --json results (default: every property)')
     .addOption(jsonOption())
     .addOption(seedOption())
     .action(async (opts) => {
