@@ -12,7 +12,8 @@ import { embeddedParts } from './embedded-parts.ts';
 export function logsPredictor(ctx: { user?: ClickModel; worldSeed?: number }): Promise<LoggedPctr> {
   const ws = ctx.worldSeed ?? 0;
   const parts = embeddedParts(ws);
-  return loggedPctr(ctx.user ?? parts.user, ws, () => parts.policy.rule(), () => embeddedWorld(ws));
+  // The 1,000 logged auctions' plan tables (over a megabyte each) are freed as the logging goes.
+  return loggedPctr(ctx.user ?? parts.user, ws, () => parts.policy.rule(), () => embeddedWorld(ws), undefined, () => parts.policy.clearTables());
 }
 
 /** A training run's pCTR model (its last epoch's), for `rm=DIR` and `quality=DIR`. */

@@ -330,7 +330,11 @@ export async function bestInClass(
     auctions = train.map((q) => auctionInput(q, profiles.get(q.profile_id)!, world.catalog, { seed: 0, stage: 'best-in-class', epoch: 0, candidates: 10 }));
   }
   const problems: ClassProblem[] = [];
-  for (const input of auctions) problems.push(await planRewards(policy, clicks, input, opts.rewardConfig));
+  for (const input of auctions) {
+    problems.push(await planRewards(policy, clicks, input, opts.rewardConfig));
+    // A plan table takes over a megabyte and a problem keeps what the ascent needs of it.
+    if (problems.length % 32 === 0) policy.clearTables();
+  }
   const optimum = optimizeClass(problems, [new Float64Array(NUM_FEATURES), ...(opts.starts ?? [])], opts.iterations ?? 600);
   return { rule: policy.rule(optimum.theta, 'embedded:best-in-class'), optimum };
 }

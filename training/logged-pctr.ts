@@ -52,13 +52,16 @@ export async function logExamples(
   logger: AllocationRule,
   world: { queries: readonly Query[]; profiles: readonly Profile[]; catalog: readonly Ad[] },
   cfg: LogsConfig,
+  /** Called every 32 logged queries: the caller frees what it caches per auction (plan tables). */
+  release: () => void = () => {},
 ): Promise<{ examples: PctrExample[]; episodes: number; validation: (e: PctrExample, k: number) => boolean }> {
   const profiles = new Map(world.profiles.map((p) => [p.id, p]));
   const train = world.queries.filter((q) => q.split === 'train').slice(0, cfg.queries);
   const examples: PctrExample[] = [];
   const responseOf: number[] = [];
   let episodes = 0;
-  for (const q of train) {
+  for (const [k, q] of train.entries()) {
+    if (k % 32 === 31) release();
     const input = auctionInput(q, profiles.get(q.profile_id)!, world.catalog, { seed: cfg.seed, stage: 'logs', epoch: 0, candidates: cfg.candidates });
     const eps = await runAuction({ queryId: q.id, input, rule: logger, clicks: user, seed: cfg.seed, samples: cfg.samples, stage: 'logs', epoch: 0 });
     for (const e of eps) {
@@ -82,8 +85,10 @@ export async function fitLoggedPctr(
   logger: AllocationRule,
   world: { queries: readonly Query[]; profiles: readonly Profile[]; catalog: readonly Ad[] },
   cfg: LogsConfig = DEFAULT_LOGS,
+  release: () => void = () => {},
 ): Promise<LoggedPctr> {
-  const { examples, episodes, validation } = await logExamples(user, logger, world, cfg);
+  const { examples, episodes, validation } = await logExamples(user, logger, world, cfg, release);
+  release();
   const fitSet = examples.filter((e, k) => !validation(e, k));
   const valSet = examples.filter((e, k) => validation(e, k));
   const model = PctrModel.create({ seed: deriveSeed(cfg.seed, 'logs-pctr'), epochs: 4, textDim: 128, contextFeatures: true }, lexicalEncoder());
@@ -104,13 +109,14 @@ export function loggedPctr(
   logger: () => AllocationRule,
   world: () => { queries: readonly Query[]; profiles: readonly Profile[]; catalog: readonly Ad[] },
   cfg: LogsConfig = DEFAULT_LOGS,
+  release: () => void = () => {},
 ): Promise<LoggedPctr> {
   let byKey = memo.get(user);
   if (!byKey) memo.set(user, (byKey = new Map()));
   const key = JSON.stringify([worldSeed, cfg]);
   let hit = byKey.get(key);
   if (!hit) {
-    hit = fitLoggedPctr(user, logger(), world(), cfg);
+    hit = fitLoggedPctr(user, logger(), world(), cfg, release);
     byKey.set(key, hit);
     hit.catch(() => byKey.delete(key));
   }
