@@ -97,7 +97,8 @@ export function stagedProgress(label: string, stages: number, stream: NodeJS.Wri
   const bar = progressBar(label, stream, { percentOnly: true });
   return {
     at(done, within = 0) {
-      bar.update(Math.round((UNITS * Math.min(stages, done + Math.min(1, Math.max(0, within)))) / Math.max(1, stages)), UNITS);
+      // A stage before the first (a warm start's epoch 0) counts as none done, never as a negative share.
+      bar.update(Math.round((UNITS * Math.max(0, Math.min(stages, done + Math.min(1, Math.max(0, within))))) / Math.max(1, stages)), UNITS);
     },
     stop: () => bar.stop(),
   };

@@ -75,5 +75,17 @@ describe('progress when stderr is not a terminal', () => {
     q.stop();
     expect(s.text.trim().split('\n')[0]).toBe('training: 25% done, 10 s, about 30 s left');
   });
+
+  it('a stage before the first (a warm start, epoch 0) shows 0% done, never a negative share', () => {
+    vi.useFakeTimers({ now: 0 });
+    process.env.LLM_AUCTION_PROGRESS_MS = '5000';
+    const s = sink();
+    const q = stagedProgress('train', 4, s);
+    vi.setSystemTime(10_000);
+    q.at(-4, 0.5);
+    q.stop();
+    expect(s.text).toContain('train: 0% done');
+    expect(s.text).not.toMatch(/-\d+%/);
+  });
 });
 

@@ -32,7 +32,7 @@ export async function runTrain(opts: TrainOptions): Promise<number> {
     run = await trainRun(opts, {
       versions: versions(),
       onPhase: (epoch, p) => {
-        stage = (epoch - 1) * PHASES.length + Math.max(0, PHASES.indexOf(p));
+        stage = Math.max(0, (epoch - 1) * PHASES.length + Math.max(0, PHASES.indexOf(p)));
         if (log) process.stderr.write(`epoch ${epoch}/${epochs}: ${p}\n`);
         overall.at(stage);
       },
