@@ -40,20 +40,55 @@ import { type CaseContext, type CaseOutcome, exactOutcome, plannedProperty } fro
 import { round } from '../lib/numbers.ts';
 
 /**
+ * A step tested both ways: `up` and `down` look for a move beyond the allowed jump (a fail), `eqUp`
+ * and `eqDown` for one within kappa - effect of the scale (a pass, once both have rejected).
+ * StepComparison and WeightedStep differ only in what they feed these four tests.
+ */
+abstract class TwoSidedStep {
+  protected abstract readonly up: BettingTest; // H0 E[U] <= 0
+  protected abstract readonly down: BettingTest; // H0 E[W] <= 0
+  protected abstract readonly eqUp: BettingTest; // H0 E[U + effect S] >= 0, fed -(U + effect S)
+  protected abstract readonly eqDown: BettingTest;
+  private upPassed = false;
+  private downPassed = false;
+
+  decide(alphaFail: number, alphaPass: number): ComparisonState {
+    if (this.up.rejects(alphaFail) || this.down.rejects(alphaFail)) return 'fail';
+    this.upPassed ||= this.eqUp.rejects(alphaPass);
+    this.downPassed ||= this.eqDown.rejects(alphaPass);
+    return this.upPassed && this.downPassed ? 'pass' : 'open';
+  }
+
+  count(): number {
+    return this.up.count;
+  }
+
+  failP(): number {
+    return Math.min(this.up.pValue(), this.down.pValue());
+  }
+
+  violationWealth(): number {
+    return Math.max(this.up.wealth, this.down.wealth);
+  }
+
+  passP(): number {
+    return Math.max(this.eqUp.pValue(), this.eqDown.pValue());
+  }
+}
+
+/**
  * One gap b -> b2 of the grid (b2 = b + 1 on the full design). Fail: the curve moves across it by
  * more than (b2 - b) kappa S, so some single step inside moves by more than kappa S. Pass: it
  * moves by less than (kappa - effect) S.
  */
-class StepComparison implements Comparison {
+class StepComparison extends TwoSidedStep implements Comparison {
   readonly bids: readonly number[];
   private readonly steps: number[] = [];
   private readonly scales: number[] = [];
-  private readonly up: BettingTest; // H0 E[U] <= 0
-  private readonly down: BettingTest; // H0 E[W] <= 0
-  private readonly eqUp: BettingTest; // H0 E[U + effect S] >= 0, fed -(U + effect S)
-  private readonly eqDown: BettingTest;
-  private upPassed = false;
-  private downPassed = false;
+  protected readonly up: BettingTest;
+  protected readonly down: BettingTest;
+  protected readonly eqUp: BettingTest;
+  protected readonly eqDown: BettingTest;
   private readonly jump: number;
 
   constructor(
@@ -63,6 +98,7 @@ class StepComparison implements Comparison {
     private readonly kappa: number,
     private readonly effect: number,
   ) {
+    super();
     this.bids = [...new Set([b, b2, ...SCALE_BIDS])];
     this.jump = (b2 - b) * kappa;
     this.up = new BettingTest(0, -1 - 2 * this.jump);
@@ -84,29 +120,6 @@ class StepComparison implements Comparison {
     this.eqDown.push(-(-d - (this.kappa - this.effect) * s));
   }
 
-  decide(alphaFail: number, alphaPass: number): ComparisonState {
-    if (this.up.rejects(alphaFail) || this.down.rejects(alphaFail)) return 'fail';
-    this.upPassed ||= this.eqUp.rejects(alphaPass);
-    this.downPassed ||= this.eqDown.rejects(alphaPass);
-    return this.upPassed && this.downPassed ? 'pass' : 'open';
-  }
-
-  count(): number {
-    return this.up.count;
-  }
-
-  failP(): number {
-    return Math.min(this.up.pValue(), this.down.pValue());
-  }
-
-  violationWealth(): number {
-    return Math.max(this.up.wealth, this.down.wealth);
-  }
-
-  passP(): number {
-    return Math.max(this.eqUp.pValue(), this.eqDown.pValue());
-  }
-
   evidence(arm: (bid: number) => ArmData): Record<string, unknown> {
     const d = pairedSummary(this.steps);
     const s = pairedSummary(this.scales);
@@ -125,13 +138,11 @@ class StepComparison implements Comparison {
 }
 
 /** The same gap on the weighted design (weighted.ts): bounds G times the unweighted ones. */
-class WeightedStep implements WeightedComparison {
-  private readonly up: BettingTest;
-  private readonly down: BettingTest;
-  private readonly eqUp: BettingTest;
-  private readonly eqDown: BettingTest;
-  private upPassed = false;
-  private downPassed = false;
+class WeightedStep extends TwoSidedStep implements WeightedComparison {
+  protected readonly up: BettingTest;
+  protected readonly down: BettingTest;
+  protected readonly eqUp: BettingTest;
+  protected readonly eqDown: BettingTest;
   private readonly jump: number;
   private readonly last: number;
 
@@ -141,6 +152,7 @@ class WeightedStep implements WeightedComparison {
     private readonly kappa: number,
     private readonly effect: number,
   ) {
+    super();
     const G = grid.length;
     this.last = G - 1;
     this.jump = (grid[a + 1]! - grid[a]!) * kappa;
@@ -159,29 +171,6 @@ class WeightedStep implements WeightedComparison {
     this.down.push(-d - this.jump * s);
     this.eqUp.push(-(d - (this.kappa - this.effect) * s));
     this.eqDown.push(d + (this.kappa - this.effect) * s);
-  }
-
-  decide(alphaFail: number, alphaPass: number): ComparisonState {
-    if (this.up.rejects(alphaFail) || this.down.rejects(alphaFail)) return 'fail';
-    this.upPassed ||= this.eqUp.rejects(alphaPass);
-    this.downPassed ||= this.eqDown.rejects(alphaPass);
-    return this.upPassed && this.downPassed ? 'pass' : 'open';
-  }
-
-  count(): number {
-    return this.up.count;
-  }
-
-  failP(): number {
-    return Math.min(this.up.pValue(), this.down.pValue());
-  }
-
-  violationWealth(): number {
-    return Math.max(this.up.wealth, this.down.wealth);
-  }
-
-  passP(): number {
-    return Math.max(this.eqUp.pValue(), this.eqDown.pValue());
   }
 
   evidence(est: (g: number, what: 'x' | 'e') => number): Record<string, unknown> {

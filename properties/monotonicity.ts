@@ -30,7 +30,7 @@
  * Power, false alarms and samples to a verdict at click rates 0.02 to 0.8 are measured by
  * benchmarks/verify-samples.ts (table in properties/README.md).
  */
-import { type Comparison, type ComparisonState, PairComparison, pairedSummary, runSequentialCase } from './case-loop.ts';
+import { type Comparison, PairComparison, pairedSummary, runSequentialCase } from './case-loop.ts';
 import { gridPassNote, MONOTONICITY_GRID, runOnGrid } from './grid.ts';
 import { runWeightedCase, type WeightedComparison, type WeightedObs } from './weighted.ts';
 import { curveStep, focalPrefix, listOf, num } from './evidence.ts';
@@ -92,11 +92,11 @@ class DipComparison extends PairComparison implements Comparison {
 }
 
 /** The same pair on the weighted design (weighted.ts): bounds G times the unweighted ones. */
-class WeightedDip implements WeightedComparison {
+class WeightedDip extends PairComparison implements WeightedComparison {
   /** H0 E[D] <= 0, D = x ((1 - rho) w_a - w_b) >= -G. */
-  private readonly violation: BettingTest;
+  protected readonly violation: BettingTest;
   /** H0 E[-Y] <= 0, Y = D - effect x (w_0 + w_last); -Y >= -(1 - rho) G. */
-  private readonly equivalence: BettingTest;
+  protected readonly equivalence: BettingTest;
   private readonly last: number;
 
   constructor(
@@ -106,6 +106,7 @@ class WeightedDip implements WeightedComparison {
     private readonly rho: number,
     private readonly effect: number,
   ) {
+    super();
     const G = grid.length;
     this.last = G - 1;
     this.violation = new BettingTest(0, -G);
@@ -116,28 +117,6 @@ class WeightedDip implements WeightedComparison {
     const d = o.x * ((1 - this.rho) * o.w[this.a]! - o.w[this.b]!);
     this.violation.push(d);
     this.equivalence.push(-(d - this.effect * o.x * (o.w[0]! + o.w[this.last]!)));
-  }
-
-  decide(alphaFail: number, alphaPass: number): ComparisonState {
-    if (this.violation.rejects(alphaFail)) return 'fail';
-    if (this.equivalence.rejects(alphaPass)) return 'pass';
-    return 'open';
-  }
-
-  count(): number {
-    return this.violation.count;
-  }
-
-  failP(): number {
-    return this.violation.pValue();
-  }
-
-  violationWealth(): number {
-    return this.violation.wealth;
-  }
-
-  passP(): number {
-    return this.equivalence.pValue();
   }
 
   evidence(est: (g: number, what: 'x' | 'e') => number): Record<string, unknown> {
