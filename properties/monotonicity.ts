@@ -193,7 +193,10 @@ export const monotonicitySpec = plannedProperty({
   evidence: (ev) => {
     const bids = listOf(ev.bids);
     if (!bids || !listOf(ev.itctr)) return '';
-    return `${focalPrefix(ev)}bid ${bids[0]} -> ${bids[1]}: ${curveStep(ev)}, relative dip ${num(ev.relative_dip)} (violation > rho ${num(ev.rho)})`;
+    // A negative dip is a rise: say so, so that a curve going the right way never reads as a violation.
+    const dip = typeof ev.relative_dip === 'number' ? ev.relative_dip : null;
+    const change = dip === null ? 'relative dip n/a' : dip < 0 ? `itctr rose by ${num(-dip)} of itctr(${bids[0]})` : `relative dip ${num(dip)}`;
+    return `${focalPrefix(ev)}bid ${bids[0]} -> ${bids[1]}: ${curveStep(ev)}, ${change} (a violation is a dip above rho ${num(ev.rho)})`;
   },
 });
 
