@@ -40,10 +40,10 @@ describe('monotonicity evidence wording', () => {
   it('a rising curve reads as a rise, a dip as a dip (the control), never both as a violation', async () => {
     const { monotonicitySpec } = await import('../properties/monotonicity.ts');
     const ev = (relative_dip: number) => ({ bids: [10, 20], itctr: [0.001, 0.0012], exposure: [0.7, 0.8], relative_dip, rho: 0.1 });
-    const rise = monotonicitySpec.evidence!(ev(-0.182));
+    const rise = monotonicitySpec.evidence(ev(-0.182), false);
     expect(rise).toContain('itctr rose by 0.182');
     expect(rise).not.toMatch(/relative dip -/);
-    const dip = monotonicitySpec.evidence!(ev(0.3));
+    const dip = monotonicitySpec.evidence(ev(0.3), true);
     expect(dip).toContain('relative dip 0.3');
     expect(dip).toContain('a violation is a dip above rho 0.1');
   });
