@@ -1,11 +1,13 @@
 /**
  * `verify --out DIR` keeps each finished property; kill -9 at several moments (before any property
  * finished, after one, after two), then `--resume`, gives DIR/verify.json byte for byte as an
- * uninterrupted run writes it, and the resume does not check a finished property again. Refusals:
+ * uninterrupted run writes it, and the resume does not check a finished property again; one of them
+ * also repairs a record torn by the kill. Control: a kept verdict changed before the resume changes
+ * verify.json (the resume reads what was kept rather than check it again). Refusals:
  * a second run over DIR without --resume, a resume with another configuration, --resume without --out.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { appendFileSync, cpSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -44,6 +46,8 @@ describe('verify --out / --resume', () => {
       moments.push(kept);
       expect(existsSync(join(dir, 'verify.json'))).toBe(false); // it was stopped before the end
       const before = readFileSync(join(dir, 'verify-progress.jsonl'), 'utf8');
+      if (lines === 2) cpSync(dir, join(root, 'control'), { recursive: true });
+      if (lines === 3) appendFileSync(join(dir, 'verify-progress.jsonl'), '{"property":"ir","ki'); // a write torn by the kill
       const again = run(['--out', dir, '--resume']);
       expect(again.status, again.stderr).toBe(r.status);
       expect(readFileSync(join(dir, 'verify.json'), 'utf8')).toBe(want);
@@ -53,6 +57,19 @@ describe('verify --out / --resume', () => {
     }
     // The kills fell at different moments: some before any property finished, some after.
     expect(new Set(moments).size).toBeGreaterThan(1);
+
+    // Control: a resume over a kept verdict that was changed (monotonicity's sample count) does not
+    // give the uninterrupted verify.json, so the resumes above did read what was kept.
+    const control = join(root, 'control');
+    const kept = readFileSync(join(control, 'verify-progress.jsonl'), 'utf8').split('\n');
+    expect(kept.length).toBeGreaterThan(2); // monotonicity finished before this kill
+    const rec = JSON.parse(kept[1]!);
+    rec.value.samples -= 1;
+    kept[1] = JSON.stringify(rec);
+    writeFileSync(join(control, 'verify-progress.jsonl'), kept.join('\n'));
+    const c = run(['--out', control, '--resume']);
+    expect(c.status, c.stderr).toBe(r.status);
+    expect(readFileSync(join(control, 'verify.json'), 'utf8')).not.toBe(want);
   }, 600_000);
 
   it('refuses a second run without --resume, a resume with another configuration, and --resume without --out', () => {
