@@ -203,9 +203,9 @@ export function buildProgram(result: { code: number }): Command {
 
   program
     .command('merge')
-    .description('join the run directories of simulate --shard 1/n … n/n (or the --json results of verify --shard) into what one unsharded run writes')
+    .description('join the directories of simulate --shard or bench --shard 1/n … n/n (or the --json results of verify --shard) into what one unsharded run writes')
     .requiredOption('--from <dirs>', 'the shard directories (or verify JSON files), comma-separated, in any order')
-    .requiredOption('--out <dir>', 'run directory to write (episodes.jsonl, manifest.json), or for verify results the JSON file')
+    .requiredOption('--out <dir>', 'directory to write (simulate: episodes.jsonl, manifest.json; bench: bench.json, bench-progress.jsonl, bench-episodes/), or for verify results the JSON file')
     .addOption(jsonOption())
     .action(async (opts) => {
       result.code = await (await import('./commands/merge.ts')).runMerge(opts);
@@ -259,6 +259,7 @@ export function buildProgram(result: { code: number }): Command {
     .option('--out <dir>', 'also write bench.json and every episode there (for `report`); each finished query is kept there as it ends')
     .option('--resume', 'with --out: continue an interrupted bench without losing or repeating a query')
     .option('--paired-with <specs>', 'comma-separated rows (among -m) to give paired differences against, beside Pretrained and MOSAIC: same queries, same bids (default: none beyond those two)')
+    .option('--shard <i/n>', 'with --out: bench only the i-th of n contiguous blocks of the queries (1-based); `merge` joins the n shard directories into the unsharded bench.json (default: every query)')
     .addOption(jsonOption())
     .addOption(seedOption())
     .action(async (opts) => {

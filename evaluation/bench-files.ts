@@ -25,7 +25,8 @@ export function writeBenchFiles(
   return written;
 }
 
-const episodesPath = (out: string, spec: string) => join(out, 'bench-episodes', `${spec.replace(/[^A-Za-z0-9._-]+/g, '_')}.jsonl`);
+/** OUT/bench-episodes/<spec>.jsonl: where a row's episodes go (the shard merge joins them: ./bench-shard.ts). */
+export const episodesPath = (out: string, spec: string) => join(out, 'bench-episodes', `${spec.replace(/[^A-Za-z0-9._-]+/g, '_')}.jsonl`);
 
 /**
  * The same OUT/bench-episodes/<spec>.jsonl files written as the bench goes (table2's onEpisodes):

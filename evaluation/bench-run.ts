@@ -6,6 +6,8 @@
 import { UsageError } from '../lib/errors.ts';
 import { formatSpec, parseSpecList } from './kinds/index.ts';
 import { benchEpisodeWriter, writeBenchFiles } from './bench-files.ts';
+import { writeBenchShard } from './bench-shard.ts';
+import { parseShard } from './shard.ts';
 import { benchMechanisms, type BenchOptions, type BenchRow } from './table2.ts';
 import type { Episode } from '../simulation/episode.ts';
 
@@ -28,8 +30,11 @@ export async function benchRun(opts: BenchOptions, hooks: BenchRunHooks = {}): P
     pairAgainst = [...(pairAgainst ?? []), ...against];
   }
   const { out } = opts;
+  // A shard's merge reads its directory (per-query outcomes and bench-shard.json): --out is needed.
+  if (opts.shard !== undefined && !out) throw new UsageError('--shard needs --out DIR: `merge` joins the shards\' directories');
+  if (opts.shard !== undefined) parseShard(opts.shard); // a bad i/n before any work
   // With --out, each finished query is on disk (progress and episodes); none is kept in memory.
-  const { rows, episodes } = await benchMechanisms(
+  const { rows, episodes, meta } = await benchMechanisms(
     { ...opts, ...(pairAgainst ? { pairAgainst } : {}), ...(out ? { progressDir: out, onEpisodes: benchEpisodeWriter(out) } : {}) },
     (label, done, total) => {
       signal?.throwIfAborted();
@@ -37,5 +42,6 @@ export async function benchRun(opts: BenchOptions, hooks: BenchRunHooks = {}): P
     },
   );
   const files = out ? writeBenchFiles(out, opts, rows) : [];
+  if (out && opts.shard !== undefined) files.push(writeBenchShard(out, opts.shard, (pairAgainst ?? []).map((x) => formatSpec(parseSpecList(x)[0]!)), meta));
   return { rows, episodes, files };
 }

@@ -22,13 +22,12 @@ import { ParametricUser } from '../simulation/user-model.ts';
 import { auctionInput } from '../simulation/auctions.ts';
 import { runAuction, type Episode } from '../simulation/episode.ts';
 import { formatSpec, parseSpecList, specLabel, specPromptOnly } from './kinds/index.ts';
-import { gapFromPromptOnly } from './gap.ts';
 import { resolveRule, resolveUser } from './resolve.ts';
 import { selectWorld } from './world-selection.ts';
 import { embeddedParts } from './embedded-parts.ts';
-import { approxTokens } from '../lib/numbers.ts';
-import { meanCi } from '../lib/stats.ts';
-import type { BenchRow, PairedDifference } from '../reports/formats.ts';
+import type { BenchRow } from '../reports/formats.ts';
+import { benchRows, RowOutcomes, type RowMeta } from './bench-rows.ts';
+import { formatShard, parseShard } from './shard.ts';
 
 export interface BenchOptions {
   mechanism: string;
@@ -56,6 +55,12 @@ export interface BenchOptions {
    * episode is kept and returned.
    */
   onEpisodes?: (m: number, spec: string, episodes: Episode[]) => void;
+  /**
+   * `i/n`: bench only the i-th of n contiguous blocks of the queries (evaluation/shard.ts); every
+   * rule is still resolved on all of them (best-in-class is fitted on every scored auction), so a
+   * shard's outcomes are the unsharded run's. `merge` joins the shards (./bench-shard.ts).
+   */
+  shard?: string;
 }
 
 export type { BenchRow } from '../reports/formats.ts';
@@ -99,7 +104,10 @@ async function exactExpectation(
   return out;
 }
 
-export async function benchMechanisms(opts: BenchOptions, onProgress?: (label: string, done: number, total: number) => void): Promise<{ rows: BenchRow[]; episodes: Map<string, Episode[]> }> {
+export async function benchMechanisms(
+  opts: BenchOptions,
+  onProgress?: (label: string, done: number, total: number) => void,
+): Promise<{ rows: BenchRow[]; episodes: Map<string, Episode[]>; meta: RowMeta[] }> {
   const world = selectWorld(opts);
   const user = opts.clickModel ?? (await resolveUser(opts.user, { worldSeed: opts.worldSeed }));
   // The judge's view of the user: what scores the episodes (the same model, unless a test wraps it).
@@ -122,30 +130,28 @@ export async function benchMechanisms(opts: BenchOptions, onProgress?: (label: s
   // Exact wherever the rule enumerates and the user is the embedded one (a judging LLM would be
   // asked about every enumerated response); sampled otherwise.
   const exact = rules.map((r) => typeof r.enumerate === 'function' && judge instanceof ParametricUser);
-  // Per row: each query's revenue and reward (the paired differences need them, 16 bytes a query)
-  // and running sums; episodes are handed to onEpisodes as they finish, or kept when it is absent.
-  const perQuery = rules.map(() => ({ revenue: [] as number[], reward: [] as number[], ads: 0, errors: 0, tokens: 0, responses: 0 }));
+  // Per row: each query's revenue, reward, ads, errors and tokens (./bench-rows.ts); episodes are
+  // handed to onEpisodes as they finish, or kept when it is absent.
+  const perQuery = rules.map(() => new RowOutcomes());
   const episodes = new Map<string, Episode[]>(specs.map((s) => [s, []]));
   const keep = (m: number, o: QueryOutcome) => {
-    const acc = perQuery[m]!;
-    acc.revenue.push(o.revenue);
-    acc.reward.push(o.reward);
-    acc.ads += o.ads;
-    acc.errors += o.errors;
-    for (const e of o.episodes) acc.tokens += approxTokens(e.response);
-    acc.responses += o.episodes.length;
+    perQuery[m]!.add(o);
     if (opts.onEpisodes) opts.onEpisodes(m, specs[m]!, o.episodes);
     else episodes.get(specs[m]!)!.push(...o.episodes);
   };
   // bench --out: every finished query is on disk, and --resume continues after the last one.
-  const config = { mechanism: specs, seed: opts.seed, queries: opts.queries, limit: opts.limit ?? null, user: opts.user, candidates: opts.candidates, world_seed: opts.worldSeed };
+  // A shard benches queries [lo, hi) and says so in its progress file (the merge removes it).
+  const shard = opts.shard === undefined ? undefined : parseShard(opts.shard);
+  const lo = shard ? Math.floor(((shard.index - 1) * items.length) / shard.count) : 0;
+  const hi = shard ? Math.floor((shard.index * items.length) / shard.count) : items.length;
+  const config = { mechanism: specs, seed: opts.seed, queries: opts.queries, limit: opts.limit ?? null, user: opts.user, candidates: opts.candidates, world_seed: opts.worldSeed, ...(shard ? { shard: formatShard(shard) } : {}) };
   const progress = opts.progressDir ? BenchProgress.open(opts.progressDir, config, opts.resume ?? false) : undefined;
-  progress?.check(items.map((it) => it.queryId), rules.length);
-  const start = progress?.restored.length ?? 0;
+  progress?.check(items.slice(lo, hi).map((it) => it.queryId), rules.length);
+  const start = lo + (progress?.restored.length ?? 0);
   for (const r of progress?.restored ?? []) r.outcomes.forEach((o, m) => keep(m, o));
   progress?.restored.splice(0); // their episodes are counted (and handed over or kept): drop the copies
   // Query by query, every rule in turn, so the responses' outcomes are scored once and shared.
-  for (let k = start; k < items.length; k++) {
+  for (let k = start; k < hi; k++) {
     const { queryId, input } = items[k]!;
     const outcomes: QueryOutcome[] = [];
     const scored = new Map<string, Scored>();
@@ -161,51 +167,17 @@ export async function benchMechanisms(opts: BenchOptions, onProgress?: (label: s
     progress?.append(queryId, outcomes);
     // The embedded policy's plan tables of finished queries are not needed again (over a megabyte each).
     if ((k + 1) % 32 === 0) embeddedParts(opts.worldSeed).policy.clearTables();
-    if ((k + 1) % 25 === 0 || k + 1 === items.length) onProgress?.('bench', k + 1, items.length);
+    if ((k + 1 - lo) % 25 === 0 || k + 1 === hi) onProgress?.('bench', k + 1 - lo, hi - lo);
   }
   progress?.release();
-  const rows: BenchRow[] = rules.map((rule, m) => {
-    const acc = perQuery[m]!;
-    const rev = meanCi(acc.revenue);
-    const rew = meanCi(acc.reward);
-    const gens = generationsPerResponse(rule);
+  const meta: RowMeta[] = rules.map((rule, m) => {
     // Endpoint backends report token usage through stats(); others are estimated from the text.
     const stats = typeof rule.stats === 'function' ? rule.stats() : undefined;
-    const tokens =
-      stats && typeof stats.completionTokens === 'number'
-        ? (stats.completionTokens + (stats.cachedCompletionTokens ?? 0)) / Math.max(1, items.length)
-        : (gens * acc.tokens) / Math.max(1, acc.responses);
-    return {
-      mechanism: specs[m]!,
-      name: rule.name,
-      label: specLabel(parsed[m]!),
-      queries: items.length,
-      exact: exact[m]!,
-      ...(exact[m] ? {} : { clicks: 'expected' as const }),
-      revenue_per_query: rev.mean,
-      revenue_ci95: rev.ci,
-      reward_per_query: rew.mean,
-      reward_ci95: rew.ci,
-      generations_per_query: gens,
-      tokens_per_query: tokens,
-      ads_per_response: acc.ads / Math.max(1, items.length),
-      format_errors_per_response: acc.errors / Math.max(1, items.length),
-    };
+    const tokens = stats && typeof stats.completionTokens === 'number' ? stats.completionTokens + (stats.cachedCompletionTokens ?? 0) : null;
+    return { mechanism: specs[m]!, name: rule.name, label: specLabel(parsed[m]!), exact: exact[m]!, generations_per_query: generationsPerResponse(rule), prompt_only: specPromptOnly(parsed[m]!), endpoint_tokens: tokens };
   });
-  // Paired differences against Pretrained and MOSAIC: same queries, same bids, per-query values.
+  // Paired differences against Pretrained, MOSAIC and the extra rows; gap closed from the strongest prompt-only row.
   const extra = new Set((opts.pairAgainst ?? []).map((x) => formatSpec(parseSpecList(x)[0]!)));
-  const baselines = specs.map((s, m) => ({ s, m })).filter(({ s }) => s === 'embedded:pretrained' || s.startsWith('mosaic:') || extra.has(s));
-  rows.forEach((row, m) => {
-    const paired: PairedDifference[] = [];
-    for (const b of baselines) {
-      if (b.m === m) continue;
-      const dr = meanCi(perQuery[m]!.reward.map((x, k) => x - perQuery[b.m]!.reward[k]!));
-      const dv = meanCi(perQuery[m]!.revenue.map((x, k) => x - perQuery[b.m]!.revenue[k]!));
-      paired.push({ against: b.s, reward_diff: dr.mean, reward_diff_ci95: dr.ci, revenue_diff: dv.mean, revenue_diff_ci95: dv.ci });
-    }
-    if (paired.length > 0) row.paired = paired;
-  });
-  // Gap closed from the strongest prompt-only row to the tightest ceiling, with paired intervals.
-  gapFromPromptOnly(rows, parsed.map((spec, m) => ({ promptOnly: specPromptOnly(spec), reward: perQuery[m]!.reward, revenue: perQuery[m]!.revenue })));
-  return { rows, episodes };
+  const rows = benchRows(meta, perQuery, extra);
+  return { rows, episodes, meta };
 }
