@@ -118,8 +118,8 @@ export class MixtureSampler {
           const s = await scoreResponse(m, this.parser, observable, inputs[k]!, y, seed, [r]);
           let lps = this.cache.get(y);
           if (!lps) {
-            lps = new Float64Array(G);
-            for (let g = 0; g < G; g++) lps[g] = await this.lp(inputs[g]!, y);
+            // All grid bids at once: an endpoint's scorer (models/backends/prompt-scorer.ts) bounds its own concurrency.
+            lps = Float64Array.from(await Promise.all(inputs.map((inp) => this.lp(inp, y))));
             this.logProbCalls += G;
             if (this.cache.size >= 4096) this.cache.delete(this.cache.keys().next().value!);
             this.cache.set(y, lps);

@@ -27,7 +27,19 @@ export const openaiKind: MechanismKind<OpenAISpec> = {
     const { createOpenAIRule } = await import('../../models/backends/openai-rule.ts');
     const { adaptToEndpoint } = await import('../../models/backends/served-limits.ts');
     // Served limits and the probe are read from the first replica; all replicas serve one model.
-    return createOpenAIRule(openAIConfigFromParams(spec.baseURL, await adaptToEndpoint(spec.baseURL.split('|')[0]!, spec.params)));
+    const config = openAIConfigFromParams(spec.baseURL, await adaptToEndpoint(spec.baseURL.split('|')[0]!, spec.params));
+    if (config.score === 'off') return createOpenAIRule(config);
+    // score=auto becomes what the server can do (or off, saying why); a mode asked for by name
+    // is tried once here, so a server that cannot is a one-line error before the run.
+    const { detectScoreMode } = await import('../../models/backends/prompt-scorer.ts');
+    if (config.score === 'auto') {
+      const d = await detectScoreMode(config);
+      process.stderr.write(`openai: ${config.baseURL}: score=auto: ${d.mode === 'off' ? `off (${d.why})` : `${d.mode} (samples are shared across bids)`}\n`);
+      return createOpenAIRule({ ...config, score: d.mode });
+    }
+    const rule = createOpenAIRule(config);
+    await rule.scorer!.check();
+    return rule;
   },
   label: (s) => `endpoint ${s.params.model ?? s.baseURL}`,
 };

@@ -68,14 +68,43 @@ export const openAIConfigSchema = z.object({
     .boolean()
     .default(true)
     .describe('Drop a leading <think>…</think> block: the user never sees a reasoning model\'s reasoning'),
+  score: z
+    .enum(['off', 'auto', 'prompt-logprobs', 'echo'])
+    .default('off')
+    .describe(
+      "Score a given answer at other bids, so verify shares each sampled response across a grid's bids (prompt-scorer.ts): prompt-logprobs = the chat prompt rendered by the server's /tokenize, then /v1/completions with prompt_logprobs (vLLM); echo = the same with echo and logprobs; auto = whichever the server answers, else off with a note; off (default) = never. Scoring needs the sampled distribution to be the model's own, so with it on temperature, top_p and top_k default to 1, 1 and off, and other values are refused",
+    ),
 });
 
 export type OpenAIConfig = z.output<typeof openAIConfigSchema>;
 export type OpenAIConfigInput = z.input<typeof openAIConfigSchema>;
 
-/** Validate a config object; a bad field is a UsageError naming it. */
+/**
+ * Why scoring would give wrong weights with these sampling settings, or null when it is sound: a
+ * server's log-probabilities are the model's own (temperature 1, nothing cut), so the sampled
+ * distribution must be too.
+ */
+export function scoringSamplingProblem(c: Pick<OpenAIConfig, 'temperature' | 'topP' | 'topK'>): string | null {
+  const bad = [
+    ...(c.temperature === 1 ? [] : [`temperature ${c.temperature}`]),
+    ...(c.topP === 1 ? [] : [`top_p ${c.topP}`]),
+    ...(c.topK === null || c.topK <= 0 ? [] : [`top_k ${c.topK}`]),
+  ];
+  return bad.length ? `the sampled distribution is not the model's own (${bad.join(', ')}; scoring needs temperature=1&top_p=1&top_k=off), so the weights would be wrong` : null;
+}
+
+/**
+ * Validate a config object; a bad field is a UsageError naming it. With `score` on, the sampling
+ * settings left unset default to the model's own distribution, and set ones that differ are refused
+ * (`auto` instead turns scoring off where it resolves, evaluation/kinds/openai.ts).
+ */
 export function resolveOpenAIConfig(input: OpenAIConfigInput, fieldNames: Record<string, string> = {}): OpenAIConfig {
-  return validatedConfig(openAIConfigSchema, input, 'openai backend', fieldNames);
+  const scoring = input.score !== undefined && input.score !== 'off';
+  const raw = scoring ? { ...input, temperature: input.temperature ?? 1, topP: input.topP ?? 1, topK: input.topK === undefined ? null : input.topK } : input;
+  const config = validatedConfig(openAIConfigSchema, raw, 'openai backend', fieldNames);
+  const problem = config.score === 'prompt-logprobs' || config.score === 'echo' ? scoringSamplingProblem(config) : null;
+  if (problem !== null) throw new UsageError(`openai backend: ${fieldNames.score ?? 'score'}=${config.score}: ${problem}`);
+  return config;
 }
 
 /** The spec parameters the openai backend takes (see params.ts for what each means). */
@@ -96,6 +125,7 @@ const OPENAI_PARAMS: readonly BackendParam[] = [
   'trace',
   'strip_thinking',
   'probe',
+  'score',
 ];
 
 /**

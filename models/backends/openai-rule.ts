@@ -7,12 +7,15 @@ import { deriveSeed } from '../../lib/rng.ts';
 import type { AllocationRule, AuctionInput, SampleOptions } from '../../mechanism/types.ts';
 import { ChatClient, OpenAIBackendError, type ChatMessage, type ChatResult, type UsageStats } from './chat-client.ts';
 import type { OpenAIConfig, OpenAIConfigInput } from './openai-config.ts';
+import { createPromptScorer, type PromptScorer } from './prompt-scorer.ts';
 import { createChatClient } from './replica-pool.ts';
 
 export interface OpenAIRule extends AllocationRule {
   readonly config: OpenAIConfig;
   readonly client: ChatClient;
   stats(): UsageStats;
+  /** With `score` on: the answers' log-probabilities at any bids (prompt-scorer.ts), behind `logProb`. */
+  readonly scorer?: PromptScorer;
 }
 
 /** Sizes of the requests that together ask for n responses, none above cap. */
@@ -57,15 +60,20 @@ export function createOpenAIRule(configInput: OpenAIConfigInput | OpenAIConfig):
     return out;
   }
 
+  const messagesFor = (input: AuctionInput): ChatMessage[] => [{ role: 'user', content: buildAdPrompt(input) }];
+  // Scored through the first replica: every replica serves the same model.
+  const scorer = config.score === 'off' ? undefined : createPromptScorer(config, messagesFor);
+
   return {
     name: config.name ?? `openai:${config.model}`,
     config,
     client,
     stats: () => client.stats(),
+    ...(scorer ? { scorer, logProb: (input: AuctionInput, response: string) => scorer.logProb(input, response) } : {}),
     async sample(input: AuctionInput, n: number, opts: SampleOptions = {}): Promise<string[]> {
       if (!Number.isInteger(n) || n < 0) throw new RangeError(`sample: n must be a non-negative integer, got ${n}`);
       if (n === 0) return [];
-      const messages: ChatMessage[] = [{ role: 'user', content: buildAdPrompt(input) }];
+      const messages = messagesFor(input);
       const parts = await Promise.all(splitN(n, cap).map((size, k) => fill(messages, k, size, opts.seed)));
       return parts.flat();
     },

@@ -35,6 +35,8 @@ export const BACKEND_PARAMS = {
   trace: { field: 'traceFile', value: 'path-or-off' },
   /** probe the endpoint before the run and adapt to what it refuses (models/probe.ts) */
   probe: { field: 'probe', value: 'boolean' },
+  /** score a given answer at other bids through prompt log-probabilities (off|auto|prompt-logprobs|echo; models/backends/prompt-scorer.ts) */
+  score: { field: 'score', value: 'text' },
   context: { field: 'contextSize', value: 'number' },
   context_size: { field: 'contextSize', value: 'number' },
   threads: { field: 'threads', value: 'number' },

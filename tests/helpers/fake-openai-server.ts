@@ -8,10 +8,15 @@
  *
  * Tests script failures by queueing behaviours, consumed one per chat request in arrival order,
  * and read counters (requests, in flight, the most ever in flight) and the request bodies.
+ *
+ * With `toy` set, answers come from a toy model with known bid-dependent probabilities, and vLLM's
+ * scoring routes answer: `/tokenize` and `/v1/completions` with `prompt_logprobs` or `echo`
+ * (toy-scoring.ts).
  */
 import { createHash } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { ToyTokenizer, toyPromptLogprobs, toySample, type ToyOptions } from './toy-scoring.ts';
 
 export type Behaviour =
   /** Answer with this HTTP status and an OpenAI-style error body. */
@@ -72,6 +77,10 @@ export interface FakeOpenAIServer {
   readonly dead: boolean;
   /** Compute the reply text of a choice; return undefined for the default text. */
   responder: ((body: ChatBody, index: number) => string | undefined) | null;
+  /** Answer from the toy model and serve /tokenize and /v1/completions scoring (toy-scoring.ts); null: neither route. */
+  toy: ToyOptions | null;
+  /** Requests to /tokenize and /v1/completions. */
+  readonly scoringRequests: { tokenize: number; completions: number };
   enqueue(...behaviours: Behaviour[]): void;
   /** Clear counters, queue and settings. */
   reset(): void;
@@ -258,7 +267,8 @@ export async function startFakeOpenAIServer(): Promise<FakeOpenAIServer> {
           const c = behaviour.content;
           text = typeof c === 'string' ? c : c[Math.min(i, c.length - 1)];
         }
-        text ??= server.responder?.(body, i) ?? defaultText(prompt, seed, i);
+        const toy = server.toy;
+        text ??= server.responder?.(body, i) ?? (toy ? toySample(body.messages.at(-1)!.content, seed, i, body.temperature ?? 1, toy.q) : defaultText(prompt, seed, i));
         let finish = 'stop';
         const words = text.split(/\s+/).filter(Boolean);
         if (server.cutAtMaxTokens && typeof body.max_tokens === 'number' && words.length > body.max_tokens) {
@@ -281,6 +291,25 @@ export async function startFakeOpenAIServer(): Promise<FakeOpenAIServer> {
     }
   }
 
+  const tok = new ToyTokenizer();
+  const scoringRequests = { tokenize: 0, completions: 0 };
+  /** vLLM's /tokenize (messages or prompt) and /v1/completions over token ids, for the toy model. */
+  async function scoring(req: IncomingMessage, res: ServerResponse, route: 'tokenize' | 'completions'): Promise<void> {
+    const toy = server.toy!;
+    scoringRequests[route]++;
+    const b = JSON.parse(await readBody(req)) as { messages?: { role: string; content: string }[]; add_generation_prompt?: boolean; prompt?: string | number[]; add_special_tokens?: boolean; prompt_logprobs?: number; echo?: boolean; logprobs?: number };
+    if (route === 'tokenize') {
+      const ids = b.messages ? tok.chat(b.messages, b.add_generation_prompt ?? false) : [...(b.add_special_tokens === false ? [] : [0]), ...tok.encode(String(b.prompt ?? ''))];
+      return send(res, 200, { count: ids.length, max_model_len: 4096, tokens: ids });
+    }
+    const ids = Array.isArray(b.prompt) ? b.prompt : tok.encode(String(b.prompt ?? ''));
+    const lps = toy.promptLogprobs === false ? null : toyPromptLogprobs(tok, ids, toy.scoring ?? 'exact', toy.q);
+    const choice: Record<string, unknown> = { index: 0, text: ' x', finish_reason: 'length', logprobs: null };
+    if (lps && b.prompt_logprobs !== undefined) choice.prompt_logprobs = lps.map((lp, i) => (lp === null ? null : { [String(ids[i])]: { logprob: lp, rank: 1, decoded_token: tok.decode([ids[i]!]) } }));
+    if (b.logprobs !== undefined) choice.logprobs = { tokens: [...(lps && b.echo ? ids.map((i) => tok.decode([i])) : []), ' x'], token_logprobs: [...(lps && b.echo ? lps : []), -1], top_logprobs: null, text_offset: [] };
+    send(res, 200, { id: 'cmpl-toy', object: 'text_completion', created: 0, model: FAKE_MODEL, choices: [choice], usage: { prompt_tokens: ids.length, completion_tokens: 1, total_tokens: ids.length + 1 } });
+  }
+
   const adapters = new Map<string, string>();
   const http: Server = createServer((req, res) => {
     if (dead) {
@@ -298,6 +327,10 @@ export async function startFakeOpenAIServer(): Promise<FakeOpenAIServer> {
           res.end(`Success: LoRA adapter '${b.lora_name}' added successfully.`);
         })
         .catch((e: unknown) => send(res, 400, errorBody(String(e), 400)));
+      return;
+    }
+    if (req.method === 'POST' && (url.pathname === '/tokenize' || url.pathname === '/v1/completions') && server.toy && (url.pathname !== '/tokenize' || server.toy.tokenize !== false)) {
+      scoring(req, res, url.pathname === '/tokenize' ? 'tokenize' : 'completions').catch((e: unknown) => send(res, 400, errorBody(String(e), 400)));
       return;
     }
     if (req.method === 'GET' && url.pathname === '/v1/models') {
@@ -333,6 +366,8 @@ export async function startFakeOpenAIServer(): Promise<FakeOpenAIServer> {
     rejectFields: [],
     cutAtMaxTokens: false,
     responder: null,
+    toy: null,
+    scoringRequests,
     faults: null,
     faultCounts,
     dieAtSeededInFlight: null,
@@ -354,6 +389,8 @@ export async function startFakeOpenAIServer(): Promise<FakeOpenAIServer> {
       server.rejectFields = [];
       server.cutAtMaxTokens = false;
       server.responder = null;
+      server.toy = null;
+      scoringRequests.tokenize = scoringRequests.completions = 0;
       server.faults = null;
       server.dieAtSeededInFlight = null;
       dead = false;
