@@ -2,6 +2,7 @@
  * vLLM as the suite's reference endpoint: the real server (its CPU build, scripts/vllm-serve.sh)
  * serving the project's SmolLM2, started once, and the commands a user runs against it: `probe`,
  * a seeded concurrent `simulate` with n > 1, a `bench` with paired rows, `verify` at a small budget,
+ * a sampled answer scored at other bids (`score=prompt-logprobs`, models/backends/prompt-scorer.ts),
  * and a PEFT adapter loaded, used and unloaded through vLLM's own /v1/load_lora_adapter.
  *
  * Then the crash that the probe's burst is there to catch: vLLM started with chunked prefill on
@@ -19,6 +20,7 @@ import { createServer } from 'node:net';
 import { loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { AuctionInput } from '../mechanism/types.ts';
 
 const ROOT = resolve(import.meta.dirname, '..');
 const VENV = process.env.VLLM_VENV ?? join(ROOT, '.cache/venv-vllm');
@@ -226,6 +228,56 @@ describe.skipIf(SKIP !== null)(`vLLM's CPU build as the reference endpoint${SKIP
     record.verify = { exit: r.code, verdict: v.properties?.monotonicity?.verdict, responses: v.properties?.monotonicity?.samples, budget: 24 };
     expect(JSON.stringify(v)).toMatch(/monotonicity/);
   }, 900_000);
+
+  it('score=prompt-logprobs: answers sampled at bid 70, scored at 60 and 30, have weights averaging near 1; scored under another query (the control) they do not', async () => {
+    const prev = process.env.LLM_AUCTION_AD_TEMPLATE;
+    process.env.LLM_AUCTION_AD_TEMPLATE = 'compact';
+    try {
+      const { createOpenAIRule } = await import('../models/backends/openai-rule.ts');
+      // score on: temperature 1, top_p 1, no top_k, so what is sampled is what is scored.
+      const r = createOpenAIRule({ baseURL: vllm!.url, model: 'smollm2', score: 'prompt-logprobs', maxTokens: 48, cacheDir: null, concurrency: 8 });
+      const base: AuctionInput = {
+        query: 'How do I brew better coffee at home?',
+        profile: { id: 'U-0001', info: 'A 30-year-old designer living in a small flat.', interests: ['coffee', 'cycling'] },
+        ads: [
+          { id: 'Ad-0001', title: 'Ceramic Pour-Over Dripper', bid: 70 },
+          { id: 'Ad-0002', title: 'Burr Grinder Pro', bid: 40 },
+        ],
+      };
+      const at = (bid: number, query = base.query): AuctionInput => ({ ...base, query, ads: base.ads.map((a, k) => (k === 0 ? { ...a, bid } : a)) });
+      const mean = (xs: number[]) => xs.reduce((s, x) => s + x, 0) / xs.length;
+      let t = Date.now();
+      const ys = await r.sample(at(70), 8, { seed: 21 });
+      const generateS = (Date.now() - t) / 1000;
+      t = Date.now();
+      const own = await Promise.all(ys.map((y) => r.logProb!(at(70), y)));
+      const scoreS = (Date.now() - t) / 1000;
+      const weights = async (to: AuctionInput) => (await Promise.all(ys.map((y) => r.logProb!(to, y)))).map((lp, j) => Math.exp(lp - own[j]!));
+      const w60 = await weights(at(60));
+      const w30 = await weights(at(30));
+      const other = await weights(at(70, 'What is the capital of France?'));
+      const again = await r.logProb!(at(70), ys[0]!);
+      record.scoring = {
+        answers: ys.length,
+        generate_s: generateS,
+        score_s: scoreS,
+        answer_tokens: r.scorer!.stats().answerTokens,
+        logprob_at_70: own,
+        mean_weight_70_to_60: mean(w60),
+        mean_weight_70_to_30: mean(w30),
+        mean_weight_other_query: mean(other),
+      };
+      expect(own.every((lp) => Number.isFinite(lp) && lp < 0), JSON.stringify(own)).toBe(true);
+      expect(again).toBeCloseTo(own[0]!, 2);
+      // Weights' mean is 1 in expectation; SmolLM2 barely moves with the bid (MEASURED: ratios within 0.1-0.44 nats).
+      for (const w of [w60, w30]) expect(Math.abs(Math.log(mean(w))), JSON.stringify(record.scoring)).toBeLessThan(Math.log(1.5));
+      // Control: another question's prompt makes these answers far less (or more) likely: far from 1.
+      expect(Math.abs(Math.log(mean(other))), JSON.stringify(record.scoring)).toBeGreaterThan(Math.log(2));
+    } finally {
+      if (prev === undefined) delete process.env.LLM_AUCTION_AD_TEMPLATE;
+      else process.env.LLM_AUCTION_AD_TEMPLATE = prev;
+    }
+  }, 600_000);
 
   it("a PEFT adapter loaded through vLLM's /v1/load_lora_adapter changes the text, and unloads", async () => {
     const url = vllm!.url;
