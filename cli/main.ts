@@ -232,6 +232,8 @@ export function buildProgram(result: { code: number }): Command {
     .option('--reload <how>', 'with --trainer external: vllm-lora, none, or command:CMD', 'vllm-lora')
     .addOption(new Option('--trainer-lr <x>', 'with --trainer external: learning rate written to trainer.json (default 1e-6, the paper\'s for full fine-tuning; LoRA wants more)').argParser(numberArg('--trainer-lr', 0, 1, { lo: true })))
     .addOption(new Option('--trainer-steps <n>', 'with --trainer external: most optimizer steps per epoch, written to trainer.json as max_steps').argParser(intArg('--trainer-steps', 1, 10_000_000)))
+    .addOption(new Option('--trainer-processes <n>', 'with --trainer external: run the trainer command (python SCRIPT.py …) under accelerate launch --num_processes n: one per GPU, or CPU processes over gloo (default 1: the command as given)').argParser(intArg('--trainer-processes', 1, 4096)))
+    .option('--trainer-accelerate-config <file>', 'with --trainer external: accelerate config file for the launcher, e.g. training/configs/deepspeed-zero2.yaml or deepspeed-zero3.yaml (GPUs; default: none, plain DDP)')
     .addOption(new Option('--rm-samples <m>', 'responses per query in the reward-model phase (default 10, as in the paper)').argParser(intArg('--rm-samples', 1, 1000)))
     .addOption(new Option('--dpo-samples <m>', 'responses per query in the LLM (DPO) phase (default 5, as in the paper)').argParser(intArg('--dpo-samples', 2, 1000)))
     .addOption(candidatesOption(false))

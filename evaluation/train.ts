@@ -5,7 +5,7 @@
  */
 import { UsageError } from '../lib/errors.ts';
 import { irpoConfig, type IrpoConfig } from '../training/config.ts';
-import { ExternalTrainerConfig } from '../training/external.ts';
+import { ExternalTrainerConfig, trainerLaunch } from '../training/external.ts';
 import { trainIrpo, type EpochMetrics } from '../training/irpo.ts';
 
 export interface TrainOptions {
@@ -31,6 +31,9 @@ export interface TrainOptions {
   /** The external trainer's learning rate and most steps per epoch (trainer.json). */
   trainerLr?: number;
   trainerSteps?: number;
+  /** The external trainer across processes: under `accelerate launch --num_processes N`, or with an accelerate config file (training/external.ts trainerLaunch). */
+  trainerProcesses?: number;
+  trainerAccelerateConfig?: string;
   /** The format warm start (epoch 0): none or sft, with its own learning rate and most steps. */
   warmStart?: 'none' | 'sft';
   warmStartLr?: number;
@@ -47,6 +50,12 @@ export function checkTrainOptions(opts: TrainOptions): void {
   }
   if (opts.trainer !== 'external' && (opts.trainerLr !== undefined || opts.trainerSteps !== undefined)) {
     throw new UsageError('--trainer-lr and --trainer-steps set the external trainer: add --trainer external (the embedded trainer is configured by its DPO config)');
+  }
+  if (opts.trainer !== 'external' && (opts.trainerProcesses !== undefined || opts.trainerAccelerateConfig !== undefined)) {
+    throw new UsageError('--trainer-processes and --trainer-accelerate-config launch the external trainer across processes: add --trainer external');
+  }
+  if (opts.trainer === 'external' && ((opts.trainerProcesses ?? 1) > 1 || opts.trainerAccelerateConfig !== undefined)) {
+    trainerLaunch({ command: opts.trainerCommand ?? '', processes: opts.trainerProcesses ?? 1, accelerateConfig: opts.trainerAccelerateConfig });
   }
   const warm = opts.warmStart !== undefined && opts.warmStart !== 'none';
   const warmKnobs = opts.warmStartLr !== undefined || opts.warmStartSteps !== undefined || opts.warmStartQueries !== undefined;
@@ -70,6 +79,8 @@ export function trainConfig(opts: TrainOptions): IrpoConfig {
           reload: opts.reload,
           ...(opts.trainerLr !== undefined ? { learningRate: opts.trainerLr } : {}),
           ...(opts.trainerSteps !== undefined ? { maxSteps: opts.trainerSteps } : {}),
+          ...(opts.trainerProcesses !== undefined ? { processes: opts.trainerProcesses } : {}),
+          ...(opts.trainerAccelerateConfig !== undefined ? { accelerateConfig: opts.trainerAccelerateConfig } : {}),
           ...(opts.warmStart !== undefined ? { warmStart: opts.warmStart } : {}),
           ...(opts.warmStartLr !== undefined ? { warmStartLearningRate: opts.warmStartLr } : {}),
           ...(opts.warmStartSteps !== undefined ? { warmStartSteps: opts.warmStartSteps } : {}),

@@ -19,6 +19,12 @@
  * then loaded into the endpoint (vLLM: POST /v1/load_lora_adapter with {lora_name, lora_path},
  * which needs VLLM_ALLOW_RUNTIME_LORA_UPDATING=True) or by a reload command, and the next epoch
  * samples from model = lora_name. The command may write metrics.json ({loss_before, loss_after}).
+ *
+ * With `processes` > 1 (or an accelerate config file) a `python SCRIPT.py …` command is run under
+ * `accelerate launch --num_processes N` (`trainerLaunch`): DDP over N processes (gloo on CPUs, NCCL
+ * on GPUs), or what the config file says (training/configs/: DeepSpeed ZeRO-2, ZeRO-3), with
+ * LLM_AUCTION_PROCESSES=N in the environment. The reference trainer splits each step's pairs over
+ * the processes and writes from the main one (training/python/trainer_common.py).
  */
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -48,6 +54,18 @@ export const ExternalTrainerConfig = z.object({
     .enum(['none', 'sft'])
     .default('none')
     .describe("Epoch 0 before IRPO: none, or sft, a supervised round on answers with well-formed insertions (the embedded policy's plans with no broken markup, rendered with the real candidates), for a model that never writes the format on its own"),
+  processes: z
+    .number()
+    .int()
+    .min(1)
+    .max(4096)
+    .default(1)
+    .describe('Processes the trainer runs on: above 1, a `python SCRIPT.py …` command runs under `accelerate launch --num_processes N` (one per GPU; on a CPU machine, gloo)'),
+  accelerateConfig: z
+    .string()
+    .min(1)
+    .optional()
+    .describe('accelerate config file the launcher reads (training/configs/deepspeed-zero2.yaml, deepspeed-zero3.yaml); given, the command runs under accelerate launch even with one process'),
   warmStartLearningRate: z.number().positive().default(2e-4).describe('Learning rate of the sft warm start (LoRA)'),
   warmStartSteps: z.number().int().positive().optional().describe('Most optimizer steps of the sft warm start (absent: one pass over its examples)'),
   warmStartQueries: z
@@ -80,6 +98,24 @@ function runCommand(command: string, env: Record<string, string>, timeoutSeconds
       resolvePromise(code ?? 1);
     });
   });
+}
+
+const shellQuote = (s: string) => (/^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`);
+
+/**
+ * The shell command the trainer runs as: `command` itself on one process, else the same Python
+ * script under accelerate's launcher, started through the command's own interpreter (so its venv's
+ * accelerate is the one used): `PY -m accelerate.commands.launch --num_processes N … SCRIPT ARGS`.
+ * Without a config file, `--multi_gpu` selects torchrun's launcher, which on a machine with no GPU
+ * runs N CPU processes over gloo. A command that does not start with a Python interpreter (after
+ * any VAR=value prefixes) is refused: the launcher needs the script.
+ */
+export function trainerLaunch(cfg: Pick<ExternalTrainerConfig, 'command' | 'processes' | 'accelerateConfig'>): string {
+  if (cfg.processes <= 1 && cfg.accelerateConfig === undefined) return cfg.command;
+  const m = /^(\s*(?:[A-Za-z_][A-Za-z0-9_]*=\S*\s+)*)(\S*python[0-9.]*)\s+(?!-)(.+)$/s.exec(cfg.command);
+  if (!m) throw new UsageError(`--trainer-processes and --trainer-accelerate-config run the trainer under accelerate launch, which needs --trainer-command to be "python SCRIPT.py [ARGS]"; got ${JSON.stringify(cfg.command)}`);
+  const how = cfg.accelerateConfig !== undefined ? ['--config_file', shellQuote(cfg.accelerateConfig)] : ['--multi_gpu', '--mixed_precision', 'no', '--dynamo_backend', 'no'];
+  return `${m[1]}${m[2]} -m accelerate.commands.launch --num_processes ${cfg.processes} --num_machines 1 ${how.join(' ')} ${m[3]}`;
 }
 
 /** vLLM's runtime LoRA loading: the endpoint's server root is the base URL without /v1. */
@@ -127,8 +163,9 @@ export async function externalUpdate(
     LLM_AUCTION_EPOCH: String(args.epoch),
     LLM_AUCTION_BETA: String(args.beta),
     LLM_AUCTION_OBJECTIVE: objective,
+    LLM_AUCTION_PROCESSES: String(cfg.processes),
   };
-  const code = await runCommand(cfg.command, env, cfg.timeoutSeconds, join(args.dir, 'trainer.log'));
+  const code = await runCommand(trainerLaunch(cfg), env, cfg.timeoutSeconds, join(args.dir, 'trainer.log'));
   if (code !== 0) throw new UsageError(`external trainer exited with code ${code} in epoch ${args.epoch}; see ${join(args.dir, 'trainer.log')}`);
   if (!existsSync(join(output, 'adapter_config.json'))) throw new UsageError(`external trainer wrote no adapter_config.json to ${output} in epoch ${args.epoch}`);
   const name = `${cfg.adapterPrefix}${args.epoch}`;

@@ -41,11 +41,29 @@ echo "[smoke] epoch 1: 2 DPO steps from the base model"
 "$PY" "$HERE/train_dpo.py" --model "$WORK/tiny" --pairs "$WORK/pairs.jsonl" --output-dir "$WORK/epoch-1" --max-steps 2 "${COMMON[@]}"
 "$PY" "$HERE/check_adapter.py" "$WORK/epoch-1" --steps 2
 
+echo "[smoke] across processes: the same 2 DPO steps under accelerate launch --num_processes 2 (CPU, gloo), beside one process"
+# Both runs take 2 pairs per optimizer step (--global-batch-size 2: one pair per process under the
+# launcher), so their losses and adapters should agree up to float summation order (gloo's
+# all-reduce averages the two halves' gradients). Tolerance: 1e-4 absolute on each logged loss
+# and on each adapter weight; the run fails beyond it.
+DIST=(--model "$WORK/tiny" --pairs "$WORK/pairs.jsonl" --max-steps 2 --global-batch-size 2 "${COMMON[@]}")
+"$PY" "$HERE/train_dpo.py" --output-dir "$WORK/one-process" "${DIST[@]}"
+"$PY" -m accelerate.commands.launch --multi_gpu --num_processes 2 --num_machines 1 --mixed_precision no --dynamo_backend no \
+  --main_process_port "${SMOKE_PORT:-29517}" "$HERE/train_dpo.py" --output-dir "$WORK/two-processes" "${DIST[@]}"
+"$PY" "$HERE/check_adapter.py" "$WORK/two-processes" --steps 2
+"$PY" "$HERE/compare_runs.py" "$WORK/one-process" "$WORK/two-processes" --tolerance 1e-4
+
 echo "[smoke] epoch 2: through the external-trainer environment, starting from epoch 1's adapter (pi_ref)"
 LLM_AUCTION_PAIRS="$WORK/pairs.jsonl" LLM_AUCTION_OUTPUT_DIR="$WORK/epoch-2" LLM_AUCTION_BASE_MODEL="$WORK/tiny" \
 LLM_AUCTION_REF_ADAPTER="$WORK/epoch-1" LLM_AUCTION_BETA=0.1 \
   "$PY" "$HERE/train_dpo.py" --max-steps 2 "${COMMON[@]}"
 "$PY" "$HERE/check_adapter.py" "$WORK/epoch-2" --steps 2
+# Control: the comparison can fail. Epoch 2 took its 2 steps from epoch 1's adapter, so beside the
+# two-process run (from the base model) its second loss differs by more than the tolerance.
+if "$PY" "$HERE/compare_runs.py" "$WORK/epoch-2" "$WORK/two-processes" --tolerance 1e-4 > "$WORK/control.log"; then
+  echo "[smoke] FAILED: compare_runs.py accepted two different runs"; cat "$WORK/control.log"; exit 1
+fi
+echo "[smoke] control: compare_runs.py refuses two different runs ($(grep -o 'largest loss difference [^,]*' "$WORK/control.log"))"
 
 echo "[smoke] format warm start: 2 SFT steps through the same command (objective sft), prompt + completion lines"
 "$PY" -c 'import json,sys

@@ -31,7 +31,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from trainer_common import load_base, loss_logger, new_lora, parse_args, train_and_save, training_args  # noqa: E402
+from trainer_common import is_main_process, load_base, loss_logger, new_lora, parse_args, train_and_save, training_args  # noqa: E402
 
 
 def load_pairs(path: str) -> list[dict]:
@@ -89,7 +89,8 @@ def main(argv: list[str] | None = None) -> int:
     rows = load_pairs(args.pairs)
     use_chat = args.format == "chat" or (args.format == "auto" and getattr(tokenizer, "chat_template", None))
     dataset = Dataset.from_list(to_conversational(rows) if use_chat else rows)
-    print(f"[train_dpo] {len(rows)} pairs from {args.pairs}; {'chat template' if use_chat else 'plain text'}; model {args.model}", flush=True)
+    if is_main_process():
+        print(f"[train_dpo] {len(rows)} pairs from {args.pairs}; {'chat template' if use_chat else 'plain text'}; model {args.model}; {args.processes} process(es), {args.batch_size} pairs each per step", flush=True)
 
     config = DPOConfig(beta=args.beta, **training_args(args, out))
 
@@ -111,8 +112,12 @@ def main(argv: list[str] | None = None) -> int:
         "ref_adapter": args.ref_adapter,
         "beta": args.beta,
         "learning_rate": args.learning_rate,
+        "processes": args.processes,
+        "global_batch_size": args.batch_size * args.processes * args.grad_accum,
         "seconds": round(time.time() - started, 1),
     }
+    if not is_main_process():
+        return 0  # the main process writes the adapter and metrics.json
     (out / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")
     print(f"[train_dpo] {metrics['steps']} steps, loss {metrics['loss_before']} -> {metrics['loss_after']}, adapter moved by {delta:.3g}; wrote {out}", flush=True)
     return 0

@@ -3,6 +3,12 @@
 (training/external.ts), loading the base model, a fresh LoRA adapter, the trainer arguments, the
 loss log, and training then saving the adapter in PEFT's layout. train_dpo.py (IRPO's DPO epochs)
 and train_sft.py (the format warm start) both import it; neither imports the other's internals.
+
+Across processes (`accelerate launch --num_processes N`, which `llm-auction train --trainer-processes
+N` runs): every process trains on its share of each batch (DDP, or DeepSpeed ZeRO with a config from
+training/configs/), the logged loss is the mean over processes, and only the main process writes
+the adapter and metrics.json. `--global-batch-size G` fixes the pairs per optimizer step whatever N
+is (G / N per process), so N processes take the steps one process takes.
 """
 from __future__ import annotations
 
@@ -32,6 +38,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     ap.add_argument("--epochs", type=float, default=1.0)
     ap.add_argument("--max-steps", type=int, default=int(manifest.get("max_steps", -1)), help="stop after this many optimizer steps (overrides --epochs)")
     ap.add_argument("--batch-size", type=int, default=4, help="pairs per device per step")
+    ap.add_argument(
+        "--global-batch-size",
+        type=int,
+        default=int(env("LLM_AUCTION_GLOBAL_BATCH_SIZE", "0") or 0) or None,
+        help="pairs per optimizer step over all processes (overrides --batch-size: it is G / processes, "
+        "which must divide); one process and N processes then take the same steps",
+    )
     ap.add_argument("--grad-accum", type=int, default=1)
     ap.add_argument("--max-length", type=int, default=2048, help="prompt + response tokens; longer pairs are truncated")
     ap.add_argument("--lora-r", type=int, default=16)
@@ -57,6 +70,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="dpo: preference pairs (IRPO's epochs); sft: {prompt, completion} lines, the format warm start (train_sft.py)",
     )
     args = ap.parse_args(argv)
+    # torchrun (under accelerate launch) sets WORLD_SIZE in each process; one process otherwise.
+    args.processes = int(env("WORLD_SIZE", "1") or 1)
+    if args.global_batch_size is not None:
+        if args.global_batch_size < 1 or args.global_batch_size % args.processes:
+            ap.error(f"--global-batch-size {args.global_batch_size} is not a positive multiple of the {args.processes} processes")
+        args.batch_size = args.global_batch_size // args.processes
     missing = [n for n in ("pairs", "output_dir", "model") if not getattr(args, n)]
     if missing:
         ap.error("missing " + ", ".join("--" + m.replace("_", "-") for m in missing) + " (or the LLM_AUCTION_* variables)")
@@ -116,6 +135,11 @@ def training_args(args: argparse.Namespace, out: Path) -> dict:
     )
 
 
+def is_main_process() -> bool:
+    """True in the one process that writes files (rank 0; the only one without a launcher)."""
+    return int(env("RANK", "0") or 0) == 0
+
+
 def loss_logger(losses: list[float]):
     """A callback that appends every logged training loss to `losses`."""
     from transformers import TrainerCallback
@@ -135,7 +159,12 @@ def train_and_save(trainer, tokenizer, out: Path):
     before = {n: p.detach().clone() for n, p in trainer.model.named_parameters() if p.requires_grad}
     result = trainer.train()
     delta = max((float((p.detach() - before[n]).abs().max()) for n, p in trainer.model.named_parameters() if n in before), default=0.0)
-    peft_model = trainer.accelerator.unwrap_model(trainer.model)
-    peft_model.save_pretrained(str(out), selected_adapters=["default"], safe_serialization=True)
-    tokenizer.save_pretrained(str(out))
+    # Under DeepSpeed ZeRO-3 the weights are sharded: gathering them is a collective every process joins.
+    state = trainer.accelerator.get_state_dict(trainer.model) if trainer.is_deepspeed_enabled else None
+    if trainer.accelerator.is_main_process:
+        peft_model = trainer.accelerator.unwrap_model(trainer.model)
+        kw = {} if state is None else {"state_dict": state}
+        peft_model.save_pretrained(str(out), selected_adapters=["default"], safe_serialization=True, **kw)
+        tokenizer.save_pretrained(str(out))
+    trainer.accelerator.wait_for_everyone()
     return result, delta, before
