@@ -155,9 +155,14 @@ export async function benchMechanisms(
     const { queryId, input } = items[k]!;
     const outcomes: QueryOutcome[] = [];
     const scored = new Map<string, Scored>();
+    // The sampled rows' auctions of a query are started together (a served model batches them);
+    // each has its own seed, so the outcomes are those of one after the other.
+    const auction = (m: number) => runAuction({ queryId, input, rule: rules[m]!, clicks: user, seed: opts.seed, samples: 1, stage: 'bench', epoch: 0 });
+    const started = rules.map((_, m) => (exact[m] ? null : auction(m)));
+    for (const p of started) p?.catch(() => undefined); // awaited in order below; a failure surfaces there
     for (let m = 0; m < rules.length; m++) {
       const rule = rules[m]!;
-      const eps = await runAuction({ queryId, input, rule, clicks: user, seed: opts.seed, samples: 1, stage: 'bench', epoch: 0 });
+      const eps = await (started[m] ?? auction(m));
       const o: QueryOutcome = exact[m]
         ? { ...(await exactExpectation(rule, input, judge, queryId, scored)), episodes: eps }
         : { revenue: eps[0]!.expected_revenue, reward: eps[0]!.reward, ads: eps[0]!.exposures.length, errors: eps[0]!.format_errors.length, episodes: eps };

@@ -125,7 +125,11 @@ export async function figure4a(ctx: FigureContext, n: number): Promise<Fig4aData
       const hits: number[] = [];
       const exactRule = rule.enumerate !== undefined;
       if (!exactRule && !(K > 0)) throw new UsageError(`${rule.name}: cannot compute Figure 4(a) exactly: the rule does not enumerate its responses; pass --itctr-samples K to estimate its itctr from K sampled responses per query and bid`);
-      for (const bid of FIG4A_BIDS) {
+      // A served rule is asked for every bid's samples at once (its client bounds what is in
+      // flight, a batching server serves them together); the seeds are per query, as one by one.
+      const asked = exactRule ? [] : FIG4A_BIDS.map((bid) => rule.sample(withBid(input, index, bid), K, { seed: deriveSeed(ctx.seed, 'fig4a/response', q.id) }));
+      for (const p of asked) p.catch(() => undefined); // awaited in order below; a failure surfaces there
+      for (const [b, bid] of FIG4A_BIDS.entries()) {
         const arm = withBid(input, index, bid);
         // One response and one click draw per (query, bid). The seeds depend on the query only,
         // so every bid and epoch shares them (common random numbers): a change in the count comes
@@ -138,7 +142,7 @@ export async function figure4a(ctx: FigureContext, n: number): Promise<Fig4aData
         } else {
           // Sampled itctr: the mean click probability on the ad over K responses (zero where it
           // is not validly inserted); the first of them is also the one whose clicks are drawn.
-          const texts = await rule.sample(arm, K, { seed: deriveSeed(ctx.seed, 'fig4a/response', q.id) });
+          const texts = await asked[b]!;
           row.push((await itctrFromResponses(arm, texts, ctx.user)).find((e) => e.id === id)?.itctr ?? 0);
           response = texts[0] ?? '';
         }

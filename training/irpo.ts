@@ -60,7 +60,8 @@ export interface EpochMetrics {
   pctr_mean_prediction?: number | null;
   pctr_click_rate?: number | null;
   /** The pCTR fit: passes run and kept (early stopping), Adam steps, validation log loss per pass, Platt scaling. */
-  pctr_fit?: { passes: number; kept: number; steps: number; validation_log_loss: number[]; calibration: { a: number; c: number } | null } | null;
+  /** The pCTR fit, and the exposures and clicks it was fitted and validated on (absent in older runs). */
+  pctr_fit?: { passes: number; kept: number; steps: number; validation_log_loss: number[]; calibration: { a: number; c: number } | null; fit_exposures?: number; fit_clicks?: number; validation_exposures?: number; validation_clicks?: number } | null;
   pairs: number;
   dpo_loss_before: number;
   dpo_loss_after: number;
@@ -290,7 +291,9 @@ export async function trainIrpo(opts: IrpoOptions): Promise<EpochMetrics[]> {
         await pctr.prepare(valSet);
         const fit = pctr.fit(fitSet, { seed: deriveSeed(seed, 'pctr-fit', t), minSteps: cfg.pctrMinSteps, validation: valSet });
         const cal = cfg.pctrCalibration && valSet.length > 0 ? pctr.calibrate(valSet) : null;
-        pctrFit = { passes: fit.losses.length, kept: fit.keptEpochs, steps: fit.steps, validation_log_loss: fit.validationLosses, calibration: cal ? { a: cal.a, c: cal.c } : null };
+        const clicksIn = (xs: readonly PctrExample[]) => xs.reduce((n, x) => n + (x.click ?? 0), 0);
+        const seen = { fit_exposures: fitSet.length, fit_clicks: clicksIn(fitSet), validation_exposures: valSet.length, validation_clicks: clicksIn(valSet) };
+        pctrFit = { passes: fit.losses.length, kept: fit.keptEpochs, steps: fit.steps, validation_log_loss: fit.validationLosses, calibration: cal ? { a: cal.a, c: cal.c } : null, ...seen };
         writeAtomic(fitFile, `${JSON.stringify(pctrFit)}\n`);
         pctr.save(pctrFile);
       }
@@ -311,6 +314,17 @@ export async function trainIrpo(opts: IrpoOptions): Promise<EpochMetrics[]> {
     const featurePairs: FeaturePair[] = [];
     const lines: string[] = [];
     const offline = auctionsFor('dpo', t);
+    // An endpoint is asked for the next queries' samples while this one is scored (as many in
+    // flight as phase 1 runs auctions), so a batching server (vLLM) sees concurrent requests; each
+    // query's seed is its own, so the texts do not depend on the order they arrive in.
+    const ahead = previous.kind === 'external' ? 8 : 1;
+    const inFlight = new Map<number, Promise<string[]>>();
+    const askFor = (k: number): Promise<string[]> => {
+      const { queryId, input } = offline[k]!;
+      const p = rule.sample(input, cfg.dpoSamples, { seed: deriveSeed(seed, 'dpo-sample', t, queryId) });
+      p.catch(() => undefined); // awaited below in order; a failure surfaces there
+      return p;
+    };
     for (let k = 0; k < offline.length; k++) {
       const { queryId, input } = offline[k]!;
       // The embedded policy samples plans (so each response has its features); an endpoint samples text.
@@ -318,7 +332,9 @@ export async function trainIrpo(opts: IrpoOptions): Promise<EpochMetrics[]> {
       const table = previous.kind === 'embedded' ? policy.table(input) : null;
       const feats = table ? policy.features(input, table) : null;
       const plans = table ? policy.samplePlans(input, thetaPrev, cfg.dpoSamples, sampleSeed) : [];
-      const texts = table ? plans.map((j) => policy.render(input, table.plans[j]!, table)) : await rule.sample(input, cfg.dpoSamples, { seed: sampleSeed });
+      if (!table) for (let j = k; j < Math.min(offline.length, k + ahead); j++) if (!inFlight.has(j)) inFlight.set(j, askFor(j));
+      const texts = table ? plans.map((j) => policy.render(input, table.plans[j]!, table)) : await inFlight.get(k)!;
+      inFlight.delete(k);
       const rewards = await scoreResponses(input, texts, queryId, userOf.get(queryId)!, fitsPctr ? pctr : null, user, cfg);
       const pair = preferencePairs(rewards, cfg.deltaTh);
       if (pair) {
