@@ -286,7 +286,7 @@ export function buildProgram(result: { code: number }): Command {
     .addOption(userOption())
     .option('--out <dir>', "keep each finished property's verdict in DIR/verify-progress.jsonl and the result in DIR/verify.json, so a stopped verify continues with --resume")
     .option('--resume', 'with --out: continue an interrupted verify; finished properties are not checked again')
-    .option('--shard <i/n>', 'check only the i-th of n contiguous blocks of the properties, each at the whole family\'s alpha share; `merge --from A.json,B.json` joins the shards\' --json results (default: every property)')
+    .option('--shard <i/n>', 'check only the i-th of n contiguous blocks of the work (every tested property\'s planned cases in turn, so shards split one property too), each at the whole family\'s alpha share; `merge --from A.json,B.json` joins the shards\' --json results into one verdict per property (default: every property)')
     .addOption(jsonOption())
     .addOption(seedOption())
     .action(async (opts) => {

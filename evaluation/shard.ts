@@ -9,6 +9,8 @@
 import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { InputError, UsageError } from '../lib/errors.ts';
+import { isCasePart, mergeCaseVerdicts } from '../properties/case-merge.ts';
+import type { Verdict } from '../properties/types.ts';
 import { readDoneEpisodes, readManifest, writeManifest, type EndpointStats, type RunManifest } from '../simulation/run.ts';
 
 export interface Shard {
@@ -157,10 +159,23 @@ export function mergeVerifyResults(results: readonly ShardedVerifyResult[], name
   const head = parts[0]!.r;
   // The unsharded key order: mechanism, alpha, alpha_per_property, tested, [budget], budgets, seed, properties, [reports].
   const ordered: ShardedVerifyResult = { mechanism: head.mechanism, alpha: head.alpha, alpha_per_property: head.alpha_per_property, tested: head.tested, ...(head.budget === undefined ? {} : { budget: head.budget }), budgets: {}, seed: head.seed, properties: {} };
+  // A property whose cases were split over shards comes in parts (properties/case-merge.ts): one verdict.
+  const pieces = new Map<string, Verdict[]>();
   for (const p of parts) {
     Object.assign(ordered.budgets, p.r.budgets);
-    Object.assign(ordered.properties, p.r.properties);
+    for (const [name, v] of Object.entries(p.r.properties)) {
+      const list = pieces.get(name) ?? [];
+      if (list.length > 0 && !(isCasePart(list[0]!) && isCasePart(v as Verdict))) throw new InputError(p.name, undefined, `properties.${name}`, 'is in two shards whole: not shards of one verify');
+      pieces.set(name, [...list, v as Verdict]);
+    }
     if (p.r.reports) ordered.reports = { ...(ordered.reports ?? {}), ...p.r.reports };
+  }
+  for (const [name, list] of pieces) {
+    try {
+      ordered.properties[name] = list.length === 1 && !isCasePart(list[0]!) ? list[0]! : mergeCaseVerdicts(list, name);
+    } catch (e) {
+      throw new InputError(names.join(','), undefined, `properties.${name}`, (e as Error).message);
+    }
   }
   const verdicts = Object.values(ordered.properties).map((v) => v.verdict);
   const code = verdicts.includes('fail') ? 1 : verdicts.every((v) => v === 'pass' || v === 'holds-by-construction') ? 0 : 3;

@@ -22,7 +22,7 @@ import { DEFAULT_ALPHA } from '../properties/types.ts';
 import type { VerifyResult } from '../reports/formats.ts';
 import type { MechanismSpec } from './kinds/index.ts';
 import { resolveMechanismUnderTest } from './resolve.ts';
-import { formatShard, parseShard, shardSlice } from './shard.ts';
+import { formatShard, parseShard, shardSlice, type Shard } from './shard.ts';
 
 /** The check options verify passes on to every property (see CheckOptions for their meaning and defaults). */
 export type SharedCheckOptions = Pick<CheckOptions, 'alpha' | 'budget' | 'seed' | 'effect' | 'rho' | 'kappa' | 'observable' | 'cases' | 'exact' | 'bidGrid' | 'share'>;
@@ -44,9 +44,12 @@ export interface VerifyPropertiesOptions extends SharedCheckOptions {
     save(property: string, finished: { kind: 'verdict' | 'report'; value: unknown }): void;
   };
   /**
-   * `i/n`: check only the i-th of n contiguous blocks of the chosen properties, each at the alpha
-   * the whole family gives it (evaluation/shard.ts); `merge` joins the shards' results into the
-   * unsharded one. A split by property, not by case: at most as many shards as properties do work.
+   * `i/n`: check only the i-th of n contiguous blocks of the work, each property at the alpha the
+   * whole family gives it (evaluation/shard.ts); `merge` joins the shards' results into the
+   * unsharded one. The work is every tested property's planned cases in turn (one unit for a
+   * property settled by construction or report-only), so n shards split one property's cases too:
+   * a shard holding part of a property's cases checks only those (CheckOptions.caseRange) and the
+   * merge joins the parts into one verdict (properties/case-merge.ts).
    */
   shard?: string;
 }
@@ -118,6 +121,26 @@ function asSaved<T>(x: T, checkpoint: unknown): T {
   return checkpoint === undefined ? x : (JSON.parse(JSON.stringify(x)) as T);
 }
 
+/**
+ * What a shard checks: the chosen properties, or with `shard` its contiguous block of the units
+ * (each tested verdict property's planned cases, one unit for any other property), a property
+ * whose cases the block holds only in part with that `range` of cases.
+ */
+function shardWork(chosen: readonly PropertySpec[], m: MechanismUnderTest, cases: number | undefined, shard: Shard | undefined): { p: PropertySpec; range?: { from: number; to: number } }[] {
+  if (shard === undefined) return chosen.map((p) => ({ p }));
+  const units = chosen.flatMap((p) => {
+    const n = p.kind === 'verdict' && p.byConstruction(m) === null ? (cases ?? p.defaultCases) : 1;
+    return Array.from({ length: n }, (_, k) => ({ p, k, n }));
+  });
+  const work: { p: PropertySpec; from: number; to: number; n: number }[] = [];
+  for (const u of shardSlice(units, shard)) {
+    const last = work[work.length - 1];
+    if (last && last.p === u.p) last.to = u.k + 1;
+    else work.push({ p: u.p, from: u.k, to: u.k + 1, n: u.n });
+  }
+  return work.map((w) => (w.from === 0 && w.to === w.n ? { p: w.p } : { p: w.p, range: { from: w.from, to: w.to } }));
+}
+
 /** Every chosen property checked on one mechanism: the verdicts with their evidence, and the exit code. */
 export async function verifyProperties(opts: VerifyPropertiesOptions): Promise<VerifyOutcome> {
   const chosen = resolveProperties(opts.properties);
@@ -147,13 +170,13 @@ export async function verifyProperties(opts: VerifyPropertiesOptions): Promise<V
     ...(shard === undefined ? {} : { shard: formatShard(shard) }),
   };
   const lines: VerifyLine[] = [];
-  for (const p of shard === undefined ? chosen : shardSlice(chosen, shard)) {
+  for (const { p, range } of shardWork(chosen, m, shared.cases, shard)) {
     signal?.throwIfAborted();
     const before = checkpoint?.restored(p.name);
     if (before !== undefined && before.kind !== p.kind) throw new UsageError(`${p.name}: the resumable state holds a ${before.kind}, but the property gives a ${p.kind}`);
     if (p.kind === 'verdict') {
       // With saved state, through JSON as the state gives it back, so a resumed run's result is the same to the byte.
-      const v = (before?.value as Verdict | undefined) ?? asSaved(await p.check(m, base), checkpoint);
+      const v = (before?.value as Verdict | undefined) ?? asSaved(await p.check(m, range ? { ...base, caseRange: range } : base), checkpoint);
       if (!before) checkpoint?.save(p.name, { kind: 'verdict', value: v });
       result.properties[p.name] = v;
       if (v.verdict !== 'holds-by-construction' && typeof v.details?.budget === 'number') result.budgets[p.name] = v.details.budget;

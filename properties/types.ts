@@ -171,6 +171,14 @@ export interface CheckOptions {
    */
   share?: ShareChoice;
   onProgress?: (e: ProgressEvent) => void;
+  /**
+   * Run only planned cases [from, to) of the check (0-based), on their share of the budget
+   * (budget x (to - from) / cases): `verify --shard` splitting one property's cases over machines.
+   * The cases, their seeds and the Bonferroni family are the whole check's, so a part's tests run at
+   * the whole check's levels; its details carry `shard_cases`, and properties/case-merge.ts joins
+   * the parts into one verdict.
+   */
+  caseRange?: { from: number; to: number };
 }
 
 export type GridChoice = 'pilot' | 'full';

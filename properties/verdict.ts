@@ -150,6 +150,17 @@ async function runProperty(plan: PropertyPlan, m: MechanismUnderTest, options: C
   const perCase = plan.comparisons(mode, opts);
   const planned = opts.cases * perCase;
   const alphaFail = opts.alpha / planned;
+  // verify --shard: only planned cases [from, to), on their share of the budget (./case-merge.ts
+  // joins the parts); the planned family, and so every test's level, stays the whole check's.
+  const range = options.caseRange;
+  if (range && !(Number.isInteger(range.from) && Number.isInteger(range.to) && range.from >= 0 && range.from < range.to && range.to <= opts.cases)) {
+    throw new RangeError(`caseRange must be a non-empty part of the ${opts.cases} planned cases, got ${JSON.stringify(range)}`);
+  }
+  const from = range?.from ?? 0;
+  const to = range?.to ?? opts.cases;
+  const budgetAll = range ? Math.floor((opts.budget * (to - from)) / opts.cases) : opts.budget;
+  let generated = 0;
+  const pilots: number[] = [];
 
   const outcomes: CaseOutcome[] = [];
   const caseOf = new Map<CaseOutcome, Case>();
@@ -164,9 +175,9 @@ async function runProperty(plan: PropertyPlan, m: MechanismUnderTest, options: C
   const strata: { stratum: Stratum; focal: string; click_rate: number | null }[] = [];
   let error: unknown;
 
-  const shrinkBudget = () => Math.min(Math.floor(opts.budget / 4), opts.budget - used);
+  const shrinkBudget = () => Math.min(Math.floor(budgetAll / 4), budgetAll - used);
   const report = (samples: number) =>
-    opts.onProgress?.({ property: plan.name, samples, budget: opts.budget, cases: outcomes.length, casesPlanned: opts.cases, phase });
+    opts.onProgress?.({ property: plan.name, samples, budget: budgetAll, cases: outcomes.length, casesPlanned: to - from, phase });
 
   /** One case at this check's levels; `before` is what the check had drawn when it began (for progress). */
   const runCase = (c: Case, budget: number, seed: number, before: number) =>
@@ -176,20 +187,22 @@ async function runProperty(plan: PropertyPlan, m: MechanismUnderTest, options: C
     if (error !== undefined) return true;
     try {
       if (phase === 'planned') {
-        const index = outcomes.length;
+        const index = generated++;
+        if (index < from || index >= to) return true; // another part's case (verify --shard)
         // Alternate often and rarely clicked focal ads (a pilot on its own seed picks the ad).
         const stratum = stratumOf(index);
         // The pilot is skipped when it would take more than a twentieth of this case's share.
-        const affordable = mode === 'exact' || (opts.budget - used) / (opts.cases - index) >= 20 * PILOT_RESPONSES;
+        const affordable = mode === 'exact' || (budgetAll - used) / (to - index) >= 20 * PILOT_RESPONSES;
         const pilot = affordable
           ? await stratifyFocal(m, c, stratum, mode === 'exact', observable, deriveSeed(opts.seed, plan.name, 'pilot', index), opts.concurrency)
           : { samples: 0, click_rate: null };
         used += pilot.samples;
+        pilots.push(pilot.samples);
         strata.push({ stratum, focal: c.instance.ads[c.focal]?.id ?? '', click_rate: pilot.click_rate === null ? null : Math.round(pilot.click_rate * 1e4) / 1e4 });
-        const left = opts.budget - used;
+        const left = budgetAll - used;
         // First pass: half of an equal share of what is left; the rest is handed out after all
         // planned cases ran, to those still open (below).
-        const budget = mode === 'exact' ? Number.POSITIVE_INFINITY : Math.floor(left / (opts.cases - index) / 2);
+        const budget = mode === 'exact' ? Number.POSITIVE_INFINITY : Math.floor(left / (to - index) / 2);
         const outcome = await runCase(c, budget, deriveSeed(opts.seed, plan.name, 'case', index), used);
         if (mode === 'sampled') used += outcome.samples;
         else exactScored += outcome.samples;
@@ -247,14 +260,14 @@ async function runProperty(plan: PropertyPlan, m: MechanismUnderTest, options: C
       const { o, k } = open[r]!;
       // Each may take all that is left: a case stops as soon as it is settled, and hands the rest
       // on to the next.
-      const extra = opts.budget - used;
+      const extra = budgetAll - used;
       if (extra < 1) break;
       const resumed = await o.resume!(extra);
       used += resumed.samples - o.samples;
       outcomes[k] = resumed;
       const c = caseOf.get(o)!;
       caseOf.set(resumed, c);
-      if (resumed.status === 'fail') firstFail = { c, outcome: resumed, index: k };
+      if (resumed.status === 'fail') firstFail = { c, outcome: resumed, index: from + k };
     }
     report(used);
   }
@@ -279,7 +292,7 @@ async function runProperty(plan: PropertyPlan, m: MechanismUnderTest, options: C
       samples: best.outcome.samples,
       shrunk: shrunk !== undefined,
     };
-  } else if (passed === opts.cases) {
+  } else if (passed === to - from) {
     verdict = 'pass';
     pValue = Math.max(0, ...outcomes.map((o) => o.passP));
   } else {
@@ -288,6 +301,7 @@ async function runProperty(plan: PropertyPlan, m: MechanismUnderTest, options: C
   }
   if (mode === 'exact') pValue = null;
 
+  const planNotes = plan.notes?.(mode, m, opts) ?? [];
   const details: VerdictDetails = {
     ...baseDetails,
     cases: outcomes.length,
@@ -303,7 +317,7 @@ async function runProperty(plan: PropertyPlan, m: MechanismUnderTest, options: C
     case_strata: strata,
     samples_shrinking: shrinkUsed,
     shrinks,
-    notes: plan.notes?.(mode, m, opts) ?? [],
+    notes: [...planNotes],
   };
   if (outcomes.some((o) => o.grid)) {
     details.case_grids = outcomes.map((o) => (o.grid ? [...o.grid] : null));
@@ -317,7 +331,7 @@ async function runProperty(plan: PropertyPlan, m: MechanismUnderTest, options: C
     // What a verdict would cost: each open case's extrapolated need, the settled ones as they are.
     const needs = outcomes.map((o) => (o.status === 'open' ? o.need : o.samples));
     const known = needs.every((n): n is number => typeof n === 'number');
-    const total = known ? needs.reduce((a, n) => a + n, 0) + (opts.cases - outcomes.length) * Math.max(...needs, 0) : null;
+    const total = known ? needs.reduce((a, n) => a + n, 0) + (to - from - outcomes.length) * Math.max(...needs, 0) : null;
     details.budget_needed = total === null ? null : Math.ceil((total * 1.2) / 1000) * 1000;
     details.notes.push(
       total === null
@@ -325,6 +339,7 @@ async function runProperty(plan: PropertyPlan, m: MechanismUnderTest, options: C
         : `at this rate a verdict needs about ${details.budget_needed} responses (--budget ${details.budget_needed})`,
     );
   }
+  let closestAt = -1;
   if (verdict !== 'fail') {
     // The comparison that came closest to a violation: useful when inconclusive.
     // Open cases first (they are why a verdict is inconclusive), then the smallest p-value.
@@ -333,7 +348,22 @@ async function runProperty(plan: PropertyPlan, m: MechanismUnderTest, options: C
     const cc = closest && caseOf.get(closest);
     if (closest?.evidence && cc) {
       details.closest = { instance: describeInstance(cc.instance), focal: cc.instance.ads[cc.focal]?.id, case_status: closest.status, ...closest.evidence };
+      closestAt = outcomes.indexOf(closest);
     }
+  }
+  if (range) {
+    // What the merge needs to give the whole check's verdict and details (./case-merge.ts).
+    details.shard_cases = {
+      from,
+      to,
+      budget: budgetAll,
+      notes_base: planNotes,
+      pilot_samples: pilots,
+      fail_p: outcomes.map((o) => o.failP),
+      pass_p: outcomes.map((o) => o.passP),
+      need: outcomes.map((o) => (o.status === 'open' ? (o.need ?? null) : o.samples)),
+      closest: closestAt < 0 ? null : { index: from + closestAt, fail_p: outcomes[closestAt]!.failP },
+    };
   }
   return {
     verdict,
