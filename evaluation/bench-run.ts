@@ -15,6 +15,8 @@ export interface BenchRunHooks {
   onProgress?: (label: string, done: number, total: number) => void;
   /** Stops the run at its next progress report (with `out`, what finished is kept: resume continues). */
   signal?: AbortSignal;
+  /** false: the caller wants the rows only, so no episode is kept in memory without `out` either (the CLI). */
+  keepEpisodes?: boolean;
 }
 
 /** The rows, the episodes kept in memory (none with `out`: they are on disk) and the files written. */
@@ -35,7 +37,7 @@ export async function benchRun(opts: BenchOptions, hooks: BenchRunHooks = {}): P
   if (opts.shard !== undefined) parseShard(opts.shard); // a bad i/n before any work
   // With --out, each finished query is on disk (progress and episodes); none is kept in memory.
   const { rows, episodes, meta } = await benchMechanisms(
-    { ...opts, ...(pairAgainst ? { pairAgainst } : {}), ...(out ? { progressDir: out, onEpisodes: benchEpisodeWriter(out) } : {}) },
+    { ...opts, ...(pairAgainst ? { pairAgainst } : {}), ...(out ? { progressDir: out, onEpisodes: benchEpisodeWriter(out) } : hooks.keepEpisodes === false ? { onEpisodes: () => {} } : {}) },
     (label, done, total) => {
       signal?.throwIfAborted();
       hooks.onProgress?.(label, done, total);

@@ -1,10 +1,12 @@
 /**
  * Table 2 without the episodes in memory (issue #25): handing each query's episodes to onEpisodes
  * gives the same rows and the same episodes, in the same order, as keeping them; and the bounded
- * memo the exact rows share (lib/generations.ts) keeps the entries used last.
+ * memo the exact rows share (lib/generations.ts) keeps the entries used last, as the lexical
+ * encoder's vectors do (bounded, where they grew to 200,000).
  */
 import { describe, expect, it } from 'vitest';
 import { Generations } from '../lib/generations.ts';
+import { LexicalEncoder } from '../simulation/text-encoder.ts';
 import type { Episode } from '../simulation/episode.ts';
 import { benchMechanisms } from '../evaluation/table2.ts';
 
@@ -40,5 +42,21 @@ describe('bench memory', () => {
     expect(g.get(0)).toBe(0);
     expect(g.get(9)).toBe(81);
     expect(g.get(1)).toBeUndefined(); // an old entry not used again is gone
+  });
+
+  it('the lexical encoder keeps at most 2 x its cap of vectors, and a dropped text encodes the same again', () => {
+    const enc = new LexicalEncoder(64, 0.25, 3);
+    const fresh = new LexicalEncoder(64, 0.25, 3);
+    const texts = Array.from({ length: 20 }, (_, k) => `a yoga mat number ${k} for travel`);
+    const first = texts.map((t) => enc.encodeOne(t));
+    const size = (e: LexicalEncoder) => (e as unknown as { cache: { size: number } }).cache.size;
+    expect(size(enc)).toBeLessThanOrEqual(6);
+    // The default: a few thousand vectors, where the earlier version let 200,000 pile up (4 KB each).
+    const byDefault = new LexicalEncoder();
+    for (let k = 0; k < 10_000; k++) byDefault.encodeOne(`query ${k}`);
+    expect(size(byDefault)).toBeLessThanOrEqual(8192);
+    expect(enc.encodeOne(texts[0]!)).toEqual(first[0]); // dropped, computed again: the same vector
+    expect(enc.encodeOne(texts[0]!)).toBe(enc.encodeOne(texts[0]!)); // kept now: the same object
+    expect(first[7]).toEqual(fresh.encodeOne(texts[7]!));
   });
 });

@@ -38,7 +38,8 @@ export async function runBench(opts: BenchOptions): Promise<number> {
   const bar = progressBar('bench');
   let rows: BenchRow[];
   try {
-    ({ rows } = await benchRun(opts, { onProgress: (_l, d, n) => bar.update(d, n) }));
+    // Only the rows are printed: no episode is kept (memory flat in the number of queries).
+    ({ rows } = await benchRun(opts, { onProgress: (_l, d, n) => bar.update(d, n), keepEpisodes: false }));
   } finally {
     bar.stop();
   }
