@@ -5,7 +5,7 @@
  * and the CLI steps alike, is stopped on exit, on an error and on SIGINT/SIGTERM/SIGHUP.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { appendFileSync, existsSync, readFileSync, rmSync } from 'node:fs';
+import { appendFileSync, existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 
 export interface Served {
@@ -120,6 +120,7 @@ export async function startVllm(opts: { port: number; logFile: string; maxLoraRa
   appendFileSync(opts.logFile, `$ ${argv.join(' ')}\n`);
   const t0 = Date.now();
   const { proc, stop } = spawnTracked(argv, { group: true, stdio: ['ignore', 'pipe', 'pipe'] });
+  sameAutogroupNice(proc.pid);
   let ready: { url: string; model: string } | null = null;
   let buffered = '';
   const onData = (d: Buffer) => {
@@ -139,6 +140,20 @@ export async function startVllm(opts: { port: number; logFile: string; maxLoraRa
   }
   const r = ready as { url: string; model: string };
   return { backend: 'vllm', url: r.url, model: r.model, startSeconds: (Date.now() - t0) / 1000, stop };
+}
+
+/**
+ * A process-group leader is also a new session, and so (where the kernel groups sessions,
+ * sched_autogroup) a new scheduling group at nice 0: give it this process's group nice, so that
+ * the server is scheduled as the script that started it is.
+ */
+function sameAutogroupNice(pid: number | undefined): void {
+  try {
+    const mine = /nice (-?\d+)/.exec(readFileSync('/proc/self/autogroup', 'utf8'))?.[1];
+    if (pid && mine && mine !== '0') writeFileSync(`/proc/${pid}/autogroup`, mine);
+  } catch {
+    // no autogroup here (or not allowed): the default scheduling stays
+  }
 }
 
 /** `llm-auction serve -m SPEC --port P --json FILE`: ready when FILE appears. */
