@@ -78,16 +78,21 @@ export function spawnTracked(argv: string[], opts: { group?: boolean; stdio?: ('
   const proc = spawn(argv[0]!, argv.slice(1), { stdio: opts.stdio ?? ['ignore', 'inherit', 'inherit'], detached: opts.group ?? false });
   const c: Child = { proc, group: opts.group ?? false };
   live.add(c);
-  proc.on('exit', () => {
-    // A group leader's exit leaves the group's other processes: stopChild still reaps those.
-    if (!c.group) live.delete(c);
+  proc.on('exit', (code) => {
+    // A server's group can outlive its leader (stopChild reaps it); a command that ended by
+    // itself is done.
+    if (!c.group || code !== null) live.delete(c);
   });
   return { proc, stop: () => stopChild(c) };
 }
 
-/** Run a command to its end; its exit code (a signal counts as -1). */
+/**
+ * Run a command to its end; its exit code (a signal counts as -1). It runs in a process group of
+ * its own, so that stopping it also stops what it started (the trainer under `train`).
+ */
 export function runTracked(argv: string[]): Promise<number> {
-  const { proc } = spawnTracked(argv);
+  const { proc } = spawnTracked(argv, { group: true });
+  sameAutogroupNice(proc.pid);
   return new Promise((resolve, reject) => {
     proc.on('error', reject);
     proc.on('exit', (code) => resolve(code ?? -1));
