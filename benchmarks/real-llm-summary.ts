@@ -13,8 +13,7 @@ import type { BenchFile } from '../reports/formats.ts';
 import type { EpochMetrics } from '../training/irpo.ts';
 import { parseSpec, specLabel } from '../evaluation/kinds/index.ts';
 import { writeResult } from './lib.ts';
-import { Rng } from '../lib/rng.ts';
-import { spearman } from '../lib/stats.ts';
+import { spearmanBootstrap } from '../reports/fig4.ts';
 
 /** One backend's answers and characters per second over the same seeded simulate (real-llm.ts). */
 interface Throughput { backend: string; spec: string; queries: number; samples: number; answers: number; chars: number; seconds: number; answers_per_s: number; chars_per_s: number; load_average: number[] }
@@ -47,31 +46,6 @@ interface RealLlmResult {
   } | null;
 }
 
-/**
- * A 95% percentile interval of Spearman's rho of (bid, itctr) for each epoch, resampling the
- * queries with replacement (each query's 11 bids stay together): Figure 4(a)'s per-query data.
- */
-export function spearmanBootstrap(perQuery: readonly { itctr: number[][] }[], bids: readonly number[], epoch: number, draws = 2000, seed = 0): [number, number] | null {
-  if (perQuery.length < 2) return null;
-  const rng = Rng.derive(seed, 'real-llm/fig4a-bootstrap', epoch);
-  const rhos: number[] = [];
-  for (let d = 0; d < draws; d++) {
-    const xs: number[] = [];
-    const ys: number[] = [];
-    for (let k = 0; k < perQuery.length; k++) {
-      const q = perQuery[rng.int(0, perQuery.length - 1)]!;
-      bids.forEach((b, i) => {
-        xs.push(b);
-        ys.push(q.itctr[epoch]![i]!);
-      });
-    }
-    const r = spearman(xs, ys);
-    if (Number.isFinite(r)) rhos.push(r);
-  }
-  if (rhos.length < draws / 2) return null;
-  rhos.sort((x, y) => x - y);
-  return [rhos[Math.floor(0.025 * (rhos.length - 1))]!, rhos[Math.ceil(0.975 * (rhos.length - 1))]!];
-}
 
 /** The row's label as the suite names it today (a run's label reads its manifest). */
 const label = (x: BenchFile['rows'][number]) => {

@@ -101,6 +101,32 @@ export interface Fig4aData {
   per_query: { query_id: string; ad_id: string; drawn_bid: number; itctr: number[][]; clicked: number[][] }[];
 }
 
+/**
+ * A 95% percentile interval of Spearman's rho of (bid, itctr) for each epoch, resampling the
+ * queries with replacement (each query's 11 bids stay together): Figure 4(a)'s per-query data.
+ */
+export function spearmanBootstrap(perQuery: readonly { itctr: number[][] }[], bids: readonly number[], epoch: number, draws = 2000, seed = 0): [number, number] | null {
+  if (perQuery.length < 2) return null;
+  const rng = Rng.derive(seed, 'fig4a/bootstrap', epoch);
+  const rhos: number[] = [];
+  for (let d = 0; d < draws; d++) {
+    const xs: number[] = [];
+    const ys: number[] = [];
+    for (let k = 0; k < perQuery.length; k++) {
+      const q = perQuery[rng.int(0, perQuery.length - 1)]!;
+      bids.forEach((b, i) => {
+        xs.push(b);
+        ys.push(q.itctr[epoch]![i]!);
+      });
+    }
+    const r = spearman(xs, ys);
+    if (Number.isFinite(r)) rhos.push(r);
+  }
+  if (rhos.length < draws / 2) return null;
+  rhos.sort((x, y) => x - y);
+  return [rhos[Math.floor(0.025 * (rhos.length - 1))]!, rhos[Math.ceil(0.975 * (rhos.length - 1))]!];
+}
+
 export async function figure4a(ctx: FigureContext, n: number): Promise<Fig4aData> {
   const world = embeddedWorld(ctx.worldSeed);
   const profiles = profileMap(world);

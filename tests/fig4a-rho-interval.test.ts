@@ -1,11 +1,11 @@
 /**
- * The interval the real-LLM summary gives Figure 4(a)'s Spearman rho (benchmarks/real-llm-summary.ts):
+ * The interval the real-LLM summary gives Figure 4(a)'s Spearman rho (reports/fig4.ts, shown by benchmarks/real-llm-summary.ts):
  * a bootstrap over queries. A rule whose expected clicks rise with the bid on every query gets an
  * interval above zero; the control, the same numbers with each query's bids shuffled, gets one
  * that covers zero; a single query gets none.
  */
 import { describe, expect, it } from 'vitest';
-import { spearmanBootstrap } from '../benchmarks/real-llm-summary.ts';
+import { spearmanBootstrap } from '../reports/fig4.ts';
 import { Rng } from '../lib/rng.ts';
 
 const BIDS = [1, 10, 20, 30, 40, 50, 60, 70, 80, 90, 100];
