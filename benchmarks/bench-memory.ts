@@ -9,6 +9,7 @@
  *
  *   nice -n 19 npx tsx benchmarks/bench-memory.ts --sizes 1000,3000 [--parallel] [--run DIR]
  *   nice -n 19 npx tsx benchmarks/bench-memory.ts --sizes 15000
+ *   nice -n 19 npx tsx benchmarks/bench-memory.ts --sizes none --note TEXT   (the kept sizes, notes rewritten)
  *
  * What is claimed, and can fail: the peak at the largest size is within LIMIT_GIB of the peak at
  * the smallest. What is allowed to grow is small and stated: per query, the auction inputs built up
@@ -100,8 +101,9 @@ function measure(queries: number, rows: string): Promise<Measured> {
   );
 }
 
-const sizes = (arg('sizes') ?? '1000,3000,15000').split(',').map(Number);
-const rows = ['embedded:pretrained', 'mosaic:embedded:pretrained', `run:${arg('run') ?? tinyRun()}`, 'embedded:optimal'].join(',');
+// --sizes none: measure nothing, rewrite the result (its notes) from the sizes kept.
+const sizes = arg('sizes') === 'none' ? [] : (arg('sizes') ?? '1000,3000,15000').split(',').map(Number);
+const rows = ['embedded:pretrained', 'mosaic:embedded:pretrained', `run:${sizes.length === 0 ? 'DIR' : (arg('run') ?? tinyRun())}`, 'embedded:optimal'].join(',');
 const fresh = process.argv.includes('--parallel') ? await Promise.all(sizes.map((n) => measure(n, rows))) : [];
 if (fresh.length === 0) for (const n of sizes) fresh.push(await measure(n, rows));
 
@@ -128,8 +130,9 @@ writeResult({
     '',
   ],
   notes: [
+    ...(arg('note') ? [arg('note')!] : []),
     `How: \`llm-auction bench -m embedded:pretrained,mosaic:embedded:pretrained,run:DIR,embedded:optimal\` (DIR: \`train --queries 30 --epochs 1\`; MOSAIC with its defaults, n=20 and the logged-clicks reward model), world seed 0, seed 0, no --out, each size in its own process under /usr/bin/time -v (maximum resident set size). Produced by \`npx tsx benchmarks/bench-memory.ts --sizes ${measured.map((m) => m.queries).join(',')}\`.`,
-    `Allowed to grow with the number of queries: the auction inputs (about 1 KB a query) and 16 bytes a query and row for the paired intervals, about 16 MB at 15,000 queries; the memos and caches are bounded (lib/generations.ts), so the claim is a peak at the largest size within ${LIMIT_GIB} GiB of the smallest.`,
+    `Allowed to grow with the number of queries: the auction inputs (about 1 KB a query) and 16 bytes a query and row for the paired intervals, about 16 MB at 15,000 queries; the user model's memos and the encoder's vectors are bounded (lib/generations.ts) and the pCTR text features by their cache's cap, so the claim is a peak at the largest size within ${LIMIT_GIB} GiB of the smallest.`,
   ],
   extra: { measured, mechanisms: rows.replace(/run:[^,]+/, 'run:DIR'), limit_gib: LIMIT_GIB },
 });
