@@ -120,7 +120,8 @@ function checkNoEmptyValues(command: Command): void {
 /** What a resumed `verify --out` must share with the run it continues: the spec as given and every option that changes a verdict. */
 function verifyConfig(opts: Record<string, unknown>): Record<string, unknown> {
   const keys = ['mechanism', 'user', 'property', 'alpha', 'budget', 'rho', 'kappa', 'effect', 'observable', 'cases', 'sampled', 'grid', 'share', 'seed'];
-  return Object.fromEntries(keys.map((k) => [k, opts[k] ?? null]));
+  // A shard's progress names its shard (a resume of another one is refused); unsharded runs' stays as it was.
+  return { ...Object.fromEntries(keys.map((k) => [k, opts[k] ?? null])), ...(opts.shard ? { shard: opts.shard } : {}) };
 }
 
 /** Environment variables the commands read, checked as flags are: a bad value is refused, never ignored. */
@@ -310,6 +311,7 @@ export function buildProgram(result: { code: number }): Command {
         json: opts.json,
         out: opts.out,
         resume: opts.resume,
+        shard: opts.shard,
         config: verifyConfig(opts),
       });
     });

@@ -180,7 +180,9 @@ export async function verifyProperties(opts: VerifyPropertiesOptions): Promise<V
       if (!before) checkpoint?.save(p.name, { kind: 'verdict', value: v });
       result.properties[p.name] = v;
       if (v.verdict !== 'holds-by-construction' && typeof v.details?.budget === 'number') result.budgets[p.name] = v.details.budget;
-      lines.push({ property: p.name, verdict: verdictText(v.verdict), samples: v.samples, p_value: pValueText(v.p_value), mode: v.details?.mode ?? '', evidence: evidenceText(p, v) });
+      // A shard's part of a property says which cases it speaks for (merge gives the property's verdict).
+      const label = range ? `${p.name} (cases ${range.from + 1}-${range.to} of ${v.details?.cases_planned ?? '?'})` : p.name;
+      lines.push({ property: label, verdict: verdictText(v.verdict), samples: v.samples, p_value: pValueText(v.p_value), mode: v.details?.mode ?? '', evidence: evidenceText(p, v) });
     } else {
       type Report = Awaited<ReturnType<typeof p.run>>;
       const r = (before?.value as Report | undefined) ?? asSaved(await p.run(m, base), checkpoint);

@@ -6,6 +6,10 @@
  * the sampled path (each shard on half the budget) the verdicts agree. Controls: a part turned to
  * fail makes the merge fail, and a missing or repeated part is refused.
  */
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { mergeVerifyResults, type ShardedVerifyResult } from '../evaluation/shard.ts';
 import { verifyProperties } from '../evaluation/verify.ts';
@@ -71,6 +75,22 @@ describe('verify over 2 shards of one property', () => {
       }
       expect(merged.code).toBe(whole.code);
     }
+  });
+
+  it('the CLI: verify --shard 1/2 and 2/2 --json, merged, is the unsharded verify.json file byte for byte', { timeout: 300_000 }, () => {
+    const dir = mkdtempSync(join(tmpdir(), 'llm-auction-verify-cases-'));
+    const BIN = new URL('../bin/llm-auction.js', import.meta.url).pathname;
+    const run = (args: string[]) => spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8' });
+    const common = ['verify', '-m', 'embedded:pretrained', '--property', 'monotonicity', '--cases', '2', '--seed', '2'];
+    for (const i of [1, 2]) {
+      const r = run([...common, '--shard', `${i}/2`, '--json', join(dir, `v${i}.json`)]);
+      expect(r.status, r.stderr).toBe(0);
+      expect(r.stdout).toContain(`monotonicity (cases ${i}-${i} of 2)`); // a part says which cases
+    }
+    expect(run([...common, '--json', join(dir, 'whole.json')]).status).toBe(0);
+    const m = run(['merge', '--from', `${join(dir, 'v2.json')},${join(dir, 'v1.json')}`, '--out', join(dir, 'merged.json')]);
+    expect(m.status, m.stderr).toBe(0);
+    expect(readFileSync(join(dir, 'merged.json'), 'utf8')).toBe(readFileSync(join(dir, 'whole.json'), 'utf8'));
   });
 
   it('sampled path on too small a budget: inconclusive merged, with the cost estimate and the closest comparison', { timeout: 300_000 }, async () => {
