@@ -7,6 +7,7 @@
 import { describe, expect, it } from 'vitest';
 import { Generations } from '../lib/generations.ts';
 import { LexicalEncoder } from '../simulation/text-encoder.ts';
+import { TextFeatures } from '../training/pctr-features.ts';
 import type { Episode } from '../simulation/episode.ts';
 import { benchMechanisms } from '../evaluation/table2.ts';
 
@@ -58,5 +59,20 @@ describe('bench memory', () => {
     expect(enc.encodeOne(texts[0]!)).toEqual(first[0]); // dropped, computed again: the same vector
     expect(enc.encodeOne(texts[0]!)).toBe(enc.encodeOne(texts[0]!)); // kept now: the same object
     expect(first[7]).toEqual(fresh.encodeOne(texts[7]!));
+  });
+
+  it("a fitted pCTR model's text-feature cache, capped, stays small over many scoring calls", () => {
+    const call = (f: TextFeatures, k: number) => {
+      const ex = Array.from({ length: 5 }, (_, j) => ({ query: `query ${k}`, response: `response ${k}.${j} with an ad`, userId: 'U-1', adId: 'A-1' }));
+      f.ensure(ex);
+      return ex.map((e) => f.get(e.response));
+    };
+    const size = (f: TextFeatures) => (f as unknown as { cache: { size: number } }).cache.size;
+    const capped = new TextFeatures(new LexicalEncoder(64), { seed: 1, textDim: 8, cacheMB: 256 });
+    const open = new TextFeatures(new LexicalEncoder(64), { seed: 1, textDim: 8, cacheMB: 256 });
+    capped.capCache(0.01); // 0.01 MB / (4 x 8 + 64 bytes) = 109 texts
+    for (let k = 0; k < 200; k++) expect(call(capped, k)).toEqual(call(open, k)); // the same features
+    expect(size(capped)).toBeLessThanOrEqual(109);
+    expect(size(open)).toBe(200 * 6); // the control: uncapped, every text of every call is kept
   });
 });

@@ -108,7 +108,7 @@ export class TextFeatures {
   /** dim x encoder.dim, row-major. */
   private readonly projection: Float64Array | null;
   private readonly cache = new Map<string, Float32Array>();
-  private readonly cacheMB: number;
+  private cacheMB: number;
 
   constructor(encoder: TextEncoder, opts: TextFeatureOptions) {
     this.encoder = encoder;
@@ -117,6 +117,11 @@ export class TextFeatures {
     const drawn = opts.textDim === null ? null : drawProjection(opts.seed, encoder.dim, opts.textDim);
     this.projection = drawn?.projection ?? null;
     this.checksum = drawn?.checksum ?? null;
+  }
+
+  /** A new cap (MB) for the cache, from its next call on (a fitted model that now predicts call by call needs little). */
+  capCache(mb: number): void {
+    this.cacheMB = mb;
   }
 
   /** The cached features of a text that `ensure` or `prepare` has seen in this call. */

@@ -162,6 +162,11 @@ export class PctrModel {
     this.net.addVocabulary(userIds, adIds);
   }
 
+  /** Caps the text-feature cache at `mb` from the next call on (see TextFeatures.capCache). */
+  capTextCache(mb: number): void {
+    this.text.capCache(mb);
+  }
+
   /**
    * Computes and caches the text features of the examples through the encoder's asynchronous
    * `encode`. Needed before predict/fit/evaluate/lossAndGradients with an encoder whose
