@@ -32,6 +32,8 @@ export interface BenchResult {
   tasks: TaskFigure[];
   targets: Target[];
   notes?: string[];
+  /** A paragraph BENCHMARKS.md shows under the section's machine line (what the run is, beside what). */
+  intro?: string;
   /** Lines BENCHMARKS.md shows as they are (tables a suite builds itself). */
   markdown?: string[];
   extra?: Record<string, unknown>;

@@ -224,6 +224,9 @@ export function summarizeRealLlm(dir: string): void {
   const aboveNull = trained ? trained.reward_ci95[0]! > 0 : false;
   writeResult({
     suite: 'real-llm',
+    ...((r.backend ?? 'local') === 'vllm'
+      ? { intro: 'The recorded run through vLLM (issue #23); the section above (real-llm-local) is the previous run through the local backend. Success criteria, written down before the run (README, commit df949ff): the rows marked with a goal below, on 60 held-out test queries. What was tried, and why the run is this size: see README (real LLM).' }
+      : {}),
     tasks: [],
     targets: [
       {

@@ -29,6 +29,7 @@ export function summarize(): string {
     }
     const r = raw as unknown as BenchResult;
     out.push(`## ${r.suite}`, '', `${r.date.slice(0, 10)} on ${r.machine.cpu}, ${r.machine.cores} cores, ${r.machine.memory_gib} GiB, Node ${r.machine.node} (${r.machine.platform})`, '');
+    if (r.intro) out.push(r.intro, '');
     if (r.targets?.length) {
       out.push('| target | goal | measured | met |', '| --- | --- | --- | --- |');
       for (const t of r.targets) out.push(`| ${t.what} | ${t.target} | ${t.measured} | ${t.met ? 'yes' : 'no'} |`);
