@@ -304,7 +304,10 @@ const result = {
     ...(cmpC.example ? [`First differing episode of (c) against (a), ${cmpC.example.key}: "${cmpC.example.a.replace(/\|/g, '\\|').replace(/\n/g, ' ')}" vs "${cmpC.example.b.replace(/\|/g, '\\|').replace(/\n/g, ' ')}".`, ''] : []),
     ...(cmpB.example ? [`First differing episode of (b) against (a), ${cmpB.example.key}: "${cmpB.example.a.replace(/\|/g, '\\|').replace(/\n/g, ' ')}" vs "${cmpB.example.b.replace(/\|/g, '\\|').replace(/\n/g, ' ')}".`, ''] : []),
   ],
-  notes: ['Run: `bash scripts/vllm-serve.sh --install-only && npx tsx benchmarks/vllm-replicas.ts` (about 10 minutes on 2 shared cores).'],
+  notes: [
+    ...(ki ? [`Replica 2's process group 1 s after SIGKILL: ${ki.survivors_after_kill.length === 0 ? 'empty' : ki.survivors_after_kill.every((x) => x.includes('<defunct>')) ? `${ki.survivors_after_kill.length} processes, all <defunct> (dead, not yet reaped)` : ki.survivors_after_kill.join('; ')}; its ${ki.running_on_replica2_before_kill ?? '?'} running sequences (vLLM's num_requests_running) were lost with it, and the pool sent those requests again to replica 1.`] : []),
+    'Run: `bash scripts/vllm-serve.sh --install-only && npx tsx benchmarks/vllm-replicas.ts` (about 5 minutes on 2 cores with little else running).',
+  ],
   extra: { runs, compare: { b_vs_a: cmpB, c_vs_a: cmpC, control_other_seed_vs_a: cmpD }, kill: ki, vllm_processes_left: left, work },
 };
 writeResult(result);
