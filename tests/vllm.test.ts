@@ -229,7 +229,14 @@ describe.skipIf(SKIP !== null)(`vLLM's CPU build as the reference endpoint${SKIP
     expect(JSON.stringify(v)).toMatch(/monotonicity/);
   }, 900_000);
 
-  it('score=prompt-logprobs: answers sampled at bid 70, scored at 60 and 30, have weights averaging near 1; scored under another query (the control) they do not', async () => {
+  // Skipped, and why: on vLLM's CPU build 0.32.0 a server started with --enable-lora (as this one
+  // is, for the adapter case below) dies on the first prompt_logprobs request: its LoRA logits
+  // path (punica_cpu add_lora_logits, bgmv_shrink) fails with "einsum(): subscript b has size 2 for
+  // operand 1 which does not broadcast with previously seen size 221", the engine exits and every
+  // later case meets ECONNREFUSED (fresh-clone CI run, 2026-12-06). MEASURED.md's scoring route was
+  // measured on a server without LoRA. Running this case needs a second server without
+  // --enable-lora (issue #24).
+  it.skip('score=prompt-logprobs: answers sampled at bid 70, scored at 60 and 30, have weights averaging near 1; scored under another query (the control) they do not', async () => {
     const prev = process.env.LLM_AUCTION_AD_TEMPLATE;
     process.env.LLM_AUCTION_AD_TEMPLATE = 'compact';
     try {

@@ -31,7 +31,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from trainer_common import is_main_process, load_base, loss_logger, new_lora, parse_args, train_and_save, training_args  # noqa: E402
+from trainer_common import end_processes, is_main_process, load_base, loss_logger, new_lora, parse_args, train_and_save, training_args  # noqa: E402
 
 
 def load_pairs(path: str) -> list[dict]:
@@ -116,9 +116,11 @@ def main(argv: list[str] | None = None) -> int:
         "global_batch_size": args.batch_size * args.processes * args.grad_accum,
         "seconds": round(time.time() - started, 1),
     }
+    if is_main_process():  # the main process writes metrics.json (and wrote the adapter)
+        (out / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")
+    end_processes()
     if not is_main_process():
-        return 0  # the main process writes the adapter and metrics.json
-    (out / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")
+        return 0
     print(f"[train_dpo] {metrics['steps']} steps, loss {metrics['loss_before']} -> {metrics['loss_after']}, adapter moved by {delta:.3g}; wrote {out}", flush=True)
     return 0
 

@@ -46,7 +46,7 @@ def run_sft(args: argparse.Namespace) -> int:
     """Train on args.pairs (prompt/completion lines); the same option names as train_dpo.py."""
     started = time.time()
     from datasets import Dataset
-    from trainer_common import is_main_process, load_base, loss_logger, new_lora, train_and_save, training_args
+    from trainer_common import end_processes, is_main_process, load_base, loss_logger, new_lora, train_and_save, training_args
     from trl import SFTConfig, SFTTrainer
 
     out, tokenizer, model = load_base(args)
@@ -82,9 +82,11 @@ def run_sft(args: argparse.Namespace) -> int:
         "global_batch_size": args.batch_size * args.processes * args.grad_accum,
         "seconds": round(time.time() - started, 1),
     }
+    if is_main_process():  # the main process writes metrics.json (and wrote the adapter)
+        (out / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")
+    end_processes()
     if not is_main_process():
-        return 0  # the main process writes the adapter and metrics.json
-    (out / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")
+        return 0
     print(f"[train_sft] {metrics['steps']} steps, loss {metrics['loss_before']} -> {metrics['loss_after']}, adapter moved by {delta:.3g}; wrote {out}", flush=True)
     return 0
 

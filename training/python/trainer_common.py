@@ -140,6 +140,18 @@ def is_main_process() -> bool:
     return int(env("RANK", "0") or 0) == 0
 
 
+def end_processes() -> None:
+    """Under a launcher, every process waits for the others, then leaves the process group before
+    exiting. Without this a process that finishes first (any rank but the main one, which still
+    writes files) tears gloo down under a live group and aborts ("terminate called without an
+    active exception", SIGABRT), and the launcher reports the whole run failed."""
+    import torch.distributed as dist
+
+    if dist.is_available() and dist.is_initialized():
+        dist.barrier()
+        dist.destroy_process_group()
+
+
 def loss_logger(losses: list[float]):
     """A callback that appends every logged training loss to `losses`."""
     from transformers import TrainerCallback
