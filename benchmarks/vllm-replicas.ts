@@ -17,11 +17,11 @@
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createWriteStream, existsSync, mkdtempSync, readFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { writeResult } from './lib.ts';
+import { freePort } from './real-llm-servers.ts';
 
 const ROOT = resolve(import.meta.dirname, '..');
 const BIN = join(ROOT, 'bin/llm-auction.js');
@@ -43,17 +43,6 @@ const SEED = Number(a.seed);
 const CONC = Number(a.concurrency);
 const work = mkdtempSync(join(tmpdir(), 'vllm-replicas-'));
 const log = (s: string) => process.stderr.write(`[vllm-replicas] ${s}\n`);
-
-async function freePort(): Promise<number> {
-  return new Promise((res, rej) => {
-    const s = createServer();
-    s.on('error', rej);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => res(port));
-    });
-  });
-}
 
 interface Served {
   child: ChildProcess;
