@@ -9,10 +9,13 @@
  * spec (`top_k=off`, `n_per_request=1`) or why a result would mean less.
  *
  * Then a short burst of concurrent requests, seeded and with n > 1 where the endpoint takes them,
- * as a run sends them: vLLM's CPU build with chunked prefill on answers every single request and
- * then dies under exactly this load (every worker on "CPU Generator does not use offset"), so a
- * run would write nothing and end on ECONNREFUSED. An engine that does not survive the burst is an
- * `EngineDiedError` naming the likely cause, before the run sends anything.
+ * as a run sends them, and beside it a few seeded requests with long prompts: vLLM's CPU build
+ * with chunked prefill on answers every single request and then dies as soon as a seeded prompt
+ * is read in two steps (every worker on "CPU Generator does not use offset"), so a run would write
+ * nothing and end on ECONNREFUSED. Short prompts are split only when they happen to arrive
+ * together; two long ones waiting at once never fit one step, so the long requests make the split
+ * certain rather than lucky. An engine that does not survive the burst is an `EngineDiedError`
+ * naming the likely cause, before the run sends anything.
  */
 import { UsageError } from '../lib/errors.ts';
 
@@ -40,6 +43,12 @@ export interface BurstReport {
   /** The endpoint still answered /models and a plain request after the burst. */
   alive: boolean;
   seconds: number;
+  /**
+   * The seeded long-prompt requests sent beside the burst: how many, their prompts' length in
+   * tokens (estimated), how many were answered, and why they were refused where they were (a
+   * context shorter than the prompt: then chunked prefill went unchecked).
+   */
+  long_prompts: { requests: number; approx_tokens: number; answered: number; refused: string | null };
 }
 
 /** The endpoint stopped answering under the probe's burst: a run there would write nothing. */
@@ -200,7 +209,12 @@ export async function probeEndpoint(t: ProbeTarget): Promise<ProbeReport> {
   if (finishLength === false) warnings.push('an answer cut by max_tokens did not say finish_reason "length": cut answers cannot be told from finished ones');
   if (burst && burst.failures.length > 0) {
     warnings.push(
-      `${burst.failures.length} of ${burst.requests} concurrent requests failed (${burst.failures.slice(0, 3).join('; ')}) though the endpoint still answers: a run retries them, at a cost; a lower concurrency= may avoid it`,
+      `${burst.failures.length} of ${burst.requests + burst.long_prompts.requests} concurrent requests failed (${burst.failures.slice(0, 3).join('; ')}) though the endpoint still answers: a run retries them, at a cost; a lower concurrency= may avoid it`,
+    );
+  }
+  if (burst?.long_prompts.refused) {
+    warnings.push(
+      `the burst's long prompts (about ${burst.long_prompts.approx_tokens} tokens) were refused (${burst.long_prompts.refused}), so a crash of chunked prefill under seeded requests was not checked; the run's own prompts are shorter`,
     );
   }
   return {
@@ -220,19 +234,48 @@ export async function probeEndpoint(t: ProbeTarget): Promise<ProbeReport> {
 }
 
 /**
- * Prompt tokens the whole burst asks the engine to read, all at once: more than vLLM's CPU default
- * batch (2048 tokens with chunked prefill on), so some request's prompt is split across steps,
- * which is what kills a seeded request there; small enough to cost seconds on a healthy engine.
+ * Prompt tokens the short burst asks the engine to read, all at once: more than vLLM's CPU default
+ * step (2048 tokens with chunked prefill on), so a prompt is split across steps when enough of
+ * them arrive together; small enough to cost seconds on a healthy engine.
  */
 const BURST_PROMPT_TOKENS = 3600;
 
-/** A prompt of `notes` notes (about 24 tokens each), distinct per request (no shared prefix to cache). */
-function burstQuestion(k: number, notes: number): { role: string; content: string }[] {
-  const lines = Array.from({ length: notes }, (_, i) => `Note ${k}.${i}: the shop on street ${(k * 31 + i * 7) % 97} sells bread, cakes and coffee from ${6 + (i % 4)} am.`);
+/**
+ * The seeded long prompts sent beside the short burst. The engine reads the first while the
+ * others arrive; two that then wait together cannot both fit one 2048-token step, so the second is
+ * read in two steps, which is what kills a seeded request on vLLM's CPU build. Three of about
+ * 1300 tokens (capped at three quarters of the served context, where /models says it): a few
+ * seconds of prefill on 2 cores for a 135M model. Measured here: two such requests survived the
+ * crash-prone engine (read one after the other), four killed it every time tried.
+ */
+const LONG_REQUESTS = 3;
+const LONG_PROMPT_TOKENS = 1300;
+/** Tokens of one note of burstQuestion (SmolLM2's tokenizer; larger vocabularies use fewer). */
+const TOKENS_PER_NOTE = 26;
+/** Tokens of the chat template, the system line and the question around the notes. */
+const PROMPT_OVERHEAD_TOKENS = 40;
+
+/** A prompt of `notes` notes, distinct per request from its first line (no shared prefix to cache). */
+function burstQuestion(k: number, notes: number, label = String(k)): { role: string; content: string }[] {
+  const lines = Array.from({ length: notes }, (_, i) => `Note ${label}.${i}: the shop on street ${(k * 31 + i * 7) % 97} sells bread, cakes and coffee from ${6 + (i % 4)} am.`);
   return [
-    { role: 'system', content: `Request ${k}. You answer in one short sentence.` },
+    { role: 'system', content: `Request ${label}. You answer in one short sentence.` },
     { role: 'user', content: `${lines.join(' ')}\nWhich shop opens first? Answer briefly.` },
   ];
+}
+
+/** The served model's context length where /models says it (vLLM's `max_model_len`), else null. */
+async function servedContext(t: ProbeTarget): Promise<number | null> {
+  try {
+    const res = await fetch(`${t.baseURL.replace(/\/+$/, '')}/models`, { headers: { authorization: `Bearer ${t.apiKey ?? 'EMPTY'}` }, signal: AbortSignal.timeout(Math.min(t.timeoutMs ?? 30_000, 30_000)) });
+    if (!res.ok) return null;
+    const j = (await res.json()) as { data?: { id?: string; max_model_len?: unknown }[] };
+    const entry = j.data?.find((m) => m.id === t.model) ?? j.data?.[0];
+    const len = entry?.max_model_len;
+    return typeof len === 'number' && Number.isFinite(len) && len > 0 ? len : null;
+  } catch {
+    return null;
+  }
 }
 
 /** Does the endpoint still answer: its model list and a plain request, each within a short timeout. */
@@ -273,28 +316,48 @@ async function runBurst(t: ProbeTarget, seeded: boolean, nHonoured: boolean): Pr
   // Each of the n choices of a request reads its prompt (vLLM prefills them side by side); about
   // 36 tokens of each prompt are the chat template, the system line and the question.
   const notes = Math.max(1, Math.ceil((BURST_PROMPT_TOKENS / (requests * n) - 36) / 24));
+  const context = await servedContext(t);
+  const longTokens = context === null ? LONG_PROMPT_TOKENS : Math.min(LONG_PROMPT_TOKENS, Math.floor(0.75 * context));
+  const longNotes = Math.max(1, Math.floor((longTokens - PROMPT_OVERHEAD_TOKENS) / TOKENS_PER_NOTE));
+  const send = async (extra: Record<string, unknown>, messages: { role: string; content: string }[]): Promise<{ status: number | null; message: string } | null> => {
+    try {
+      const r = await ask(t, extra, messages);
+      return r.ok ? null : { status: r.status, message: `HTTP ${r.status} ${r.message}`.trim() };
+    } catch (e) {
+      return { status: null, message: (e as Error).message.replace(/^probe: /, '') };
+    }
+  };
   const start = Date.now();
-  const outcomes = await Promise.all(
-    Array.from({ length: requests }, async (_, k) => {
-      try {
-        // The crash comes while prompts are read: two tokens of answer are enough.
-        const r = await ask(t, { max_tokens: 2, ...(n > 1 ? { n } : {}), ...(seeded ? { seed: 2000 + k } : {}) }, burstQuestion(k, notes));
-        return r.ok ? null : `HTTP ${r.status} ${r.message}`.trim();
-      } catch (e) {
-        return (e as Error).message.replace(/^probe: /, '');
-      }
-    }),
-  );
-  const failures = outcomes.filter((o): o is string => o !== null);
+  const [outcomes, longOutcomes] = await Promise.all([
+    Promise.all(
+      // The crash comes while prompts are read: two tokens of answer are enough.
+      Array.from({ length: requests }, (_, k) => send({ max_tokens: 2, ...(n > 1 ? { n } : {}), ...(seeded ? { seed: 2000 + k } : {}) }, burstQuestion(k, notes))),
+    ),
+    Promise.all(Array.from({ length: LONG_REQUESTS }, (_, k) => send({ max_tokens: 2, ...(seeded ? { seed: 3000 + k } : {}) }, burstQuestion(100 + k, longNotes, `L${k}`)))),
+  ]);
+  const failures = outcomes.filter((o) => o !== null).map((o) => o.message);
+  // A long prompt refused as a client error (HTTP 4xx: a context shorter than it) is not a failure
+  // of the engine, only a check that could not be made; anything else counts with the burst's.
+  const longRefused = longOutcomes.find((o) => o !== null && o.status !== null && o.status >= 400 && o.status < 500) ?? null;
+  const longFailures = longOutcomes.filter((o) => o !== null && !(o.status !== null && o.status >= 400 && o.status < 500)).map((o) => o!.message);
   // A failed burst is followed by a look at whether the server is still there; a clean one too
   // (an engine may die after its last answer), at the price of one short request.
   const gone = await stillAnswers(t);
-  const report: BurstReport = { requests, n, seeded, answered: requests - failures.length, failures, alive: gone === null, seconds: (Date.now() - start) / 1000 };
+  const report: BurstReport = {
+    requests,
+    n,
+    seeded,
+    answered: requests - failures.length,
+    failures: [...failures, ...longFailures],
+    alive: gone === null,
+    seconds: (Date.now() - start) / 1000,
+    long_prompts: { requests: LONG_REQUESTS, approx_tokens: PROMPT_OVERHEAD_TOKENS + longNotes * TOKENS_PER_NOTE, answered: longOutcomes.filter((o) => o === null).length, refused: longRefused?.message ?? null },
+  };
   if (gone !== null) {
-    const what = `${requests} concurrent${seeded ? ' seeded' : ''} requests${n > 1 ? ` of n = ${n}` : ''}`;
-    const first = failures[0] ? ` (first failure: ${failures[0]})` : '';
+    const what = `${requests} concurrent${seeded ? ' seeded' : ''} requests${n > 1 ? ` of n = ${n}` : ''} and ${LONG_REQUESTS}${seeded ? ' seeded' : ''} requests of about ${report.long_prompts.approx_tokens} prompt tokens`;
+    const first = report.failures[0] ? ` (first failure: ${report.failures[0]})` : '';
     const cause = seeded
-      ? "likely cause: seeded requests with chunked prefill on vLLM's CPU build (its workers die on \"CPU Generator does not use offset\"); restart it with --no-enable-chunked-prefill --max-num-batched-tokens 8192 (bash scripts/vllm-serve.sh does)"
+      ? "likely cause: seeded requests with chunked prefill on vLLM's CPU build (its workers die on \"CPU Generator does not use offset\" once a seeded prompt is read in two steps); restart it with --no-enable-chunked-prefill --max-num-batched-tokens 8192 (bash scripts/vllm-serve.sh does)"
       : 'the engine does not survive this many requests at once: restart it and lower the spec\'s concurrency=';
     throw new EngineDiedError(`probe: ${t.baseURL} stopped answering after a burst of ${what}${first}: ${gone.replace(/\.+$/, '')}. ${cause[0]!.toUpperCase()}${cause.slice(1)}. Nothing was run on it.`);
   }

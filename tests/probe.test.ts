@@ -198,6 +198,51 @@ describe("the probe's concurrent seeded burst", () => {
     expect(server.dead).toBe(false);
   });
 
+  it('long seeded prompts beside the burst: an engine that dies only when two are read at once is caught even with n = 1 (control: no seeds, no death)', async () => {
+    // The long prompts' characters: two in flight together exceed the "step", one does not.
+    const longChars = (k: number) => server.bodies.filter((b) => typeof b.seed === 'number' && b.seed >= 3000)[k]?.messages?.reduce((a, m) => a + m.content.length, 0) ?? 0;
+    server.reset();
+    forgetEndpoints();
+    server.latencyMs = 40;
+    server.capN = 1; // the short burst goes with n = 1, so dieAtSeededInFlight could not fire
+    const ok = await probeEndpoint({ baseURL: server.baseURL, model: FAKE_MODEL, burst: { concurrency: 4, n: 4 } });
+    expect(ok.burst!.long_prompts).toMatchObject({ requests: 3, answered: 3, refused: null });
+    expect(ok.burst!.long_prompts.approx_tokens).toBeGreaterThan(1000);
+    const chars = longChars(0);
+    expect(chars).toBeGreaterThan(3000);
+    expect(longChars(1)).toBeGreaterThan(3000);
+
+    server.reset();
+    server.latencyMs = 40;
+    server.capN = 1;
+    server.dieAtSeededPromptChars = Math.floor(1.5 * chars);
+    const err = await probeEndpoint({ baseURL: server.baseURL, model: FAKE_MODEL, burst: { concurrency: 4, n: 4 } }).catch((e: unknown) => e);
+    expect(server.dead).toBe(true);
+    expect(err).toBeInstanceOf(EngineDiedError);
+    expect((err as Error).message).toMatch(/stopped answering after a burst of 4 concurrent seeded requests and 3 seeded requests of about \d+ prompt tokens.*read in two steps.*--no-enable-chunked-prefill/);
+
+    server.reset();
+    server.latencyMs = 40;
+    server.capN = 1;
+    server.rejectFields = ['seed'];
+    server.dieAtSeededPromptChars = Math.floor(1.5 * chars);
+    const control = await probeEndpoint({ baseURL: server.baseURL, model: FAKE_MODEL, burst: { concurrency: 4, n: 4 } });
+    expect(server.dead).toBe(false);
+    expect(control.burst).toMatchObject({ seeded: false, alive: true });
+  });
+
+  it('long prompts a short context refuses are a warning that the check was not made, not a failure of the engine', async () => {
+    server.reset();
+    forgetEndpoints();
+    server.maxPromptChars = 2000;
+    const r = await probeEndpoint({ baseURL: server.baseURL, model: FAKE_MODEL, burst: { concurrency: 4, n: 4 } });
+    expect(r.burst).toMatchObject({ answered: 4, failures: [], alive: true });
+    expect(r.burst!.long_prompts.answered).toBe(0);
+    expect(r.burst!.long_prompts.refused).toMatch(/HTTP 400/);
+    expect(r.warnings.join('\n')).toMatch(/long prompts .* were refused .* not checked/);
+    expect(r.warnings.join('\n')).not.toMatch(/concurrent requests failed/);
+  });
+
   it('n is asked only where it is honoured, seeds only where taken', async () => {
     server.reset();
     server.capN = 1;

@@ -187,6 +187,8 @@ describe.skipIf(SKIP !== null)(`vLLM's CPU build as the reference endpoint${SKIP
     expect(Object.values(p.fields as Record<string, { accepted: boolean }>).every((f) => f.accepted)).toBe(true);
     expect(p).toMatchObject({ n_returned: 3, seed_repeats: true, logprobs_returned: true, finish_reason_length: true, warnings: [] });
     expect(p.burst).toMatchObject({ requests: 16, n: 4, seeded: true, answered: 16, alive: true });
+    // The long prompts beside it (the crash's sure trigger) were read whole in one step here.
+    expect(p.burst.long_prompts).toMatchObject({ requests: 3, answered: 3, refused: null });
   }, 600_000);
 
   it('simulate: 24 queries x 4 samples, seeded, concurrency=16&n_per_request=4, leaves the engine alive with 96 episodes', async () => {
@@ -324,12 +326,11 @@ describe.skipIf(CRASH_SKIP !== null)(`the probe's burst catches vLLM's chunked-p
     await stopVllm(vllm);
   }, 60_000);
 
-  // Skipped, and why: in two fresh-clone CI runs of 2026-12-06 (one on idle cores) the probe's
-  // burst did not kill the chunked-prefill engine; it died later, in simulate (exit 2, 0 episodes,
-  // ECONNREFUSED), so the burst catches this crash only some of the time. It passed when run alone
-  // and in the last session's CI runs. A burst that sends a second wave while the first decodes
-  // (new prefills split beside decodes, as in simulate) is the fix to try (issue #23).
-  it.skip('simulate probes first, the engine dies under the burst, and the run stops with exit 2 naming the cause before any episode', async () => {
+  // In two fresh-clone CI runs of 2026-12-06 the burst of short prompts alone did not kill this
+  // engine (it died later, in simulate): short prompts are split across steps only when enough
+  // arrive at once. The burst now also sends three seeded prompts of ~1300 tokens; two of them
+  // waiting together cannot fit one 2048-token step, so one is read in two steps every time.
+  it('simulate probes first, the engine dies under the burst, and the run stops with exit 2 naming the cause before any episode', async () => {
     const out = join(work, 'crash');
     const spec = `openai:${vllm!.url}?model=smollm2&max_tokens=32&cache=off&concurrency=16&n_per_request=4&probe=on`;
     const r = await timed('simulate on the chunked-prefill server', () => cli(['simulate', '-m', spec, '--limit', '24', '--samples', '4', '--concurrency', '16', '--seed', '7', '--out', out]));
@@ -341,7 +342,7 @@ describe.skipIf(CRASH_SKIP !== null)(`the probe's burst catches vLLM's chunked-p
       engine_log_says: log.match(/RuntimeError: CPU Generator does not use offset/)?.[0] ?? null,
     };
     expect(r.code, r.err).toBe(2);
-    expect(r.err).toMatch(/stopped answering after a burst of 16 concurrent seeded requests of n = 4/);
+    expect(r.err).toMatch(/stopped answering after a burst of 16 concurrent seeded requests of n = 4 and 3 seeded requests of about \d+ prompt tokens/);
     expect(r.err).toMatch(/--no-enable-chunked-prefill --max-num-batched-tokens 8192/);
     expect(lines(join(out, 'episodes.jsonl'))).toHaveLength(0);
     // It was the crash the message names, in vLLM's own words.

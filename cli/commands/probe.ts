@@ -47,7 +47,12 @@ export async function runProbe(opts: ProbeOptions): Promise<number> {
     ['log-probabilities returned', yesNo(report.logprobs_returned)],
     ['cut answer says "length"', yesNo(report.finish_reason_length)],
     ...(report.burst
-      ? [[`${report.burst.requests} at once${report.burst.seeded ? ', seeded' : ''}${report.burst.n > 1 ? `, n = ${report.burst.n}` : ''}`, `${report.burst.answered} answered in ${report.burst.seconds.toFixed(1)} s, still up`]]
+      ? [
+          [
+            `${report.burst.requests} at once${report.burst.seeded ? ', seeded' : ''}${report.burst.n > 1 ? `, n = ${report.burst.n}` : ''}, beside ${report.burst.long_prompts.requests} long prompts (~${report.burst.long_prompts.approx_tokens} tokens)`,
+            `${report.burst.answered} + ${report.burst.long_prompts.answered} answered in ${report.burst.seconds.toFixed(1)} s, still up`,
+          ],
+        ]
       : []),
   ];
   process.stdout.write(

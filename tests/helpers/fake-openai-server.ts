@@ -73,7 +73,15 @@ export interface FakeOpenAIServer {
    * are in flight at once: from then on every connection is dropped (until reset()).
    */
   dieAtSeededInFlight: number | null;
-  /** The server has died (dieAtSeededInFlight). */
+  /**
+   * Die, as vLLM's CPU build with chunked prefill does when a seeded prompt is read in two steps,
+   * once seeded requests in flight at once carry more prompt characters than this (a step's
+   * budget, in characters): from then on every connection is dropped (until reset()).
+   */
+  dieAtSeededPromptChars: number | null;
+  /** Refuse a chat request whose messages are longer than this many characters with a 400 (a short context). */
+  maxPromptChars: number | null;
+  /** The server has died (dieAtSeededInFlight, dieAtSeededPromptChars). */
   readonly dead: boolean;
   /** Compute the reply text of a choice; return undefined for the default text. */
   responder: ((body: ChatBody, index: number) => string | undefined) | null;
@@ -143,6 +151,7 @@ export async function startFakeOpenAIServer(): Promise<FakeOpenAIServer> {
   let maxInFlight = 0;
   let nonce = 0;
   let seededInFlight = 0;
+  let seededPromptCharsInFlight = 0;
   let dead = false;
   const bodies: ChatBody[] = [];
   const queue: Behaviour[] = [];
@@ -188,13 +197,21 @@ export async function startFakeOpenAIServer(): Promise<FakeOpenAIServer> {
         return send(res, 400, errorBody('body is not JSON', 400));
       }
       bodies.push(body);
+      const promptChars = (body.messages ?? []).reduce((a, m) => a + String(m.content ?? '').length, 0);
+      if (server.maxPromptChars !== null && promptChars > server.maxPromptChars) {
+        return send(res, 400, errorBody(`This model's maximum context length is shorter than the ${promptChars} characters of this request`, 400));
+      }
       const seededLoad = server.dieAtSeededInFlight !== null && body.seed !== undefined && (body.n ?? 1) > 1;
+      const seededChars = body.seed !== undefined ? promptChars : 0;
       if (seededLoad) seededInFlight++;
+      seededPromptCharsInFlight += seededChars;
       try {
         if (seededLoad && seededInFlight >= server.dieAtSeededInFlight!) dead = true;
+        if (server.dieAtSeededPromptChars !== null && seededPromptCharsInFlight > server.dieAtSeededPromptChars) dead = true;
         if (!dead) return await answer(req, res, body);
       } finally {
         if (seededLoad) seededInFlight--;
+        seededPromptCharsInFlight -= seededChars;
       }
       res.socket?.destroy();
     } finally {
@@ -371,6 +388,8 @@ export async function startFakeOpenAIServer(): Promise<FakeOpenAIServer> {
     faults: null,
     faultCounts,
     dieAtSeededInFlight: null,
+    dieAtSeededPromptChars: null,
+    maxPromptChars: null,
     get dead() {
       return dead;
     },
@@ -393,6 +412,8 @@ export async function startFakeOpenAIServer(): Promise<FakeOpenAIServer> {
       scoringRequests.tokenize = scoringRequests.completions = 0;
       server.faults = null;
       server.dieAtSeededInFlight = null;
+      server.dieAtSeededPromptChars = null;
+      server.maxPromptChars = null;
       dead = false;
       faultSeed = undefined;
       for (const k of Object.keys(faultCounts) as (keyof typeof faultCounts)[]) faultCounts[k] = 0;
