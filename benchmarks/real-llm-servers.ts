@@ -115,12 +115,16 @@ export function freePort(): Promise<number> {
  * vLLM through scripts/vllm-serve.sh: ready at its "[vllm-serve] ready: openai:URL?model=NAME"
  * line. Its output goes to `logFile`; the last lines are shown when it fails to start.
  */
-export async function startVllm(opts: { port: number; logFile: string; maxLoraRank: number; maxLoras: number; nice: number; cores?: string; readyTimeoutS?: number }): Promise<Served> {
+export async function startVllm(opts: { port: number; logFile: string; maxLoraRank: number; maxLoras: number; nice: number; cores?: string; readyTimeoutS?: number; lora?: boolean }): Promise<Served> {
+  // lora: false starts it without --enable-lora (the server to score answers on: with LoRA on, the
+  // CPU build dies when two prompt-log-probability requests share a step).
+  const lora = opts.lora ?? true;
   const argv = [
     ...(opts.nice > 0 ? ['nice', '-n', String(opts.nice)] : []),
-    'bash', 'scripts/vllm-serve.sh', '--port', String(opts.port), '--max-lora-rank', String(opts.maxLoraRank),
+    'bash', 'scripts/vllm-serve.sh', '--port', String(opts.port),
+    ...(lora ? ['--max-lora-rank', String(opts.maxLoraRank)] : ['--no-lora']),
     ...(opts.cores ? ['--cores', opts.cores] : []),
-    '--', '--max-loras', String(opts.maxLoras),
+    ...(lora ? ['--', '--max-loras', String(opts.maxLoras)] : []),
   ];
   appendFileSync(opts.logFile, `$ ${argv.join(' ')}\n`);
   const t0 = Date.now();

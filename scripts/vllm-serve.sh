@@ -35,6 +35,9 @@
 #   --cores LIST           VLLM_CPU_OMP_THREADS_BIND, e.g. 1 or 0-1 (default: vLLM decides)
 #   --kv-cache-gib G       VLLM_CPU_KVCACHE_SPACE (default 2)
 #   --chunked-prefill      leave vLLM's chunked prefill on (reproduces the crash above)
+#   --no-lora              no --enable-lora: the server to score answers on (score=prompt-logprobs).
+#                          With LoRA on, the CPU build dies when two prompt-log-probability requests
+#                          share a step (einsum in punica_cpu add_lora_logits); adapters then cannot load
 #   --install-only         install the venv and make the model copy, then exit
 #   --cuda                 a GPU machine: vLLM's CUDA build (PyPI `vllm`, VLLM_CUDA_VERSION, default
 #                          0.32.0, the CPU build's release) in .cache/venv-vllm-cuda, dtype auto, chunked prefill left on
@@ -44,7 +47,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT="$(pwd)"
-PORT=8000 HOST=127.0.0.1 NAME=smollm2 RANK=16 CORES="" KV_GIB=2 CHUNKED=0 INSTALL_ONLY=0 CUDA=0 MODEL=""
+PORT=8000 HOST=127.0.0.1 NAME=smollm2 RANK=16 CORES="" KV_GIB=2 CHUNKED=0 LORA=1 INSTALL_ONLY=0 CUDA=0 MODEL=""
 EXTRA=()
 die() { echo "[vllm-serve] $*" >&2; exit 2; }
 need() { [ $# -ge 2 ] && [ -n "$2" ] || die "$1 needs a value"; }
@@ -58,6 +61,7 @@ while [ $# -gt 0 ]; do
     --cores) need "$@"; CORES="$2"; shift 2 ;;
     --kv-cache-gib) need "$@"; KV_GIB="$2"; shift 2 ;;
     --chunked-prefill) CHUNKED=1; shift ;;
+    --no-lora) LORA=0; shift ;;
     --install-only) INSTALL_ONLY=1; shift ;;
     --cuda) CUDA=1; shift ;;
     --) shift; EXTRA=("$@"); break ;;
@@ -124,8 +128,8 @@ else
   ARGS=(--dtype float32 --max-model-len 2048 --enforce-eager)
   [ "$CHUNKED" = 1 ] || ARGS+=(--no-enable-chunked-prefill --max-num-batched-tokens 8192)
 fi
-ARGS+=(--model "$MODEL" --served-model-name "$NAME" --host "$HOST" --port "$PORT"
-  --enable-lora --max-lora-rank "$RANK" --max-loras 2)
+ARGS+=(--model "$MODEL" --served-model-name "$NAME" --host "$HOST" --port "$PORT")
+[ "$LORA" = 1 ] && ARGS+=(--enable-lora --max-lora-rank "$RANK" --max-loras 2)
 echo "[vllm-serve] $PY -m vllm.entrypoints.openai.api_server ${ARGS[*]} ${EXTRA[*]}" >&2
 "$PY" -m vllm.entrypoints.openai.api_server "${ARGS[@]}" "${EXTRA[@]}" &
 CHILD=$!

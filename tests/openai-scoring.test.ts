@@ -197,4 +197,30 @@ describe('servers that cannot score', () => {
     expect(paper).toMatchObject({ mode: 'off' });
     expect(paper.why).toMatch(/temperature 0\.7, top_p 0\.8, top_k 20/);
   });
+
+  it("vLLM with LoRA on (its /metrics says max_lora): a named mode is refused in one line before any answer is scored, auto falls back to off; the control without it scores", async () => {
+    const lora = '# HELP vllm:lora_requests_info Running stats on lora requests.\nvllm:lora_requests_info{max_lora="2",running_lora_adapters="",waiting_lora_adapters=""} 1.79e+09\n';
+    server.metrics = lora;
+    const err = await rule('prompt-logprobs').scorer!.check().then(() => null, (e: unknown) => e);
+    expect(err).toBeInstanceOf(UsageError);
+    expect((err as Error).message).toMatch(/score=prompt-logprobs refused: the server is vLLM started with --enable-lora \(its \/metrics shows max_lora=2\).*punica_cpu.*--no-lora/);
+    expect((err as Error).message).not.toContain('\n');
+    // Only the one tiny check request reached /v1/completions: no answer of a run was scored.
+    expect(server.scoringRequests.completions).toBe(1);
+    await expect(resolveRule(`openai:${server.baseURL}?model=${FAKE_MODEL}&score=prompt-logprobs&cache=off&probe=off`)).rejects.toThrow(/--enable-lora/);
+    const auto = await detectScoreMode(parseOpenAISpec(`openai:${server.baseURL}?model=${FAKE_MODEL}&score=auto&max_retries=0`));
+    expect(auto).toMatchObject({ mode: 'off' });
+    expect(auto.why).toMatch(/--enable-lora/);
+    // The override lets it through (a CUDA build, say).
+    process.env.LLM_AUCTION_SCORE_WITH_LORA = 'on';
+    try {
+      await expect(rule('prompt-logprobs').scorer!.check()).resolves.toBeUndefined();
+    } finally {
+      delete process.env.LLM_AUCTION_SCORE_WITH_LORA;
+    }
+    // Control: the same server's metrics without LoRA (a server started with --no-lora) score.
+    server.metrics = '# HELP vllm:num_requests_running Number of requests in model execution batches.\nvllm:num_requests_running{engine="0",model_name="smollm2"} 0.0\n';
+    await expect(rule('prompt-logprobs').scorer!.check()).resolves.toBeUndefined();
+    expect((await detectScoreMode(parseOpenAISpec(`openai:${server.baseURL}?model=${FAKE_MODEL}&score=auto&max_retries=0`))).mode).toBe('prompt-logprobs');
+  });
 });

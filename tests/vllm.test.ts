@@ -2,8 +2,9 @@
  * vLLM as the suite's reference endpoint: the real server (its CPU build, scripts/vllm-serve.sh)
  * serving the project's SmolLM2, started once, and the commands a user runs against it: `probe`,
  * a seeded concurrent `simulate` with n > 1, a `bench` with paired rows, `verify` at a small budget,
- * a sampled answer scored at other bids (`score=prompt-logprobs`, models/backends/prompt-scorer.ts),
- * and a PEFT adapter loaded, used and unloaded through vLLM's own /v1/load_lora_adapter.
+ * `score=` refused on this LoRA-enabled server, and a PEFT adapter loaded, used and unloaded
+ * through vLLM's own /v1/load_lora_adapter. Then a second server without LoRA, where sampled
+ * answers are scored at other bids (`score=prompt-logprobs`, models/backends/prompt-scorer.ts).
  *
  * Then the crash that the probe's burst is there to catch: vLLM started with chunked prefill on
  * dies under concurrent seeded requests ("CPU Generator does not use offset"); a `simulate` that
@@ -231,61 +232,16 @@ describe.skipIf(SKIP !== null)(`vLLM's CPU build as the reference endpoint${SKIP
     expect(JSON.stringify(v)).toMatch(/monotonicity/);
   }, 900_000);
 
-  // Skipped, and why: on vLLM's CPU build 0.32.0 a server started with --enable-lora (as this one
-  // is, for the adapter case below) dies on the first prompt_logprobs request: its LoRA logits
-  // path (punica_cpu add_lora_logits, bgmv_shrink) fails with "einsum(): subscript b has size 2 for
-  // operand 1 which does not broadcast with previously seen size 221", the engine exits and every
-  // later case meets ECONNREFUSED (fresh-clone CI run, 2026-12-06). MEASURED.md's scoring route was
-  // measured on a server without LoRA. Running this case needs a second server without
-  // --enable-lora (issue #24).
-  it.skip('score=prompt-logprobs: answers sampled at bid 70, scored at 60 and 30, have weights averaging near 1; scored under another query (the control) they do not', async () => {
-    const prev = process.env.LLM_AUCTION_AD_TEMPLATE;
-    process.env.LLM_AUCTION_AD_TEMPLATE = 'compact';
-    try {
-      const { createOpenAIRule } = await import('../models/backends/openai-rule.ts');
-      // score on: temperature 1, top_p 1, no top_k, so what is sampled is what is scored.
-      const r = createOpenAIRule({ baseURL: vllm!.url, model: 'smollm2', score: 'prompt-logprobs', maxTokens: 48, cacheDir: null, concurrency: 8 });
-      const base: AuctionInput = {
-        query: 'How do I brew better coffee at home?',
-        profile: { id: 'U-0001', info: 'A 30-year-old designer living in a small flat.', interests: ['coffee', 'cycling'] },
-        ads: [
-          { id: 'Ad-0001', title: 'Ceramic Pour-Over Dripper', bid: 70 },
-          { id: 'Ad-0002', title: 'Burr Grinder Pro', bid: 40 },
-        ],
-      };
-      const at = (bid: number, query = base.query): AuctionInput => ({ ...base, query, ads: base.ads.map((a, k) => (k === 0 ? { ...a, bid } : a)) });
-      const mean = (xs: number[]) => xs.reduce((s, x) => s + x, 0) / xs.length;
-      let t = Date.now();
-      const ys = await r.sample(at(70), 8, { seed: 21 });
-      const generateS = (Date.now() - t) / 1000;
-      t = Date.now();
-      const own = await Promise.all(ys.map((y) => r.logProb!(at(70), y)));
-      const scoreS = (Date.now() - t) / 1000;
-      const weights = async (to: AuctionInput) => (await Promise.all(ys.map((y) => r.logProb!(to, y)))).map((lp, j) => Math.exp(lp - own[j]!));
-      const w60 = await weights(at(60));
-      const w30 = await weights(at(30));
-      const other = await weights(at(70, 'What is the capital of France?'));
-      const again = await r.logProb!(at(70), ys[0]!);
-      record.scoring = {
-        answers: ys.length,
-        generate_s: generateS,
-        score_s: scoreS,
-        answer_tokens: r.scorer!.stats().answerTokens,
-        logprob_at_70: own,
-        mean_weight_70_to_60: mean(w60),
-        mean_weight_70_to_30: mean(w30),
-        mean_weight_other_query: mean(other),
-      };
-      expect(own.every((lp) => Number.isFinite(lp) && lp < 0), JSON.stringify(own)).toBe(true);
-      expect(again).toBeCloseTo(own[0]!, 2);
-      // Weights' mean is 1 in expectation; SmolLM2 barely moves with the bid (MEASURED: ratios within 0.1-0.44 nats).
-      for (const w of [w60, w30]) expect(Math.abs(Math.log(mean(w))), JSON.stringify(record.scoring)).toBeLessThan(Math.log(1.5));
-      // Control: another question's prompt makes these answers far less (or more) likely: far from 1.
-      expect(Math.abs(Math.log(mean(other))), JSON.stringify(record.scoring)).toBeGreaterThan(Math.log(2));
-    } finally {
-      if (prev === undefined) delete process.env.LLM_AUCTION_AD_TEMPLATE;
-      else process.env.LLM_AUCTION_AD_TEMPLATE = prev;
-    }
+  it('score=prompt-logprobs against this LoRA-enabled server is refused in one line (exit 2) before any answer is scored, and the engine stays up', async () => {
+    // vLLM's CPU build 0.32.0 with --enable-lora dies when two prompt log-probability requests
+    // share a step (einsum in punica_cpu add_lora_logits); the scorer reads /metrics first.
+    const r = await timed('score= refused on the LoRA server', () =>
+      cli(['verify', '-m', `${spec}&score=prompt-logprobs&probe=off`, '--property', 'monotonicity', '--budget', '16', '--cases', '1', '--seed', '5']),
+    );
+    record.scoring_refused = { exit: r.code, message: r.err.trim().split('\n').at(-1) };
+    expect(r.code, r.err).toBe(2);
+    expect(r.err).toMatch(/score=prompt-logprobs refused: the server is vLLM started with --enable-lora .*--no-lora/);
+    expect((await chat(vllm!.url, 'smollm2', 3)).status).toBe(200);
   }, 600_000);
 
   it("a PEFT adapter loaded through vLLM's /v1/load_lora_adapter changes the text, and unloads", async () => {
@@ -314,6 +270,78 @@ describe.skipIf(SKIP !== null)(`vLLM's CPU build as the reference endpoint${SKIP
       expect((await chat(url, 'tiny', 11)).status).toBe(404);
       record.adapter = { load: load.status, load_text: load.text.trim(), unload: unload.status, base_text: base1.text, adapter_text: tuned.text };
     });
+  }, 600_000);
+});
+
+// Scoring on a server started without --enable-lora (bash scripts/vllm-serve.sh --no-lora): the
+// route a user of score= takes on vLLM's CPU build. What it records (generate_s, score_s) is the
+// cost of scoring against generating on this engine.
+describe.skipIf(SKIP !== null)(`score=prompt-logprobs through vLLM without LoRA${SKIP ? ` [skipped: ${SKIP}]` : ''}`, () => {
+  let scoring: Served | undefined;
+  beforeAll(async () => {
+    scoring = await timed('start with --no-lora', () => startVllm('vllm-score', ['--no-lora']));
+  }, 900_000);
+  afterAll(async () => {
+    await stopVllm(scoring);
+  }, 60_000);
+
+  it('score=prompt-logprobs: answers sampled at bid 70, scored at 60 and 30, each has a weight near 1 (means near 1); scored under another query (the control) each moves by many nats', async () => {
+    const prev = process.env.LLM_AUCTION_AD_TEMPLATE;
+    process.env.LLM_AUCTION_AD_TEMPLATE = 'compact';
+    try {
+      const { createOpenAIRule } = await import('../models/backends/openai-rule.ts');
+      // score on: temperature 1, top_p 1, no top_k, so what is sampled is what is scored.
+      const r = createOpenAIRule({ baseURL: scoring!.url, model: 'smollm2', score: 'prompt-logprobs', maxTokens: 48, cacheDir: null, concurrency: 8 });
+      const base: AuctionInput = {
+        query: 'How do I brew better coffee at home?',
+        profile: { id: 'U-0001', info: 'A 30-year-old designer living in a small flat.', interests: ['coffee', 'cycling'] },
+        ads: [
+          { id: 'Ad-0001', title: 'Ceramic Pour-Over Dripper', bid: 70 },
+          { id: 'Ad-0002', title: 'Burr Grinder Pro', bid: 40 },
+        ],
+      };
+      const at = (bid: number, query = base.query): AuctionInput => ({ ...base, query, ads: base.ads.map((a, k) => (k === 0 ? { ...a, bid } : a)) });
+      const mean = (xs: number[]) => xs.reduce((s, x) => s + x, 0) / xs.length;
+      let t = Date.now();
+      const ys = await r.sample(at(70), 8, { seed: 21 });
+      const generateS = (Date.now() - t) / 1000;
+      t = Date.now();
+      const own = await Promise.all(ys.map((y) => r.logProb!(at(70), y)));
+      const scoreS = (Date.now() - t) / 1000;
+      const logWeights = async (to: AuctionInput) => (await Promise.all(ys.map((y) => r.logProb!(to, y)))).map((lp, j) => lp - own[j]!);
+      const lw60 = await logWeights(at(60));
+      const lw30 = await logWeights(at(30));
+      const lwOther = await logWeights(at(70, 'What is the capital of France?'));
+      const [w60, w30, other] = [lw60, lw30, lwOther].map((lw) => lw.map(Math.exp)) as [number[], number[], number[]];
+      const medianAbs = (xs: number[]) => [...xs].map(Math.abs).sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+      const again = await r.logProb!(at(70), ys[0]!);
+      record.scoring = {
+        answers: ys.length,
+        generate_s: generateS,
+        score_s: scoreS,
+        answer_tokens: r.scorer!.stats().answerTokens,
+        logprob_at_70: own,
+        mean_weight_70_to_60: mean(w60),
+        mean_weight_70_to_30: mean(w30),
+        mean_weight_other_query: mean(other),
+        log_weights_70_to_60: lw60,
+        log_weights_70_to_30: lw30,
+        log_weights_other_query: lwOther,
+      };
+      expect(own.every((lp) => Number.isFinite(lp) && lp < 0), JSON.stringify(own)).toBe(true);
+      expect(again).toBeCloseTo(own[0]!, 2);
+      // Weights' mean is 1 in expectation; SmolLM2 barely moves with the bid (MEASURED: ratios within 0.1-0.44 nats).
+      for (const w of [w60, w30]) expect(Math.abs(Math.log(mean(w))), JSON.stringify(record.scoring)).toBeLessThan(Math.log(1.5));
+      // Each answer's weight barely moves with the bid (median |log w| small); under another
+      // question's prompt (the control) each answer's probability moves by far more. (The weights'
+      // mean is no control: under another prompt a few answers can gain, and the mean of 8 heavy-
+      // tailed weights then lands near 1 by chance: 0.71 in the first run here.)
+      for (const lw of [lw60, lw30]) expect(medianAbs(lw), JSON.stringify(record.scoring)).toBeLessThan(0.5);
+      expect(medianAbs(lwOther), JSON.stringify(record.scoring)).toBeGreaterThan(4 * Math.max(medianAbs(lw60), medianAbs(lw30), 0.25));
+    } finally {
+      if (prev === undefined) delete process.env.LLM_AUCTION_AD_TEMPLATE;
+      else process.env.LLM_AUCTION_AD_TEMPLATE = prev;
+    }
   }, 600_000);
 });
 

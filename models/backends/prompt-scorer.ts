@@ -226,6 +226,8 @@ export function createPromptScorer(config: OpenAIConfig, messagesFor: Messages, 
       if (mode !== 'auto') {
         const why = await tryMode(mode);
         if (why !== null) throw new ScoringUnsupportedError(config.baseURL, mode, why);
+        const risk = await loraScoringRisk(config);
+        if (risk !== null) throw new UsageError(`openai: ${config.baseURL}: score=${mode} refused: ${risk}`);
         return mode;
       }
       const d = await detectScoreMode(config, scorerFor);
@@ -268,8 +270,40 @@ export async function detectScoreMode(
   const reasons: string[] = [];
   for (const m of ['prompt-logprobs', 'echo'] as const) {
     const why = await tryMode(m);
-    if (why === null) return { mode: m, why: '' };
+    if (why === null) {
+      const risk = await loraScoringRisk(config);
+      return risk === null ? { mode: m, why: '' } : { mode: 'off', why: risk };
+    }
     reasons.push(`${m}: ${why}`);
   }
   return { mode: 'off', why: reasons.join('; ') };
+}
+
+/**
+ * Why scoring would kill this server, or null. vLLM's CPU build 0.32.0 started with --enable-lora
+ * answers one prompt-log-probability request, but two in one engine step fail in its LoRA logits
+ * path (punica_cpu add_lora_logits: "einsum(): subscript b has size 7 for operand 1 which does not
+ * broadcast with previously seen size 299", reproduced here with 8 concurrent requests) and the
+ * engine exits. A LoRA-enabled vLLM says so in /metrics (`vllm:lora_requests_info{max_lora=…}`,
+ * present once it has served a request, as the check before this has). The CPU build cannot be
+ * told from the CUDA one there, so a CUDA server with LoRA is refused too; the environment
+ * variable lets it through. A server without /metrics is not vLLM: no risk known.
+ */
+export async function loraScoringRisk(config: Pick<OpenAIConfig, 'baseURL' | 'apiKey'>, env: NodeJS.ProcessEnv = process.env): Promise<string | null> {
+  if (/^(1|true|yes|on)$/i.test(env.LLM_AUCTION_SCORE_WITH_LORA ?? '')) return null;
+  const root = config.baseURL.replace(/\/+$/, '').replace(/\/v1$/, '');
+  let text: string;
+  try {
+    const res = await httpFetch(`${root}/metrics`, { headers: { authorization: `Bearer ${config.apiKey}` }, signal: AbortSignal.timeout(10_000) });
+    if (!res.ok) return null;
+    text = await res.text();
+  } catch {
+    return null;
+  }
+  const m = /^vllm:lora_requests_info\{[^}]*max_lora="(\d+)"/m.exec(text);
+  if (!m) return null;
+  return (
+    `the server is vLLM started with --enable-lora (its /metrics shows max_lora=${m[1]}), and vLLM's CPU build 0.32.0 kills its engine when two prompt log-probability requests share a step there (einsum in punica_cpu add_lora_logits); ` +
+    'score against a server started without --enable-lora (bash scripts/vllm-serve.sh --no-lora), or set LLM_AUCTION_SCORE_WITH_LORA=on on a CUDA build'
+  );
 }

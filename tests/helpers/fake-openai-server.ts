@@ -81,6 +81,8 @@ export interface FakeOpenAIServer {
   dieAtSeededPromptChars: number | null;
   /** Refuse a chat request whose messages are longer than this many characters with a 400 (a short context). */
   maxPromptChars: number | null;
+  /** Prometheus text served at GET /metrics (vLLM's), or null: no such route. */
+  metrics: string | null;
   /** The server has died (dieAtSeededInFlight, dieAtSeededPromptChars). */
   readonly dead: boolean;
   /** Compute the reply text of a choice; return undefined for the default text. */
@@ -350,6 +352,11 @@ export async function startFakeOpenAIServer(): Promise<FakeOpenAIServer> {
       scoring(req, res, url.pathname === '/tokenize' ? 'tokenize' : 'completions').catch((e: unknown) => send(res, 400, errorBody(String(e), 400)));
       return;
     }
+    if (req.method === 'GET' && url.pathname === '/metrics' && server.metrics !== null) {
+      res.writeHead(200, { 'content-type': 'text/plain' });
+      res.end(server.metrics);
+      return;
+    }
     if (req.method === 'GET' && url.pathname === '/v1/models') {
       return send(res, 200, { object: 'list', data: [{ id: FAKE_MODEL, object: 'model', created: 0, owned_by: 'tests' }] });
     }
@@ -390,6 +397,7 @@ export async function startFakeOpenAIServer(): Promise<FakeOpenAIServer> {
     dieAtSeededInFlight: null,
     dieAtSeededPromptChars: null,
     maxPromptChars: null,
+    metrics: null,
     get dead() {
       return dead;
     },
@@ -414,6 +422,7 @@ export async function startFakeOpenAIServer(): Promise<FakeOpenAIServer> {
       server.dieAtSeededInFlight = null;
       server.dieAtSeededPromptChars = null;
       server.maxPromptChars = null;
+      server.metrics = null;
       dead = false;
       faultSeed = undefined;
       for (const k of Object.keys(faultCounts) as (keyof typeof faultCounts)[]) faultCounts[k] = 0;
