@@ -184,7 +184,7 @@ async function measureThroughput(s: Served): Promise<void> {
   if (!(tq > 0) || throughput[s.backend]) return;
   const dir = join(out, `throughput-${s.backend}`);
   rmSync(dir, { recursive: true, force: true });
-  // probe=off: the probe (a concurrent seeded burst, about 30 s on vLLM here) is a once-per-process
+  // probe=off: the probe (a concurrent seeded burst beside three long prompts, about 45 s on vLLM here) is a once-per-process
   // check, not throughput; the endpoint was probed when the run's first command asked it.
   const spec = `${specOf(s)}&probe=off`;
   const label = `throughput ${s.backend}`;
