@@ -58,7 +58,7 @@ interface Row {
   /** responses scored at all G grid bids per second, each bid's first score enumerating (cold) */
   score_grid_cold_per_s: number;
   /** the same responses again, the auctions' tables cached (warm) */
-  score_grid_warm_per_s: number;
+  score_grid_warm_per_s: number | null;
   /** single scores (one response at one bid) per second, cold */
   scores_cold_per_s: number;
   generations: number;
@@ -98,7 +98,7 @@ async function measure(name: string, sample: (input: AuctionInput, n: number, se
   if (finite === 0) throw new Error(`${name}: no finite score: the scorer is broken`);
   // One decimal for fast rows, three significant digits for slow ones (vLLM on CPU: 0.045/s).
   const r = (x: number) => (x >= 10 ? Math.round(x * 10) / 10 : Number(x.toPrecision(3)));
-  return { rule: name, generate_s: Math.round(genS * 10) / 10, score_s: Math.round(coldS * 10) / 10, generate_per_s: r(gen / genS), score_grid_cold_per_s: r(gen / coldS), score_grid_warm_per_s: warm ? r(gen / warmS) : Number.NaN, scores_cold_per_s: r(scores / coldS), generations: gen, scores };
+  return { rule: name, generate_s: Math.round(genS * 10) / 10, score_s: Math.round(coldS * 10) / 10, generate_per_s: r(gen / genS), score_grid_cold_per_s: r(gen / coldS), score_grid_warm_per_s: warm ? r(gen / warmS) : null, scores_cold_per_s: r(scores / coldS), generations: gen, scores };
 }
 
 const rows: Row[] = [];
@@ -163,12 +163,21 @@ const wall = now() - t0;
 const cpu = process.cpuUsage(cpu0);
 const cpuS = (cpu.user + cpu.system) / 1e6;
 
+/** The note on vLLM's row: one score and one grid of scores in generations' time, against CRN. */
+function vllmNote(): string {
+  if (!vllm) return "vLLM's CPU build: not measured by this run (--vllm) and no earlier row kept.";
+  const perGeneration = vllm.generate_s! / vllm.generations;
+  const perScore = vllm.score_s! / vllm.scores;
+  const gridPerResponse = vllm.score_s! / vllm.generations;
+  return `vLLM's CPU build (SmolLM2-135M served by scripts/vllm-serve.sh --no-lora, 2 cores; ${vllm.when.slice(0, 16)} UTC, --vllm-instances ${vllm.generations / K}): ${vllm.generations} answers generated ${K} per request in ${vllm.generate_s} s (${vllm.generate_per_s}/s); scoring them at the ${G} grid bids, ${vllm.scores} scores 8 at a time of ${vllm.prompt_tokens_per_score} tokens each (${vllm.answer_tokens_per_score} of them the answer), took ${vllm.score_s} s: one score costs about ${(perScore / perGeneration).toFixed(1)} generations' time, and a response scored at the whole grid about ${(gridPerResponse / perGeneration).toFixed(0)}. The common-random-numbers design draws one generation at each of the ${G} bids per observation instead, so on this server sharing samples costs about ${(gridPerResponse / (G * perGeneration)).toFixed(1)}x the wall time per observation: use score=off here. The likely reason: a prompt_logprobs request recomputes the whole prompt (vLLM reads no prefix cache for it) and takes a log-softmax over the 49k-token vocabulary at each of its positions, while n answers of one request share one prefill and decode only their own tokens. By hand earlier (/work/shared/MEASURED.md, 162-token prompt, no concurrency in generation): 8 answers in 12.7 s, scored in 4.9-5.4 s concurrently. On a GPU the balance differs and is not measured here.${vllm.derived ? ` (${vllm.derived})` : ''}`;
+}
+
 const markdown = [
   `Responses per second, generating against scoring at a grid of ${G} bids (${K} responses per auction; \`${command}\`, nice 19 on a shared machine). "Grid" rates count a response scored at all ${G} bids as one; "cold" includes each bid's first score (an enumeration of the auction there, or the prompt's tokenization), "warm" is the same responses again. The weighted design pays one grid score per response drawn, once per distinct response text.`,
   '',
   '| rule | generate /s | score at the grid, cold /s | score at the grid, warm /s | single scores, cold /s | grid score vs generate |',
   '| --- | ---: | ---: | ---: | ---: | ---: |',
-  ...rows.map((r) => `| ${r.rule} | ${r.generate_per_s.toLocaleString('en-US')} | ${r.score_grid_cold_per_s.toLocaleString('en-US')} | ${r.score_grid_warm_per_s === null || Number.isNaN(r.score_grid_warm_per_s) ? '–' : r.score_grid_warm_per_s.toLocaleString('en-US')} | ${r.scores_cold_per_s.toLocaleString('en-US')} | ${(r.generate_per_s / r.score_grid_cold_per_s).toFixed(2)}x the time |`),
+  ...rows.map((r) => `| ${r.rule} | ${r.generate_per_s.toLocaleString('en-US')} | ${r.score_grid_cold_per_s.toLocaleString('en-US')} | ${r.score_grid_warm_per_s === null ? '–' : r.score_grid_warm_per_s.toLocaleString('en-US')} | ${r.scores_cold_per_s.toLocaleString('en-US')} | ${(r.generate_per_s / r.score_grid_cold_per_s).toFixed(2)}x the time |`),
   '',
 ];
 writeResult({
@@ -178,9 +187,7 @@ writeResult({
   markdown,
   notes: [
     `The embedded rules score exactly from \`enumerate\` (properties/weighted.ts, logProbOf); the endpoint row is the fake server's toy model in this process, so it measures the suite's own scoring route (one /tokenize per new prompt and answer, one /v1/completions per score), not a model's prefill. Each score sends the whole prompt and answer (${endpoint.prompt_tokens_per_score} tokens on average here) and gets a log-probability back for every one of them (vLLM's prompt_logprobs has no offset), so the answer's JSON grows with the prompt.`,
-    vllm
-      ? `vLLM's CPU build (SmolLM2-135M served by scripts/vllm-serve.sh --no-lora, 2 cores; ${vllm.when.slice(0, 16)} UTC, --vllm-instances ${vllm.generations / K}): ${vllm.generations} answers generated ${K} per request in ${vllm.generate_s} s (${vllm.generate_per_s}/s); scoring them at the ${G} grid bids, ${vllm.scores} scores 8 at a time of ${vllm.prompt_tokens_per_score} tokens each (${vllm.answer_tokens_per_score} of them the answer), took ${vllm.score_s} s: one score costs about ${((vllm.score_s! / vllm.scores) / (vllm.generate_s! / vllm.generations)).toFixed(1)} generations' time, and a response scored at the whole grid about ${((vllm.score_s! / vllm.generations) / (vllm.generate_s! / vllm.generations)).toFixed(0)}. The common-random-numbers design draws one generation at each of the ${G} bids per observation instead, so on this server sharing samples costs about ${((vllm.score_s! / vllm.generations) / ((G * vllm.generate_s!) / vllm.generations)).toFixed(1)}x the wall time per observation: use score=off here. The likely reason: a prompt_logprobs request recomputes the whole prompt (vLLM reads no prefix cache for it) and takes a log-softmax over the 49k-token vocabulary at each of its positions, while n answers of one request share one prefill and decode only their own tokens. By hand earlier (/work/shared/MEASURED.md, 162-token prompt, no concurrency in generation): 8 answers in 12.7 s, scored in 4.9-5.4 s concurrently. On a GPU the balance differs and is not measured here.${vllm.derived ? ` (${vllm.derived})` : ''}`
-      : "vLLM's CPU build: not measured by this run (--vllm) and no earlier row kept.",
+    vllmNote(),
     `Rates are wall-clock: this run took ${wall.toFixed(1)} s wall and ${cpuS.toFixed(1)} s CPU (load average ${load0.toFixed(1)} at its start on ${cpus().length} cores, shared), so the process had about ${Math.round((100 * cpuS) / wall)}% of a core; the ratios between columns are what carries over.`,
   ],
   extra: { command, grid: gridBids, responses_per_auction: K, instances: INSTANCES, rows, endpoint, vllm, wall_s: wall, cpu_s: cpuS, load_average_start: load0 },

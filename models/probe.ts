@@ -265,10 +265,15 @@ function burstQuestion(k: number, notes: number, label = String(k)): { role: str
   ];
 }
 
+/** GET /models of the endpoint, within a short timeout (rejects on a network error). */
+function getModels(t: ProbeTarget): Promise<Response> {
+  return fetch(`${t.baseURL.replace(/\/+$/, '')}/models`, { headers: { authorization: `Bearer ${t.apiKey ?? 'EMPTY'}` }, signal: AbortSignal.timeout(Math.min(t.timeoutMs ?? 30_000, 30_000)) });
+}
+
 /** The served model's context length where /models says it (vLLM's `max_model_len`), else null. */
 async function servedContext(t: ProbeTarget): Promise<number | null> {
   try {
-    const res = await fetch(`${t.baseURL.replace(/\/+$/, '')}/models`, { headers: { authorization: `Bearer ${t.apiKey ?? 'EMPTY'}` }, signal: AbortSignal.timeout(Math.min(t.timeoutMs ?? 30_000, 30_000)) });
+    const res = await getModels(t);
     if (!res.ok) return null;
     const j = (await res.json()) as { data?: { id?: string; max_model_len?: unknown }[] };
     const entry = j.data?.find((m) => m.id === t.model) ?? j.data?.[0];
@@ -281,9 +286,8 @@ async function servedContext(t: ProbeTarget): Promise<number | null> {
 
 /** Does the endpoint still answer: its model list and a plain request, each within a short timeout. */
 async function stillAnswers(t: ProbeTarget): Promise<string | null> {
-  const url = `${t.baseURL.replace(/\/+$/, '')}/models`;
   try {
-    const res = await fetch(url, { headers: { authorization: `Bearer ${t.apiKey ?? 'EMPTY'}` }, signal: AbortSignal.timeout(Math.min(t.timeoutMs ?? 30_000, 30_000)) });
+    const res = await getModels(t);
     await res.arrayBuffer();
     if (res.status >= 500) return `GET /models answered HTTP ${res.status}`;
   } catch (e) {
@@ -339,8 +343,9 @@ async function runBurst(t: ProbeTarget, seeded: boolean, nHonoured: boolean): Pr
   const failures = outcomes.filter((o) => o !== null).map((o) => o.message);
   // A long prompt refused as a client error (HTTP 4xx: a context shorter than it) is not a failure
   // of the engine, only a check that could not be made; anything else counts with the burst's.
-  const longRefused = longOutcomes.find((o) => o !== null && o.status !== null && o.status >= 400 && o.status < 500) ?? null;
-  const longFailures = longOutcomes.filter((o) => o !== null && !(o.status !== null && o.status >= 400 && o.status < 500)).map((o) => o!.message);
+  const refused = (o: { status: number | null } | null) => o !== null && o.status !== null && o.status >= 400 && o.status < 500;
+  const longRefused = longOutcomes.find(refused) ?? null;
+  const longFailures = longOutcomes.filter((o) => o !== null && !refused(o)).map((o) => o!.message);
   // A failed burst is followed by a look at whether the server is still there; a clean one too
   // (an engine may die after its last answer), at the price of one short request.
   const gone = await stillAnswers(t);

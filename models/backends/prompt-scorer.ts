@@ -80,11 +80,14 @@ class HttpError extends Error {
 
 type Messages = (input: AuctionInput) => readonly ChatMessage[];
 
+/** The server's root, where vLLM serves /tokenize and /metrics: the base URL without its /v1. */
+const serverRoot = (baseURL: string) => baseURL.replace(/\/+$/, '').replace(/\/v1$/, '');
+
 const CHECK_MESSAGES: ChatMessage[] = [{ role: 'user', content: 'Say yes.' }];
 
 export function createPromptScorer(config: OpenAIConfig, messagesFor: Messages, mode: ScoreMode | 'auto' = config.score === 'off' ? 'auto' : config.score): PromptScorer {
   const base = config.baseURL.replace(/\/+$/, '');
-  const root = base.replace(/\/v1$/, '');
+  const root = serverRoot(config.baseURL);
   const gate = new Semaphore(config.concurrency);
   const stats: ScoreStats = { scored: 0, requests: 0, promptTokens: 0, answerTokens: 0 };
   const kwargs = config.extraBody.chat_template_kwargs;
@@ -291,7 +294,7 @@ export async function detectScoreMode(
  */
 export async function loraScoringRisk(config: Pick<OpenAIConfig, 'baseURL' | 'apiKey'>, env: NodeJS.ProcessEnv = process.env): Promise<string | null> {
   if (/^(1|true|yes|on)$/i.test(env.LLM_AUCTION_SCORE_WITH_LORA ?? '')) return null;
-  const root = config.baseURL.replace(/\/+$/, '').replace(/\/v1$/, '');
+  const root = serverRoot(config.baseURL);
   let text: string;
   try {
     const res = await httpFetch(`${root}/metrics`, { headers: { authorization: `Bearer ${config.apiKey}` }, signal: AbortSignal.timeout(10_000) });
